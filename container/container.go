@@ -1,0 +1,98 @@
+// Package container holds Berth's persisted model of a container: its
+// configuration, its typed mounts and its state machine, and the store that
+// finds containers by ID, ID prefix or name.
+package container
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/berth-project/berth/pkg/atomicfile"
+	containertypes "github.com/moby/moby/api/types/container"
+)
+
+const configFile = "config.v2.json"
+
+// Container is one container. Its exported fields are persisted; mu guards
+// State and the fields the lifecycle changes (RestartCount, HasBeenStarted).
+type Container struct {
+	mu sync.Mutex
+
+	ID      string
+	Name    string // with Docker's leading "/"
+	Created time.Time
+
+	Path string
+	Args []string
+
+	Config     *containertypes.Config
+	HostConfig *containertypes.HostConfig
+
+	ImageID  string // "sha256:..."
+	ImageRef string // what the user asked for
+	// Layers are the image's unpacked layer directories, top first.
+	Layers []string
+
+	Mounts  []Mount
+	Runtime string // runtime name or path
+
+	State          State
+	RestartCount   int
+	HasBeenStarted bool
+
+	// Root is the container's directory in the data root; not persisted.
+	Root string `json:"-"`
+}
+
+// Lock and Unlock guard State and the lifecycle fields.
+func (c *Container) Lock()   { c.mu.Lock() }
+func (c *Container) Unlock() { c.mu.Unlock() }
+
+// ReadonlyRootfs reports whether the container runs without a writable layer.
+func (c *Container) ReadonlyRootfs() bool {
+	return c.HostConfig != nil && c.HostConfig.ReadonlyRootfs
+}
+
+// Tty reports whether the container has a terminal.
+func (c *Container) Tty() bool { return c.Config != nil && c.Config.Tty }
+
+// Paths of the files in the container's directory.
+func (c *Container) LogPath() string        { return filepath.Join(c.Root, c.ID+"-json.log") }
+func (c *Container) HostsPath() string      { return filepath.Join(c.Root, "hosts") }
+func (c *Container) HostnamePath() string   { return filepath.Join(c.Root, "hostname") }
+func (c *Container) ResolvConfPath() string { return filepath.Join(c.Root, "resolv.conf") }
+func (c *Container) ExitPath() string       { return filepath.Join(c.Root, "exit.json") }
+
+// MountpointLayer is the read-only layer that holds the container's mount
+// points; UpperDir and WorkDir are its writable layer (unused when
+// read-only).
+func (c *Container) MountpointLayer() string { return filepath.Join(c.Root, "mountpoints") }
+func (c *Container) UpperDir() string        { return filepath.Join(c.Root, "rw", "upper") }
+func (c *Container) WorkDir() string         { return filepath.Join(c.Root, "rw", "work") }
+
+// ToDisk persists the container atomically. The caller holds the lock or
+// owns the container exclusively.
+func (c *Container) ToDisk() error {
+	if err := atomicfile.WriteJSON(filepath.Join(c.Root, configFile), c, 0o600); err != nil {
+		return fmt.Errorf("save container %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// FromDisk reads a container persisted in dir.
+func FromDisk(dir string) (*Container, error) {
+	data, err := os.ReadFile(filepath.Join(dir, configFile))
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{}
+	if err := json.Unmarshal(data, c); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", filepath.Join(dir, configFile), err)
+	}
+	c.Root = dir
+	return c, nil
+}

@@ -1,0 +1,107 @@
+package container
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+)
+
+// State is the lifecycle state of a container. A container is in exactly
+// one state; Transition is the only way to change it.
+type State struct {
+	Status     containertypes.ContainerState
+	Pid        int
+	ExitCode   int
+	Error      string
+	OOMKilled  bool
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// transitions lists, for each state, the states it may move to.
+var transitions = map[containertypes.ContainerState][]containertypes.ContainerState{
+	containertypes.StateCreated:    {containertypes.StateRunning, containertypes.StateExited, containertypes.StateRemoving},
+	containertypes.StateRunning:    {containertypes.StatePaused, containertypes.StateExited, containertypes.StateRestarting},
+	containertypes.StatePaused:     {containertypes.StateRunning, containertypes.StateExited},
+	containertypes.StateRestarting: {containertypes.StateRunning, containertypes.StateExited},
+	containertypes.StateExited:     {containertypes.StateRunning, containertypes.StateRemoving, containertypes.StateRestarting},
+	containertypes.StateRemoving:   {containertypes.StateDead, containertypes.StateExited, containertypes.StateCreated},
+	containertypes.StateDead:       {containertypes.StateRemoving},
+}
+
+// CanTransition reports whether the state may move to next.
+func (s *State) CanTransition(next containertypes.ContainerState) bool {
+	for _, allowed := range transitions[s.Status] {
+		if allowed == next {
+			return true
+		}
+	}
+	return false
+}
+
+// Transition moves the state to next or returns a conflict error.
+func (s *State) Transition(next containertypes.ContainerState) error {
+	if !s.CanTransition(next) {
+		return fmt.Errorf("cannot move container from %s to %s: %w", s.Status, next, errdefs.ErrConflict)
+	}
+	s.Status = next
+	return nil
+}
+
+// SetRunning records a started process.
+func (s *State) SetRunning(pid int, at time.Time) error {
+	if err := s.Transition(containertypes.StateRunning); err != nil {
+		return err
+	}
+	s.Pid = pid
+	s.ExitCode = 0
+	s.Error = ""
+	s.OOMKilled = false
+	s.StartedAt = at
+	return nil
+}
+
+// SetExited records the end of the process.
+func (s *State) SetExited(code int, at time.Time, errMsg string) error {
+	if err := s.Transition(containertypes.StateExited); err != nil {
+		return err
+	}
+	s.Pid = 0
+	s.ExitCode = code
+	s.Error = errMsg
+	s.FinishedAt = at
+	return nil
+}
+
+// IsRunning reports whether the container has a live process (running or
+// paused).
+func (s *State) IsRunning() bool {
+	return s.Status == containertypes.StateRunning || s.Status == containertypes.StatePaused
+}
+
+// API returns the state as the Engine API shows it.
+func (s *State) API() *containertypes.State {
+	st := &containertypes.State{
+		Status:     s.Status,
+		Running:    s.IsRunning(),
+		Paused:     s.Status == containertypes.StatePaused,
+		Restarting: s.Status == containertypes.StateRestarting,
+		OOMKilled:  s.OOMKilled,
+		Dead:       s.Status == containertypes.StateDead,
+		Pid:        s.Pid,
+		ExitCode:   s.ExitCode,
+		Error:      s.Error,
+		StartedAt:  apiTime(s.StartedAt),
+		FinishedAt: apiTime(s.FinishedAt),
+	}
+	return st
+}
+
+func apiTime(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,150 @@
+// Package config holds berthd's settings: command-line flags and the
+// daemon.json file with the same keys.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	units "github.com/docker/go-units"
+	"github.com/spf13/pflag"
+)
+
+// Config is the daemon's configuration.
+type Config struct {
+	Hosts      []string `json:"hosts,omitempty"`
+	DataRoot   string   `json:"data-root,omitempty"`
+	ExecRoot   string   `json:"exec-root,omitempty"`
+	Runtime    string   `json:"default-runtime,omitempty"`
+	LogLevel   string   `json:"log-level,omitempty"`
+	ConfigFile string   `json:"-"`
+
+	// Tmpfs policy.
+	TmpfsCopyUp      bool   `json:"tmpfs-copyup"`
+	DefaultTmpfsSize string `json:"default-tmpfs-size,omitempty"`
+	MaxTmpfsSize     string `json:"max-tmpfs-size,omitempty"`
+	DefaultShmSize   string `json:"default-shm-size,omitempty"`
+}
+
+// Defaults are the values without flags or file.
+func Defaults() Config {
+	return Config{
+		Hosts:       []string{"unix:///run/berth.sock"},
+		DataRoot:    "/var/lib/berth",
+		ExecRoot:    "/run/berth",
+		Runtime:     "runc",
+		LogLevel:    "info",
+		ConfigFile:  "/etc/berth/daemon.json",
+		TmpfsCopyUp: true,
+	}
+}
+
+// AddFlags binds the flags to c.
+func (c *Config) AddFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVarP(&c.Hosts, "host", "H", c.Hosts, "Daemon socket to listen on (unix:///path)")
+	fs.StringVar(&c.DataRoot, "data-root", c.DataRoot, "Root directory of persistent state")
+	fs.StringVar(&c.ExecRoot, "exec-root", c.ExecRoot, "Root directory of runtime state")
+	fs.StringVar(&c.Runtime, "runtime", c.Runtime, "Default OCI runtime: runc, crun or a path")
+	fs.StringVarP(&c.LogLevel, "log-level", "l", c.LogLevel, "Log level: debug, info, warn, error")
+	fs.StringVar(&c.ConfigFile, "config-file", c.ConfigFile, "Daemon configuration file")
+	fs.BoolVar(&c.TmpfsCopyUp, "tmpfs-copyup", c.TmpfsCopyUp, "Copy the image's content into tmpfs mounts by default")
+	fs.StringVar(&c.DefaultTmpfsSize, "default-tmpfs-size", c.DefaultTmpfsSize, "Size of tmpfs mounts that set none (e.g. 64m); empty: the kernel's default")
+	fs.StringVar(&c.MaxTmpfsSize, "max-tmpfs-size", c.MaxTmpfsSize, "Refuse tmpfs mounts larger than this (or unlimited) at create")
+	fs.StringVar(&c.DefaultShmSize, "default-shm-size", c.DefaultShmSize, "Default size of /dev/shm (64m)")
+}
+
+// Load reads the config file (if it exists) into c for every key whose
+// flag was not set on the command line. A file that was named explicitly
+// must exist.
+func (c *Config) Load(fs *pflag.FlagSet) error {
+	data, err := os.ReadFile(c.ConfigFile)
+	if err != nil {
+		if os.IsNotExist(err) && !fs.Changed("config-file") {
+			return nil
+		}
+		return fmt.Errorf("read config file: %w", err)
+	}
+	var file Config
+	file.TmpfsCopyUp = c.TmpfsCopyUp
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&file); err != nil {
+		return fmt.Errorf("config file %s: %w: %w", c.ConfigFile, err, errdefs.ErrInvalidArgument)
+	}
+	set := func(flag string, apply func()) {
+		if !fs.Changed(flag) {
+			apply()
+		}
+	}
+	var raw map[string]json.RawMessage
+	_ = json.Unmarshal(data, &raw)
+	has := func(k string) bool { _, ok := raw[k]; return ok }
+	if has("hosts") {
+		set("host", func() { c.Hosts = file.Hosts })
+	}
+	if has("data-root") {
+		set("data-root", func() { c.DataRoot = file.DataRoot })
+	}
+	if has("exec-root") {
+		set("exec-root", func() { c.ExecRoot = file.ExecRoot })
+	}
+	if has("default-runtime") {
+		set("runtime", func() { c.Runtime = file.Runtime })
+	}
+	if has("log-level") {
+		set("log-level", func() { c.LogLevel = file.LogLevel })
+	}
+	if has("tmpfs-copyup") {
+		set("tmpfs-copyup", func() { c.TmpfsCopyUp = file.TmpfsCopyUp })
+	}
+	if has("default-tmpfs-size") {
+		set("default-tmpfs-size", func() { c.DefaultTmpfsSize = file.DefaultTmpfsSize })
+	}
+	if has("max-tmpfs-size") {
+		set("max-tmpfs-size", func() { c.MaxTmpfsSize = file.MaxTmpfsSize })
+	}
+	if has("default-shm-size") {
+		set("default-shm-size", func() { c.DefaultShmSize = file.DefaultShmSize })
+	}
+	return nil
+}
+
+// Validate checks values that have a form.
+func (c *Config) Validate() error {
+	for _, h := range c.Hosts {
+		if !strings.HasPrefix(h, "unix://") {
+			return fmt.Errorf("host %q: only unix:// sockets are supported: %w", h, errdefs.ErrInvalidArgument)
+		}
+	}
+	for name, v := range map[string]string{"default-tmpfs-size": c.DefaultTmpfsSize, "max-tmpfs-size": c.MaxTmpfsSize, "default-shm-size": c.DefaultShmSize} {
+		if v == "" {
+			continue
+		}
+		if _, err := units.RAMInBytes(v); err != nil {
+			return fmt.Errorf("%s: invalid size %q: %w", name, v, errdefs.ErrInvalidArgument)
+		}
+	}
+	if c.DataRoot == "" || c.ExecRoot == "" {
+		return fmt.Errorf("data-root and exec-root must not be empty: %w", errdefs.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// ShmSize returns the default /dev/shm size in bytes.
+func (c *Config) ShmSize() int64 {
+	if c.DefaultShmSize != "" {
+		if n, err := units.RAMInBytes(c.DefaultShmSize); err == nil {
+			return n
+		}
+	}
+	return 64 << 20
+}
+
+// SocketPath returns the path of the first unix host.
+func (c *Config) SocketPath() string {
+	return strings.TrimPrefix(c.Hosts[0], "unix://")
+}

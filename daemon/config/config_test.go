@@ -1,0 +1,58 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spf13/pflag"
+	"gotest.tools/v3/assert"
+)
+
+func parse(t *testing.T, file string, args ...string) (Config, error) {
+	t.Helper()
+	c := Defaults()
+	c.ConfigFile = filepath.Join(t.TempDir(), "absent.json")
+	if file != "" {
+		c.ConfigFile = filepath.Join(t.TempDir(), "daemon.json")
+		assert.NilError(t, os.WriteFile(c.ConfigFile, []byte(file), 0o600))
+	}
+	fs := pflag.NewFlagSet("berthd", pflag.ContinueOnError)
+	c.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := c.Load(fs); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func TestFlagsWinOverFile(t *testing.T) {
+	t.Parallel()
+	c, err := parse(t, `{"data-root":"/srv/b","default-runtime":"crun","tmpfs-copyup":false,"max-tmpfs-size":"1g"}`, "--data-root", "/x")
+	assert.NilError(t, err)
+	assert.Equal(t, c.DataRoot, "/x")
+	assert.Equal(t, c.Runtime, "crun")
+	assert.Equal(t, c.TmpfsCopyUp, false)
+	assert.Equal(t, c.MaxTmpfsSize, "1g")
+	assert.Equal(t, c.SocketPath(), "/run/berth.sock")
+}
+
+func TestDefaultsWithoutFile(t *testing.T) {
+	t.Parallel()
+	c, err := parse(t, "")
+	assert.NilError(t, err)
+	assert.Equal(t, c.TmpfsCopyUp, true)
+	assert.Equal(t, c.ShmSize(), int64(64<<20))
+}
+
+func TestBadConfig(t *testing.T) {
+	t.Parallel()
+	_, err := parse(t, `{"nope":1}`)
+	assert.ErrorContains(t, err, "unknown field")
+	_, err = parse(t, `{}`, "--max-tmpfs-size", "lots")
+	assert.ErrorContains(t, err, `max-tmpfs-size: invalid size "lots"`)
+	_, err = parse(t, `{}`, "-H", "tcp://0.0.0.0:2375")
+	assert.ErrorContains(t, err, "only unix:// sockets")
+}

@@ -1,0 +1,238 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/berth-project/berth/pkg/atomicfile"
+)
+
+// Shim is the daemon's handle on one container's shim.
+type Shim struct {
+	Dir    string
+	socket string
+	http   *http.Client
+}
+
+func newShim(dir, socket string) *Shim {
+	return &Shim{
+		Dir:    dir,
+		socket: socket,
+		http: &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", socket)
+			},
+			DisableKeepAlives: true,
+		}},
+	}
+}
+
+// Spawn starts a shim for cfg with its state in dir and returns once the
+// runtime has created the container (its process waits for Start). The shim
+// runs in its own session and mount namespace, and outlives the daemon.
+// self is the path of the berthd binary.
+func Spawn(ctx context.Context, self, dir string, cfg ShimConfig) (*Shim, int, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, 0, err
+	}
+	if err := atomicfile.WriteJSON(filepath.Join(dir, "shim.json"), cfg, 0o600); err != nil {
+		return nil, 0, err
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer readyR.Close()
+	logf, err := os.OpenFile(filepath.Join(dir, "shim.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		readyW.Close()
+		return nil, 0, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(self, "shim", dir)
+	cmd.Dir = "/"
+	cmd.Stdout = logf
+	cmd.Stderr = logf
+	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setsid:       true,
+		Unshareflags: syscall.CLONE_NEWNS, // Go also makes / rprivate in the child
+	}
+	if err := cmd.Start(); err != nil {
+		readyW.Close()
+		return nil, 0, fmt.Errorf("start shim: %w", err)
+	}
+	readyW.Close()
+	pid := cmd.Process.Pid
+	if err := os.WriteFile(filepath.Join(dir, "shim.pid"), []byte(fmt.Sprint(pid)), 0o600); err != nil {
+		_ = cmd.Process.Kill()
+		_, _ = cmd.Process.Wait()
+		return nil, 0, err
+	}
+	// The shim is not our child for long: reap it when it exits so it
+	// leaves no zombie while the daemon runs.
+	go func() { _, _ = cmd.Process.Wait() }()
+
+	var msg ready
+	type result struct{ err error }
+	done := make(chan result, 1)
+	go func() { done <- result{json.NewDecoder(readyR).Decode(&msg)} }()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			return nil, 0, fmt.Errorf("shim exited before reporting (see %s): %w", filepath.Join(dir, "shim.log"), res.err)
+		}
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		return nil, 0, ctx.Err()
+	}
+	if msg.Error != "" {
+		return nil, 0, errors.New(msg.Error)
+	}
+	return newShim(dir, cfg.Socket), msg.Pid, nil
+}
+
+// Connect returns a handle on the shim whose state is in dir, if it still
+// answers.
+func Connect(dir, socket string) (*Shim, error) {
+	s := newShim(dir, socket)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := s.State(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Shim) do(ctx context.Context, method, path string, q url.Values, out any) error {
+	u := "http://shim" + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("shim: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var e struct{ Message string }
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if e.Message == "" {
+			e.Message = resp.Status
+		}
+		return errors.New(e.Message)
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return nil
+}
+
+// Start starts the container's process.
+func (s *Shim) Start(ctx context.Context) error { return s.do(ctx, "POST", "/start", nil, nil) }
+
+// Kill sends a signal (a name or number) to the process, or to all the
+// container's processes.
+func (s *Shim) Kill(ctx context.Context, signal string, all bool) error {
+	q := url.Values{"signal": {signal}}
+	if all {
+		q.Set("all", "1")
+	}
+	return s.do(ctx, "POST", "/kill", q, nil)
+}
+
+// Pause freezes the container; Resume thaws it.
+func (s *Shim) Pause(ctx context.Context) error  { return s.do(ctx, "POST", "/pause", nil, nil) }
+func (s *Shim) Resume(ctx context.Context) error { return s.do(ctx, "POST", "/resume", nil, nil) }
+
+// State asks the shim for its container's state.
+func (s *Shim) State(ctx context.Context) (State, error) {
+	var st State
+	err := s.do(ctx, "GET", "/state", nil, &st)
+	return st, err
+}
+
+// Wait blocks until the container exits and returns its exit.
+func (s *Shim) Wait(ctx context.Context) (*Exit, error) {
+	var e Exit
+	if err := s.do(ctx, "GET", "/wait", nil, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// Resize sets the terminal size.
+func (s *Shim) Resize(ctx context.Context, h, w uint) error {
+	return s.do(ctx, "POST", "/resize", url.Values{"h": {fmt.Sprint(h)}, "w": {fmt.Sprint(w)}}, nil)
+}
+
+// Attach opens a stream: output of the selected streams arrives on the
+// returned connection (in Docker's framing unless the container has a
+// terminal); with stdin, what is written to it reaches the container.
+func (s *Shim) Attach(ctx context.Context, stdin, stdout, stderr bool) (net.Conn, *bufio.Reader, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", s.socket)
+	if err != nil {
+		return nil, nil, fmt.Errorf("shim: %w", err)
+	}
+	b := func(v bool) string {
+		if v {
+			return "1"
+		}
+		return "0"
+	}
+	q := url.Values{"stdin": {b(stdin)}, "stdout": {b(stdout)}, "stderr": {b(stderr)}}
+	req := "POST /attach?" + q.Encode() + " HTTP/1.1\r\nHost: shim\r\nContent-Length: 0\r\n\r\n"
+	if _, err := io.WriteString(conn, req); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	br := bufio.NewReader(conn)
+	status, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(status, " 200 ") {
+		conn.Close()
+		return nil, nil, fmt.Errorf("shim attach: %q %v", status, err)
+	}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			conn.Close()
+			return nil, nil, err
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	return conn, br, nil
+}
+
+// ReadExit reads the exit a shim recorded, if any.
+func ReadExit(path string) (*Exit, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var e Exit
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}

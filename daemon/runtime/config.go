@@ -1,0 +1,68 @@
+// Package runtime drives an OCI runtime (runc or crun) through a small
+// per-container supervisor, the shim.
+//
+// The daemon starts one shim per container start. The shim runs in a mount
+// namespace of its own: there it mounts the container's rootfs and every
+// tmpfs (with copy-up), so no container mount ever appears in the host's
+// mount table, and all of them vanish with the shim. It runs the runtime's
+// create/start/kill/delete, holds the container's stdio, writes the log,
+// reaps the exit status and records it, and keeps running when the daemon
+// stops. The daemon talks to it over HTTP on a unix socket.
+package runtime
+
+// ShimConfig is everything a shim needs; the daemon writes it as shim.json
+// in the shim's state directory.
+type ShimConfig struct {
+	ID          string
+	Runtime     string // runtime binary path
+	RuntimeRoot string // the runtime's --root
+	Bundle      string // holds config.json; the rootfs is mounted at Bundle/rootfs
+	Rootfs      Rootfs
+	Tmpfs       []TmpfsMount
+	LogPath     string
+	ExitPath    string
+	Socket      string
+	Stdin       bool
+	StdinOnce   bool
+	Terminal    bool
+}
+
+// Rootfs is an overlay of Lower (top first); without Upper it is read-only.
+type Rootfs struct {
+	Lower []string
+	Upper string
+	Work  string
+}
+
+// TmpfsMount is one tmpfs the shim mounts at Staging and the spec binds at
+// Destination.
+type TmpfsMount struct {
+	Destination string
+	Staging     string
+	Flags       []string
+	Data        string // without mode/uid/gid
+	Mode        uint32
+	UID, GID    int
+	CopyUp      bool
+}
+
+// Exit is the recorded end of a container's process.
+type Exit struct {
+	Code      int    `json:"code"`
+	ExitedAt  string `json:"exitedAt"` // RFC3339Nano
+	OOMKilled bool   `json:"oomKilled,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// State is what the shim reports about its container.
+type State struct {
+	Pid    int    `json:"pid"`
+	Status string `json:"status"` // created, running, paused, stopped
+	Exit   *Exit  `json:"exit,omitempty"`
+}
+
+// ready is the one message the shim sends on its ready pipe.
+type ready struct {
+	Pid   int    `json:"pid,omitempty"`
+	Error string `json:"error,omitempty"`
+}

@@ -1,0 +1,683 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/moby/sys/mount"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/pkg/atomicfile"
+	"github.com/berth-project/berth/pkg/copyup"
+	"github.com/berth-project/berth/pkg/jsonlog"
+)
+
+// Stream identifiers of Docker's multiplexed stream framing.
+const (
+	streamStdin  = 0
+	streamStdout = 1
+	streamStderr = 2
+)
+
+// RunShim is the shim's main: `berthd shim STATE-DIR`. It expects to run
+// in a mount namespace of its own (the daemon starts it so) and reports the
+// result of the runtime's create on fd 3.
+func RunShim(dir string) int {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	readyPipe := os.NewFile(3, "ready")
+	data, err := os.ReadFile(filepath.Join(dir, "shim.json"))
+	if err != nil {
+		reportReady(readyPipe, 0, err)
+		return 1
+	}
+	var cfg ShimConfig
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		reportReady(readyPipe, 0, err)
+		return 1
+	}
+	s := &shim{cfg: cfg, dir: dir, log: logger.With("container", cfg.ID), exited: make(chan struct{})}
+	pid, err := s.setup()
+	if err != nil {
+		s.log.Error("setup failed", "err", err)
+		reportReady(readyPipe, 0, err)
+		return 1
+	}
+	s.pid = pid
+	reportReady(readyPipe, pid, nil)
+	s.run()
+	return 0
+}
+
+func reportReady(w *os.File, pid int, err error) {
+	msg := ready{Pid: pid}
+	if err != nil {
+		msg.Error = err.Error()
+	}
+	_ = json.NewEncoder(w).Encode(msg)
+	w.Close()
+}
+
+type shim struct {
+	cfg ShimConfig
+	dir string
+	log *slog.Logger
+
+	pid      int
+	listener net.Listener
+	logw     *jsonlog.Writer
+
+	stdin     io.WriteCloser // nil without -i
+	stdinOnce sync.Once
+	console   *os.File // pty master with a terminal
+	outputs   sync.WaitGroup
+
+	mu      sync.Mutex // guards subs, status, exit
+	subs    map[*subscriber]struct{}
+	status  string
+	exit    *Exit
+	exited  chan struct{}
+	waiters sync.WaitGroup
+}
+
+type subscriber struct {
+	mu             sync.Mutex
+	conn           net.Conn
+	stdout, stderr bool
+	raw            bool
+	done           chan struct{}
+}
+
+func (s *shim) setup() (int, error) {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return 0, fmt.Errorf("become subreaper: %w", err)
+	}
+	rootfs := filepath.Join(s.cfg.Bundle, "rootfs")
+	if err := mountRootfs(s.cfg.Rootfs, rootfs); err != nil {
+		return 0, err
+	}
+	for _, t := range s.cfg.Tmpfs {
+		if err := mountTmpfs(t, rootfs); err != nil {
+			return 0, err
+		}
+	}
+	logw, err := jsonlog.Open(s.cfg.LogPath)
+	if err != nil {
+		return 0, fmt.Errorf("open log: %w", err)
+	}
+	s.logw = logw
+	s.subs = map[*subscriber]struct{}{}
+
+	l, err := listenUnix(s.cfg.Socket)
+	if err != nil {
+		return 0, err
+	}
+	s.listener = l
+
+	pid, err := s.create()
+	if err != nil {
+		l.Close()
+		os.Remove(s.cfg.Socket)
+		return 0, err
+	}
+	s.status = "created"
+	return pid, nil
+}
+
+// mountRootfs mounts the overlay of the image layers and the container's
+// layers at target.
+func mountRootfs(r Rootfs, target string) error {
+	opts := "lowerdir=" + strings.Join(r.Lower, ":")
+	var flags uintptr
+	if r.Upper != "" {
+		opts += ",upperdir=" + r.Upper + ",workdir=" + r.Work
+	} else {
+		flags |= unix.MS_RDONLY
+	}
+	if err := unix.Mount("overlay", target, "overlay", flags, opts); err != nil {
+		return fmt.Errorf("mount rootfs overlay on %s: %w", target, err)
+	}
+	return nil
+}
+
+// mountTmpfs mounts a fresh tmpfs at t.Staging, copies the rootfs content
+// at t.Destination onto it, and gives its root the mode and owner decided
+// at create.
+func mountTmpfs(t TmpfsMount, rootfs string) error {
+	if err := os.MkdirAll(t.Staging, 0o700); err != nil {
+		return err
+	}
+	var words []string
+	for _, f := range t.Flags {
+		switch f {
+		case "ro", "rw", "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable":
+			// read-only and propagation are applied by the bind mount
+		default:
+			words = append(words, f)
+		}
+	}
+	data := fmt.Sprintf("mode=%o,uid=%d,gid=%d", t.Mode, t.UID, t.GID)
+	if t.Data != "" {
+		data = t.Data + "," + data
+	}
+	opts := strings.Join(append(words, data), ",")
+	if err := mount.Mount("tmpfs", t.Staging, "tmpfs", opts); err != nil {
+		return fmt.Errorf("mount tmpfs for %s with %q: %w", t.Destination, opts, err)
+	}
+	if t.CopyUp {
+		src, err := securejoin.SecureJoin(rootfs, t.Destination)
+		if err != nil {
+			return fmt.Errorf("tmpfs %s: resolve in rootfs: %w", t.Destination, err)
+		}
+		fi, err := os.Lstat(src)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return fmt.Errorf("tmpfs %s: %w", t.Destination, err)
+		case fi.IsDir():
+			if err := copyup.Dir(src, t.Staging); err != nil {
+				return fmt.Errorf("tmpfs %s: %w", t.Destination, err)
+			}
+		}
+	}
+	return nil
+}
+
+func listenUnix(path string) (net.Listener, error) {
+	os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (s *shim) runtimeCmd(args ...string) *exec.Cmd {
+	full := append([]string{"--root", s.cfg.RuntimeRoot, "--log", filepath.Join(s.dir, "runtime.log"), "--log-format", "json"}, args...)
+	return exec.Command(s.cfg.Runtime, full...)
+}
+
+// runtimeError turns a failed runtime command into the message the runtime
+// logged, which is what a user needs to see.
+func (s *shim) runtimeError(op string, err error, stderr []byte) error {
+	msg := lastRuntimeError(filepath.Join(s.dir, "runtime.log"))
+	if msg == "" {
+		msg = strings.TrimSpace(string(stderr))
+	}
+	if msg == "" {
+		msg = err.Error()
+	}
+	return fmt.Errorf("OCI runtime %s failed: %s", op, msg)
+}
+
+func lastRuntimeError(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var last string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		var e struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if json.Unmarshal(sc.Bytes(), &e) == nil && (e.Level == "error" || e.Level == "fatal") {
+			last = e.Msg
+		}
+	}
+	return last
+}
+
+func (s *shim) create() (int, error) {
+	pidFile := filepath.Join(s.dir, "init.pid")
+	args := []string{"create", "--bundle", s.cfg.Bundle, "--pid-file", pidFile}
+	var consoleCh chan consoleResult
+	var childFiles []*os.File
+	var stdinR, stdoutW, stderrW *os.File
+	var stdoutR, stderrR *os.File
+
+	cmd := s.runtimeCmd()
+	if s.cfg.Terminal {
+		sock := filepath.Join(s.dir, "console.sock")
+		cl, err := listenUnix(sock)
+		if err != nil {
+			return 0, err
+		}
+		defer func() { cl.Close(); os.Remove(sock) }()
+		consoleCh = make(chan consoleResult, 1)
+		go func() { consoleCh <- receiveConsole(cl) }()
+		args = append(args, "--console-socket", sock)
+	} else {
+		var err error
+		if s.cfg.Stdin {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return 0, err
+			}
+			stdinR, s.stdin = r, w
+			childFiles = append(childFiles, r)
+		}
+		if stdoutR, stdoutW, err = os.Pipe(); err != nil {
+			return 0, err
+		}
+		if stderrR, stderrW, err = os.Pipe(); err != nil {
+			return 0, err
+		}
+		childFiles = append(childFiles, stdoutW, stderrW)
+	}
+	cmd.Args = append(cmd.Args, append(args, s.cfg.ID)...)
+	var errBuf strings.Builder
+	if stdinR != nil {
+		cmd.Stdin = stdinR
+	}
+	if stdoutW != nil {
+		cmd.Stdout, cmd.Stderr = stdoutW, stderrW
+	} else {
+		cmd.Stderr = &errBuf
+	}
+	err := cmd.Run()
+	for _, f := range childFiles {
+		f.Close()
+	}
+	if err != nil {
+		if stdoutR != nil {
+			stdoutR.Close()
+			stderrR.Close()
+		}
+		return 0, s.runtimeError("create", err, []byte(errBuf.String()))
+	}
+	if s.cfg.Terminal {
+		select {
+		case res := <-consoleCh:
+			if res.err != nil {
+				return 0, fmt.Errorf("receive console: %w", res.err)
+			}
+			s.console = res.f
+			s.stdin = res.f
+		case <-time.After(10 * time.Second):
+			return 0, errors.New("runtime did not send the console")
+		}
+		s.outputs.Add(1)
+		go s.pump(s.console, streamStdout)
+	} else {
+		s.outputs.Add(2)
+		go s.pump(stdoutR, streamStdout)
+		go s.pump(stderrR, streamStderr)
+	}
+	raw, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, fmt.Errorf("read pid file: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		return 0, fmt.Errorf("bad pid file: %w", err)
+	}
+	return pid, nil
+}
+
+type consoleResult struct {
+	f   *os.File
+	err error
+}
+
+// receiveConsole accepts the runtime's connection on the console socket and
+// takes the pty master it sends.
+func receiveConsole(l net.Listener) consoleResult {
+	conn, err := l.Accept()
+	if err != nil {
+		return consoleResult{err: err}
+	}
+	defer conn.Close()
+	uc := conn.(*net.UnixConn)
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := uc.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return consoleResult{err: err}
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return consoleResult{err: fmt.Errorf("bad console message: %v", err)}
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return consoleResult{err: fmt.Errorf("bad console rights: %v", err)}
+	}
+	return consoleResult{f: os.NewFile(uintptr(fds[0]), "console")}
+}
+
+// pump copies one output stream of the container to the log and to every
+// subscriber until the container closes it.
+func (s *shim) pump(r *os.File, stream byte) {
+	defer s.outputs.Done()
+	name := "stdout"
+	if stream == streamStderr {
+		name = "stderr"
+	}
+	split := &jsonlog.LineSplitter{Emit: func(line []byte) {
+		if err := s.logw.Write(name, line, time.Now()); err != nil {
+			s.log.Warn("write log", "err", err)
+		}
+	}}
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			_, _ = split.Write(buf[:n])
+			s.broadcast(stream, buf[:n])
+		}
+		if err != nil {
+			break
+		}
+	}
+	split.Flush()
+	r.Close()
+}
+
+func (s *shim) broadcast(stream byte, p []byte) {
+	s.mu.Lock()
+	subs := make([]*subscriber, 0, len(s.subs))
+	for sub := range s.subs {
+		subs = append(subs, sub)
+	}
+	s.mu.Unlock()
+	for _, sub := range subs {
+		if (stream == streamStdout && !sub.stdout) || (stream == streamStderr && !sub.stderr) {
+			continue
+		}
+		if err := sub.write(stream, p); err != nil {
+			s.unsubscribe(sub)
+		}
+	}
+}
+
+func (sub *subscriber) write(stream byte, p []byte) error {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	_ = sub.conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	if sub.raw {
+		_, err := sub.conn.Write(p)
+		return err
+	}
+	var hdr [8]byte
+	hdr[0] = stream
+	binary.BigEndian.PutUint32(hdr[4:], uint32(len(p)))
+	if _, err := sub.conn.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := sub.conn.Write(p)
+	return err
+}
+
+func (s *shim) unsubscribe(sub *subscriber) {
+	s.mu.Lock()
+	_, ok := s.subs[sub]
+	delete(s.subs, sub)
+	s.mu.Unlock()
+	if ok {
+		sub.conn.Close()
+		close(sub.done)
+	}
+}
+
+// run serves the daemon until the container has exited and its end has
+// been recorded and reported.
+func (s *shim) run() {
+	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(s.listener) }()
+
+	status := s.reap()
+	s.outputsDone(5 * time.Second)
+	exit := &Exit{Code: exitCode(status), ExitedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+	if s.logw != nil {
+		_ = s.logw.Close()
+	}
+	if err := atomicfile.WriteJSON(s.cfg.ExitPath, exit, 0o600); err != nil {
+		s.log.Error("record exit", "err", err)
+	}
+	if out, err := s.runtimeCmd("delete", "--force", s.cfg.ID).CombinedOutput(); err != nil {
+		s.log.Warn("runtime delete", "err", err, "output", string(out))
+	}
+	s.mu.Lock()
+	s.exit = exit
+	s.status = "stopped"
+	subs := s.subs
+	s.subs = map[*subscriber]struct{}{}
+	s.mu.Unlock()
+	for sub := range subs {
+		sub.conn.Close()
+		close(sub.done)
+	}
+	close(s.exited)
+	// Give waiters a moment to receive the exit, then go.
+	done := make(chan struct{})
+	go func() { s.waiters.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+	os.Remove(s.cfg.Socket)
+}
+
+func (s *shim) outputsDone(timeout time.Duration) {
+	done := make(chan struct{})
+	go func() { s.outputs.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		s.log.Warn("container output still open after exit")
+	}
+}
+
+// reap waits for the container's init process, a child of the shim since
+// the runtime's create exited and the shim is a subreaper.
+func (s *shim) reap() unix.WaitStatus {
+	for {
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(s.pid, &ws, 0, nil)
+		if err == nil {
+			return ws
+		}
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		// Not our child (should not happen): poll until it is gone.
+		for unix.Kill(s.pid, 0) == nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+		return unix.WaitStatus(255 << 8)
+	}
+}
+
+func exitCode(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+func (s *shim) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /start", func(w http.ResponseWriter, r *http.Request) {
+		var errBuf strings.Builder
+		cmd := s.runtimeCmd("start", s.cfg.ID)
+		cmd.Stderr = &errBuf
+		if err := cmd.Run(); err != nil {
+			httpError(w, s.runtimeError("start", err, []byte(errBuf.String())))
+			return
+		}
+		s.mu.Lock()
+		if s.status == "created" {
+			s.status = "running"
+		}
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /kill", func(w http.ResponseWriter, r *http.Request) {
+		sig := r.URL.Query().Get("signal")
+		if sig == "" {
+			sig = "KILL"
+		}
+		args := []string{"kill"}
+		if r.URL.Query().Get("all") == "1" {
+			args = append(args, "--all")
+		}
+		var errBuf strings.Builder
+		cmd := s.runtimeCmd(append(args, s.cfg.ID, sig)...)
+		cmd.Stderr = &errBuf
+		if err := cmd.Run(); err != nil {
+			select {
+			case <-s.exited:
+				w.WriteHeader(http.StatusNoContent)
+			default:
+				// The process may have gone between our check and the kill.
+				if unix.Kill(s.pid, 0) != nil {
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				httpError(w, s.runtimeError("kill", err, []byte(errBuf.String())))
+			}
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	for _, op := range []string{"pause", "resume"} {
+		mux.HandleFunc("POST /"+op, func(w http.ResponseWriter, r *http.Request) {
+			var errBuf strings.Builder
+			cmd := s.runtimeCmd(op, s.cfg.ID)
+			cmd.Stderr = &errBuf
+			if err := cmd.Run(); err != nil {
+				httpError(w, s.runtimeError(op, err, []byte(errBuf.String())))
+				return
+			}
+			s.mu.Lock()
+			if op == "pause" {
+				s.status = "paused"
+			} else {
+				s.status = "running"
+			}
+			s.mu.Unlock()
+			w.WriteHeader(http.StatusNoContent)
+		})
+	}
+	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		st := State{Pid: s.pid, Status: s.status, Exit: s.exit}
+		s.mu.Unlock()
+		writeJSON(w, st)
+	})
+	mux.HandleFunc("GET /wait", func(w http.ResponseWriter, r *http.Request) {
+		s.waiters.Add(1)
+		defer s.waiters.Done()
+		select {
+		case <-s.exited:
+		case <-r.Context().Done():
+			return
+		}
+		s.mu.Lock()
+		exit := s.exit
+		s.mu.Unlock()
+		writeJSON(w, exit)
+	})
+	mux.HandleFunc("POST /resize", func(w http.ResponseWriter, r *http.Request) {
+		if s.console == nil {
+			httpError(w, errors.New("container has no terminal"))
+			return
+		}
+		h, _ := strconv.Atoi(r.URL.Query().Get("h"))
+		wd, _ := strconv.Atoi(r.URL.Query().Get("w"))
+		ws := &unix.Winsize{Row: uint16(h), Col: uint16(wd)}
+		if err := unix.IoctlSetWinsize(int(s.console.Fd()), unix.TIOCSWINSZ, ws); err != nil {
+			httpError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /attach", s.handleAttach)
+	return mux
+}
+
+// handleAttach hijacks the connection: output flows to it (framed unless
+// the container has a terminal) and, with stdin=1, input flows from it.
+func (s *shim) handleAttach(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		httpError(w, errors.New("cannot hijack"))
+		return
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n"))
+	sub := &subscriber{
+		conn:   conn,
+		stdout: q.Get("stdout") == "1",
+		stderr: q.Get("stderr") == "1",
+		raw:    s.console != nil,
+		done:   make(chan struct{}),
+	}
+	s.mu.Lock()
+	if s.exit != nil {
+		s.mu.Unlock()
+		conn.Close()
+		return
+	}
+	s.subs[sub] = struct{}{}
+	s.mu.Unlock()
+
+	if q.Get("stdin") == "1" && s.stdin != nil {
+		go func() {
+			var src io.Reader = conn
+			if buf.Reader.Buffered() > 0 {
+				src = io.MultiReader(io.LimitReader(buf.Reader, int64(buf.Reader.Buffered())), conn)
+			}
+			_, err := io.Copy(s.stdin, src)
+			if err == nil && s.cfg.StdinOnce && s.console == nil {
+				// The client closed its input: so does the container's.
+				s.stdinOnce.Do(func() { s.stdin.Close() })
+			}
+		}()
+	}
+	<-sub.done
+}
+
+func httpError(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusInternalServerError)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+var _ = syscall.SIGTERM

@@ -1,0 +1,154 @@
+// Package volumes is the store of local named volumes: directories under
+// the data root that outlive the containers that mount them.
+package volumes
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/volume"
+
+	"github.com/berth-project/berth/pkg/atomicfile"
+)
+
+var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+
+// Volume is one local volume.
+type Volume struct {
+	Name      string
+	CreatedAt time.Time
+	Labels    map[string]string
+	Anonymous bool
+}
+
+// Store keeps volumes in root/<name>/_data with metadata in root/<name>/meta.json.
+type Store struct {
+	root string
+	mu   sync.Mutex // guards vols
+	vols map[string]*Volume
+}
+
+// New opens the store at root.
+func New(root string) (*Store, error) {
+	if err := os.MkdirAll(root, 0o701); err != nil {
+		return nil, err
+	}
+	s := &Store{root: root, vols: map[string]*Volume{}}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(root, e.Name(), "meta.json"))
+		if err != nil {
+			continue
+		}
+		var v Volume
+		if json.Unmarshal(data, &v) == nil && v.Name == e.Name() {
+			s.vols[v.Name] = &v
+		}
+	}
+	return s, nil
+}
+
+// Path is the directory containers mount for the volume.
+func (s *Store) Path(name string) string { return filepath.Join(s.root, name, "_data") }
+
+// Create makes a volume or returns the existing one of that name (as
+// Docker does). An empty name makes an anonymous volume with a random name.
+func (s *Store) Create(name, driver string, opts, labels map[string]string) (*Volume, bool, error) {
+	if driver != "" && driver != "local" {
+		return nil, false, fmt.Errorf("volume driver %q is not supported, only \"local\": %w", driver, errdefs.ErrInvalidArgument)
+	}
+	if len(opts) > 0 {
+		return nil, false, fmt.Errorf("volume options are not supported by the local driver of berth yet: %w", errdefs.ErrInvalidArgument)
+	}
+	anonymous := name == ""
+	if anonymous {
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		name = hex.EncodeToString(b[:])
+	}
+	if !validName.MatchString(name) {
+		return nil, false, fmt.Errorf("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path: %w", name, name, errdefs.ErrInvalidArgument)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.vols[name]; ok {
+		return v, false, nil
+	}
+	v := &Volume{Name: name, CreatedAt: time.Now().UTC().Truncate(time.Second), Labels: labels, Anonymous: anonymous}
+	if err := os.MkdirAll(s.Path(name), 0o755); err != nil {
+		return nil, false, err
+	}
+	if err := atomicfile.WriteJSON(filepath.Join(s.root, name, "meta.json"), v, 0o600); err != nil {
+		os.RemoveAll(filepath.Join(s.root, name))
+		return nil, false, err
+	}
+	s.vols[name] = v
+	return v, true, nil
+}
+
+// Get returns a volume by name.
+func (s *Store) Get(name string) (*Volume, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.vols[name]
+	if !ok {
+		return nil, fmt.Errorf("get %s: no such volume: %w", name, errdefs.ErrNotFound)
+	}
+	return v, nil
+}
+
+// List returns all volumes sorted by name.
+func (s *Store) List() []*Volume {
+	s.mu.Lock()
+	out := make([]*Volume, 0, len(s.vols))
+	for _, v := range s.vols {
+		out = append(out, v)
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Remove deletes a volume and its data. The caller checks that no
+// container uses it.
+func (s *Store) Remove(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.vols[name]; !ok {
+		return fmt.Errorf("get %s: no such volume: %w", name, errdefs.ErrNotFound)
+	}
+	if err := os.RemoveAll(filepath.Join(s.root, name)); err != nil {
+		return fmt.Errorf("remove %s: %w", name, err)
+	}
+	delete(s.vols, name)
+	return nil
+}
+
+// API returns the Engine API form of v.
+func (s *Store) API(v *Volume) *volume.Volume {
+	labels := v.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return &volume.Volume{
+		Name:       v.Name,
+		Driver:     "local",
+		Mountpoint: s.Path(v.Name),
+		CreatedAt:  v.CreatedAt.Format(time.RFC3339),
+		Labels:     labels,
+		Scope:      "local",
+		Options:    map[string]string{},
+	}
+}
