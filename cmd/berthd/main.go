@@ -1,0 +1,103 @@
+// Command berthd is Berth's daemon: it serves the Docker Engine API on a
+// unix socket and runs containers through an OCI runtime. `berthd shim DIR`
+// is the per-container supervisor it starts.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/daemon"
+	"github.com/berth-project/berth/daemon/config"
+	"github.com/berth-project/berth/daemon/runtime"
+)
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "shim" {
+		os.Exit(runtime.RunShim(os.Args[2]))
+	}
+	cfg := config.Defaults()
+	cmd := &cobra.Command{
+		Use:           "berthd",
+		Short:         "Berth's container engine daemon",
+		Version:       daemon.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.Load(cmd.Flags()); err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			return run(cfg)
+		},
+	}
+	cfg.AddFlags(cmd.Flags())
+	if err := cmd.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "berthd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config.Config) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("log level %q: %w", cfg.LogLevel, err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger)
+
+	d, err := daemon.New(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer d.Shutdown()
+
+	sock := cfg.SocketPath()
+	if err := os.MkdirAll(filepath.Dir(sock), 0o755); err != nil {
+		return err
+	}
+	os.Remove(sock) // a stale socket: daemon.New checked that no daemon answers on it
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", sock, err)
+	}
+	if err := os.Chmod(sock, 0o660); err != nil {
+		l.Close()
+		return err
+	}
+	srv := server.New(d, server.Options{Version: daemon.Version, Logger: logger})
+	errCh := make(chan error, 1)
+	go func() { errCh <- srv.Serve(l) }()
+	logger.Info("berthd ready", "socket", sock, "data-root", cfg.DataRoot, "runtime", cfg.Runtime, "version", daemon.Version)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case sig := <-sigs:
+		logger.Info("shutting down; containers keep running", "signal", sig.String())
+	case err := <-errCh:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+	os.Remove(sock)
+	return nil
+}

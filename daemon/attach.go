@@ -1,0 +1,211 @@
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/pkg/jsonlog"
+)
+
+// pendingAttach is an attach session waiting for its container to start,
+// so that it sees the output from the first byte (docker run attaches
+// before it starts).
+type pendingAttach struct {
+	stdin, stdout, stderr bool
+	ready                 chan attachConn
+}
+
+type attachConn struct {
+	conn net.Conn
+	r    *bufio.Reader
+	err  error
+}
+
+// ContainerAttach connects the client's streams to the container's.
+func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts server.AttachOptions) error {
+	c, err := d.containers.Get(name)
+	if err != nil {
+		return err
+	}
+	c.Lock()
+	tty := c.Config.Tty
+	stdinOnce := c.Config.StdinOnce
+	openStdin := c.Config.OpenStdin
+	c.Unlock()
+	if !opts.Stdout && !opts.Stderr && !opts.Stdin {
+		return fmt.Errorf("you must choose at least one stream: %w", errInvalid)
+	}
+	streams, err := opts.GetStreams(tty)
+	if err != nil {
+		return err
+	}
+	if streams.Stdin != nil {
+		defer streams.Stdin.Close()
+	}
+	if opts.Logs {
+		err := jsonlog.Read(ctx, c.LogPath(), jsonlog.ReadOptions{Tail: -1}, func(e jsonlog.Entry) error {
+			switch {
+			case e.Stream == "stdout" && opts.Stdout:
+				_, err := io.WriteString(streams.Stdout, e.Log)
+				return err
+			case e.Stream == "stderr" && opts.Stderr:
+				_, err := io.WriteString(streams.Stderr, e.Log)
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if !opts.Stream {
+		return nil
+	}
+	wantStdin := opts.Stdin && openStdin && streams.Stdin != nil
+	ac, err := d.attachShim(ctx, c, wantStdin, opts.Stdout, opts.Stderr)
+	if err != nil || ac.conn == nil {
+		return err
+	}
+	defer ac.conn.Close()
+
+	if wantStdin {
+		go func() {
+			_, err := io.Copy(ac.conn, streams.Stdin)
+			if err == nil && stdinOnce {
+				if cw, ok := ac.conn.(interface{ CloseWrite() error }); ok {
+					_ = cw.CloseWrite()
+				}
+			}
+		}()
+	}
+	go func() {
+		<-ctx.Done()
+		ac.conn.Close()
+	}()
+	if tty {
+		_, err := io.Copy(streams.Stdout, ac.r)
+		return ignoreClosed(err)
+	}
+	return ignoreClosed(demux(ac.r, streams.Stdout, streams.Stderr))
+}
+
+// attachShim returns a stream from the container's shim: at once when it
+// runs, at its start when it is created (or being started), or nothing
+// when it has exited.
+func (d *Daemon) attachShim(ctx context.Context, c *container.Container, stdin, stdout, stderr bool) (attachConn, error) {
+	c.Lock()
+	l := d.liveOf(c.ID)
+	if c.State.IsRunning() && l.shim != nil {
+		shim := l.shim
+		c.Unlock()
+		conn, r, err := shim.Attach(ctx, stdin, stdout, stderr)
+		return attachConn{conn: conn, r: r}, err
+	}
+	if c.State.Status != containertypes.StateCreated && c.State.Status != containertypes.StateExited {
+		c.Unlock()
+		return attachConn{}, nil
+	}
+	p := &pendingAttach{stdin: stdin, stdout: stdout, stderr: stderr, ready: make(chan attachConn, 1)}
+	l.pending = append(l.pending, p)
+	c.Unlock()
+	select {
+	case ac := <-p.ready:
+		return ac, ac.err
+	case <-ctx.Done():
+		c.Lock()
+		for i, q := range l.pending {
+			if q == p {
+				l.pending = append(l.pending[:i], l.pending[i+1:]...)
+				break
+			}
+		}
+		c.Unlock()
+		select {
+		case ac := <-p.ready:
+			if ac.conn != nil {
+				ac.conn.Close()
+			}
+		default:
+		}
+		return attachConn{}, ctx.Err()
+	}
+}
+
+// connectPending gives every waiting attach session its stream, before the
+// process starts. The caller holds c's lock.
+func (d *Daemon) connectPending(ctx context.Context, c *container.Container, l *live) {
+	for _, p := range l.pending {
+		conn, r, err := l.shim.Attach(ctx, p.stdin, p.stdout, p.stderr)
+		p.ready <- attachConn{conn: conn, r: r, err: err}
+	}
+	l.pending = nil
+}
+
+// failPending ends the waiting attach sessions of a start that failed.
+func (d *Daemon) failPending(l *live, err error) {
+	for _, p := range l.pending {
+		p.ready <- attachConn{err: nil}
+	}
+	l.pending = nil
+}
+
+// demux splits Docker's multiplexed stream into stdout and stderr.
+func demux(r io.Reader, stdout, stderr io.Writer) error {
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		n := int64(binary.BigEndian.Uint32(hdr[4:]))
+		var w io.Writer
+		switch hdr[0] {
+		case 1:
+			w = stdout
+		case 2:
+			w = stderr
+		default:
+			w = io.Discard
+		}
+		if w == nil {
+			w = io.Discard
+		}
+		if _, err := io.CopyN(w, r, n); err != nil {
+			return err
+		}
+	}
+}
+
+func ignoreClosed(err error) error {
+	if err == nil || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil
+	}
+	return err
+}
+
+// ContainerResize sets the terminal size of a container with a TTY.
+func (d *Daemon) ContainerResize(ctx context.Context, name string, height, width uint) error {
+	c, err := d.containers.Get(name)
+	if err != nil {
+		return err
+	}
+	c.Lock()
+	shim := d.liveOf(c.ID).shim
+	running := c.State.IsRunning()
+	c.Unlock()
+	if !running || shim == nil {
+		return fmt.Errorf("container %s is not running: %w", c.ID, errConflict)
+	}
+	return shim.Resize(ctx, height, width)
+}

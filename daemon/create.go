@@ -1,0 +1,318 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+
+	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/images"
+)
+
+var validContainerName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+
+// ContainerCreate validates the request completely, then persists the new
+// container. Any error leaves nothing behind.
+func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containertypes.Config, hc *containertypes.HostConfig, nc *network.NetworkingConfig) (containertypes.CreateResponse, error) {
+	resp := containertypes.CreateResponse{Warnings: []string{}}
+	if cfg == nil {
+		return resp, fmt.Errorf("config cannot be empty in order to create a container: %w", errInvalid)
+	}
+	if hc == nil {
+		hc = &containertypes.HostConfig{}
+	}
+	if name != "" && !validContainerName.MatchString(name) {
+		return resp, fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", name, errInvalid)
+	}
+	if cfg.Image == "" {
+		return resp, fmt.Errorf("no image specified: %w", errInvalid)
+	}
+	img, err := d.images.Get(cfg.Image)
+	if err != nil {
+		return resp, err
+	}
+	c := &container.Container{
+		ID:       newID(),
+		Created:  time.Now().UTC(),
+		ImageID:  img.ID,
+		ImageRef: cfg.Image,
+		Layers:   d.images.LayerDirs(img),
+		State:    container.State{Status: containertypes.StateCreated},
+	}
+	c.Config = mergeImageConfig(cfg, img)
+	c.HostConfig = hc
+	if c.Config.Hostname == "" {
+		if hc.NetworkMode == "host" {
+			c.Config.Hostname, _ = os.Hostname()
+		} else {
+			c.Config.Hostname = c.ID[:12]
+		}
+	}
+	warnings, err := d.validateHostConfig(hc)
+	if err != nil {
+		return resp, err
+	}
+	resp.Warnings = append(resp.Warnings, warnings...)
+	if len(c.Config.Entrypoint) == 0 && len(c.Config.Cmd) == 0 {
+		return resp, fmt.Errorf("no command specified: %w", errInvalid)
+	}
+	c.Path, c.Args = command(c.Config)
+	if wd := c.Config.WorkingDir; wd != "" && !filepath.IsAbs(wd) {
+		return resp, fmt.Errorf("the working directory '%s' is invalid, it needs to be an absolute path: %w", wd, errInvalid)
+	}
+	fsys := imageFS{layers: c.Layers}
+	if _, err := fsys.execUser(userSpec(c.Config.User)); err != nil {
+		return resp, err
+	}
+	if c.Runtime = hc.Runtime; c.Runtime == "" {
+		c.Runtime = d.cfg.Runtime
+	}
+	if _, err := d.runtimePath(c.Runtime); err != nil {
+		return resp, err
+	}
+	if c.Mounts, err = d.resolveMounts(c.Config, hc, fsys); err != nil {
+		return resp, err
+	}
+
+	if name == "" {
+		name = d.generateName()
+	}
+	c.Name = "/" + strings.TrimPrefix(name, "/")
+	if err := d.containers.Reserve(c.Name, c.ID); err != nil {
+		return resp, err
+	}
+	c.Root = filepath.Join(d.containersDir(), c.ID)
+	if err := d.prepareContainerDir(c, fsys); err != nil {
+		d.containers.Release(c.Name)
+		os.RemoveAll(c.Root)
+		d.removeAnonymousVolumes(c)
+		return resp, err
+	}
+	d.containers.Add(c)
+	resp.ID = c.ID
+	d.log.Info("container created", "container", c.ID, "name", c.Name, "image", cfg.Image)
+	return resp, nil
+}
+
+// prepareContainerDir writes the container's directory: its mount point
+// layer, writable layer, network files and persisted model.
+func (d *Daemon) prepareContainerDir(c *container.Container, fsys imageFS) error {
+	if err := os.MkdirAll(c.Root, 0o710); err != nil {
+		return err
+	}
+	mp := mountpoints{img: fsys, layer: c.MountpointLayer()}
+	if err := os.MkdirAll(mp.layer, 0o755); err != nil {
+		return err
+	}
+	for _, p := range []string{"/proc", "/sys", "/dev"} {
+		if err := mp.ensure(p, false); err != nil {
+			return fmt.Errorf("mount point %s: %w", p, err)
+		}
+	}
+	for _, p := range []string{"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"} {
+		if err := mp.ensure(p, true); err != nil {
+			return fmt.Errorf("mount point %s: %w", p, err)
+		}
+	}
+	for _, m := range c.Mounts {
+		file := false
+		if m.Type == container.MountBind {
+			if st, err := os.Stat(m.Source); err == nil && !st.IsDir() {
+				file = true
+			}
+		}
+		if err := mp.ensure(m.Destination, file); err != nil {
+			return fmt.Errorf("mount point %s: %w", m.Destination, err)
+		}
+	}
+	if wd := c.Config.WorkingDir; wd != "" {
+		if err := mp.ensure(wd, false); err != nil {
+			return fmt.Errorf("working directory %s: %w", wd, err)
+		}
+	}
+	if !c.ReadonlyRootfs() {
+		for _, dir := range []string{c.UpperDir(), c.WorkDir()} {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	if err := writeNetworkFiles(c); err != nil {
+		return err
+	}
+	return c.ToDisk()
+}
+
+// mergeImageConfig applies the image's defaults to the request, as Docker
+// does: env merged by key, cmd/entrypoint/user/workdir/volumes/labels
+// taken from the image where the request has none.
+func mergeImageConfig(req *containertypes.Config, img *images.Image) *containertypes.Config {
+	c := *req
+	ic := img.Config.Config
+	env := append([]string{}, ic.Env...)
+	for _, kv := range req.Env {
+		key, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, e := range env {
+			if k, _, _ := strings.Cut(e, "="); k == key {
+				env[i] = kv
+				replaced = true
+			}
+		}
+		if !replaced {
+			env = append(env, kv)
+		}
+	}
+	c.Env = env
+	if len(c.Entrypoint) == 0 {
+		if len(c.Cmd) == 0 {
+			c.Cmd = ic.Cmd
+		}
+		c.Entrypoint = ic.Entrypoint
+	}
+	if c.User == "" {
+		c.User = ic.User
+	}
+	if c.WorkingDir == "" {
+		c.WorkingDir = ic.WorkingDir
+	}
+	if c.StopSignal == "" {
+		c.StopSignal = ic.StopSignal
+	}
+	vols := map[string]struct{}{}
+	for v := range ic.Volumes {
+		vols[v] = struct{}{}
+	}
+	for v := range req.Volumes {
+		vols[v] = struct{}{}
+	}
+	if len(vols) > 0 {
+		c.Volumes = vols
+	}
+	labels := map[string]string{}
+	for k, v := range ic.Labels {
+		labels[k] = v
+	}
+	for k, v := range req.Labels {
+		labels[k] = v
+	}
+	c.Labels = labels
+	return &c
+}
+
+// command splits the process into Path and Args as inspect shows them.
+func command(cfg *containertypes.Config) (string, []string) {
+	argv := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
+	if len(argv) == 0 {
+		return "", nil
+	}
+	return argv[0], argv[1:]
+}
+
+func userSpec(u string) string {
+	if u == "" {
+		return "0"
+	}
+	return u
+}
+
+func newID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+var (
+	nameLeft  = []string{"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nimble", "proud", "quiet", "sharp", "tidy", "vivid", "witty", "zealous"}
+	nameRight = []string{"anchor", "beacon", "buoy", "cabin", "compass", "dock", "harbor", "helm", "keel", "mast", "pier", "quay", "rudder", "sail", "stern", "tide", "wharf", "wave"}
+)
+
+// generateName picks a free adjective_noun name, as Docker does.
+func (d *Daemon) generateName() string {
+	for i := 0; ; i++ {
+		var b [3]byte
+		_, _ = rand.Read(b[:])
+		name := nameLeft[int(b[0])%len(nameLeft)] + "_" + nameRight[int(b[1])%len(nameRight)]
+		if i > 5 {
+			name += fmt.Sprint(int(b[2]))
+		}
+		if _, err := d.containers.Get(name); err != nil {
+			return name
+		}
+	}
+}
+
+// writeNetworkFiles writes the /etc/hosts, /etc/hostname and
+// /etc/resolv.conf the container will see.
+func writeNetworkFiles(c *container.Container) error {
+	hostname := c.Config.Hostname
+	if err := os.WriteFile(c.HostnamePath(), []byte(hostname+"\n"), 0o644); err != nil {
+		return err
+	}
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+	if c.HostConfig.NetworkMode == "host" {
+		if data, err := os.ReadFile("/etc/hosts"); err == nil {
+			hosts = string(data)
+		}
+	} else {
+		hosts += "127.0.1.1\t" + hostname + "\n"
+	}
+	for _, h := range c.HostConfig.ExtraHosts {
+		name, ip, ok := strings.Cut(h, ":")
+		if ok {
+			hosts += ip + "\t" + name + "\n"
+		}
+	}
+	if err := os.WriteFile(c.HostsPath(), []byte(hosts), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(c.ResolvConfPath(), []byte(resolvConf(c.HostConfig)), 0o644)
+}
+
+// resolvConf is the host's resolv.conf without loopback name servers
+// (unreachable from a container's own network namespace), or the user's
+// --dns settings.
+func resolvConf(hc *containertypes.HostConfig) string {
+	var b strings.Builder
+	host, _ := os.ReadFile("/etc/resolv.conf")
+	for _, line := range strings.Split(string(host), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "nameserver":
+			if len(hc.DNS) > 0 || (hc.NetworkMode != "host" && len(f) > 1 && (strings.HasPrefix(f[1], "127.") || f[1] == "::1")) {
+				continue
+			}
+		case "search":
+			if len(hc.DNSSearch) > 0 {
+				continue
+			}
+		case "options":
+			if len(hc.DNSOptions) > 0 {
+				continue
+			}
+		}
+		b.WriteString(line + "\n")
+	}
+	for _, ns := range hc.DNS {
+		b.WriteString("nameserver " + ns.String() + "\n")
+	}
+	if len(hc.DNSSearch) > 0 {
+		b.WriteString("search " + strings.Join(hc.DNSSearch, " ") + "\n")
+	}
+	if len(hc.DNSOptions) > 0 {
+		b.WriteString("options " + strings.Join(hc.DNSOptions, " ") + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,220 @@
+// Package daemon holds berthd's use cases, one file each: create, start,
+// stop, delete, wait, attach, logs, list, inspect, images, volumes, system
+// and restore. It implements the API server's Backend.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/config"
+	"github.com/berth-project/berth/daemon/images"
+	"github.com/berth-project/berth/daemon/oci"
+	"github.com/berth-project/berth/daemon/runtime"
+	"github.com/berth-project/berth/daemon/volumes"
+)
+
+// Version is berth's version, set at build time.
+var Version = "0.1.0-dev"
+
+// Daemon is the running berthd.
+type Daemon struct {
+	cfg        config.Config
+	self       string // path of the berthd binary, for shims
+	log        *slog.Logger
+	locks      []*os.File
+	hardNofile uint64
+	hostCaps   []string // the daemon's bounding set: containers get no more
+
+	containers *container.Store
+	images     *images.Store
+	volumes    *volumes.Store
+
+	mu   sync.Mutex // guards live
+	live map[string]*live
+
+	ctx      context.Context // ends when the daemon shuts down
+	cancel   context.CancelFunc
+	monitors sync.WaitGroup
+}
+
+// live is what the daemon holds for a container beyond its persisted
+// model: its shim, the waiters for state changes and the attach sessions
+// waiting for a start.
+type live struct {
+	shim     *runtime.Shim
+	waiters  []*waiter
+	pending  []*pendingAttach
+	stopping bool          // a user asked for the stop: no restart policy applies
+	exited   chan struct{} // closed when the current run ends
+}
+
+// New opens (or creates) the data and exec roots, takes their locks and
+// restores the containers of a previous run.
+func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{
+		cfg:        cfg,
+		self:       self,
+		log:        logger,
+		containers: container.NewStore(),
+		live:       map[string]*live{},
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	ok := false
+	defer func() {
+		if !ok {
+			d.unlock()
+		}
+	}()
+	for _, dir := range []string{cfg.DataRoot, cfg.ExecRoot} {
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return nil, err
+		}
+		f, err := lockDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		d.locks = append(d.locks, f)
+	}
+	if err := checkSocketFree(cfg.SocketPath()); err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{d.containersDir(), d.shimsDir(), d.runtimeRoot()} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	if d.images, err = images.New(filepath.Join(cfg.DataRoot, "image")); err != nil {
+		return nil, fmt.Errorf("open image store: %w", err)
+	}
+	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes")); err != nil {
+		return nil, fmt.Errorf("open volume store: %w", err)
+	}
+	if _, err := d.runtimePath(cfg.Runtime); err != nil {
+		return nil, err
+	}
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil {
+		d.hardNofile = rl.Max
+	}
+	d.hostCaps = hostCapabilities()
+	if err := d.restore(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return d, nil
+}
+
+// lockDir takes an exclusive lock on dir so that two daemons never share it.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "berthd.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is in use by another berthd (lock %s held): stop it or use another --data-root/--exec-root", dir, f.Name())
+	}
+	return f, nil
+}
+
+// checkSocketFree refuses a socket another daemon answers on.
+func checkSocketFree(path string) error {
+	conn, err := net.DialTimeout("unix", path, time.Second)
+	if err == nil {
+		conn.Close()
+		return fmt.Errorf("another daemon is listening on %s: stop it or use another --host", path)
+	}
+	return nil
+}
+
+func (d *Daemon) unlock() {
+	for _, f := range d.locks {
+		f.Close()
+	}
+	d.locks = nil
+}
+
+// Shutdown stops watching containers. Running containers keep running under
+// their shims; the next daemon finds them again.
+func (d *Daemon) Shutdown() {
+	d.cancel()
+	done := make(chan struct{})
+	go func() { d.monitors.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	d.unlock()
+}
+
+func (d *Daemon) containersDir() string { return filepath.Join(d.cfg.DataRoot, "containers") }
+func (d *Daemon) shimsDir() string      { return filepath.Join(d.cfg.ExecRoot, "containers") }
+func (d *Daemon) runtimeRoot() string   { return filepath.Join(d.cfg.ExecRoot, "runtime") }
+func (d *Daemon) shimDir(id string) string {
+	return filepath.Join(d.shimsDir(), id)
+}
+func (d *Daemon) shimSocket(id string) string { return filepath.Join(d.shimDir(id), "shim.sock") }
+
+// runtimePath resolves a runtime name (runc, crun) or path to a binary.
+func (d *Daemon) runtimePath(name string) (string, error) {
+	if name == "" {
+		name = d.cfg.Runtime
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("unknown or invalid runtime name: %s: %w", name, errInvalid)
+	}
+	return p, nil
+}
+
+// liveOf returns the live record of a container, making one if needed.
+func (d *Daemon) liveOf(id string) *live {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l, ok := d.live[id]
+	if !ok {
+		l = &live{}
+		d.live[id] = l
+	}
+	return l
+}
+
+var errShimGone = errors.New("the container's shim is gone")
+
+// hostCapabilities reads the daemon's bounding capability set: root on
+// some hosts lacks capabilities (CAP_SYS_RESOURCE here), and a runtime
+// asked for one it cannot grant fails.
+func hostCapabilities() []string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return nil
+			}
+			return oci.CapabilitiesFromMask(mask)
+		}
+	}
+	return nil
+}

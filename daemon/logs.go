@@ -1,0 +1,54 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/pkg/jsonlog"
+)
+
+// ContainerLogs streams the container's json-file log.
+func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts server.LogsOptions) (<-chan server.LogMessage, bool, error) {
+	c, err := d.containers.Get(name)
+	if err != nil {
+		return nil, false, err
+	}
+	if !opts.Stdout && !opts.Stderr {
+		return nil, false, fmt.Errorf("Bad parameters: you must choose at least one stream: %w", errInvalid)
+	}
+	tail := -1
+	if opts.Tail != "" && opts.Tail != "all" {
+		n, err := strconv.Atoi(opts.Tail)
+		if err != nil || n < 0 {
+			tail = -1
+		} else {
+			tail = n
+		}
+	}
+	c.Lock()
+	tty := c.Config.Tty
+	c.Unlock()
+	done := func() bool {
+		c.Lock()
+		defer c.Unlock()
+		return !c.State.IsRunning()
+	}
+	out := make(chan server.LogMessage, 64)
+	go func() {
+		defer close(out)
+		_ = jsonlog.Read(ctx, c.LogPath(), jsonlog.ReadOptions{Tail: tail, Since: opts.Since, Until: opts.Until, Follow: opts.Follow, Done: done}, func(e jsonlog.Entry) error {
+			if (e.Stream == "stdout" && !opts.Stdout) || (e.Stream == "stderr" && !opts.Stderr) {
+				return nil
+			}
+			select {
+			case out <- server.LogMessage{Stream: e.Stream, Time: e.Time, Line: []byte(e.Log)}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	return out, tty, nil
+}

@@ -1,0 +1,119 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+
+	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/runtime"
+)
+
+// waiter is one ContainerWait call waiting for its condition.
+type waiter struct {
+	cond containertypes.WaitCondition
+	ch   chan containertypes.WaitResponse
+}
+
+// monitor waits, in the background, for the end of the run that the shim
+// supervises, and records it.
+func (d *Daemon) monitor(c *container.Container, l *live, shim *runtime.Shim, exited chan struct{}) {
+	d.monitors.Add(1)
+	go func() {
+		defer d.monitors.Done()
+		exit, err := shim.Wait(d.ctx)
+		if d.ctx.Err() != nil {
+			return // the daemon is stopping; the next one takes over
+		}
+		if err != nil {
+			exit = d.exitAfterShimLoss(c)
+		}
+		d.handleExit(c, l, exit, exited)
+	}()
+}
+
+// exitAfterShimLoss reads the exit the shim recorded before it went, or
+// reports the run as lost.
+func (d *Daemon) exitAfterShimLoss(c *container.Container) *runtime.Exit {
+	if e, err := runtime.ReadExit(c.ExitPath()); err == nil {
+		return e
+	}
+	return &runtime.Exit{Code: 255, ExitedAt: time.Now().UTC().Format(time.RFC3339Nano), Error: errShimGone.Error()}
+}
+
+// handleExit records the end of a run, wakes the waiters and applies
+// --rm.
+func (d *Daemon) handleExit(c *container.Container, l *live, exit *runtime.Exit, exited chan struct{}) {
+	at, err := time.Parse(time.RFC3339Nano, exit.ExitedAt)
+	if err != nil {
+		at = time.Now().UTC()
+	}
+	c.Lock()
+	if c.State.IsRunning() {
+		if err := c.State.SetExited(exit.Code, at, exit.Error); err != nil {
+			d.log.Error("record exit", "container", c.ID, "err", err)
+		}
+		c.State.OOMKilled = exit.OOMKilled
+		if err := c.ToDisk(); err != nil {
+			d.log.Error("persist exit", "container", c.ID, "err", err)
+		}
+	}
+	l.shim = nil
+	d.cleanupShimDir(c.ID)
+	os.Remove(c.ExitPath())
+	d.notify(l, c, false)
+	autoRemove := c.HostConfig.AutoRemove
+	c.Unlock()
+	if exited != nil {
+		close(exited)
+	}
+	d.log.Info("container exited", "container", c.ID, "code", exit.Code)
+	if autoRemove {
+		if err := d.remove(context.Background(), c, false, true); err != nil && !errors.Is(err, errNotFound) {
+			d.log.Error("auto-remove", "container", c.ID, "err", err)
+		}
+	}
+}
+
+// notify wakes the waiters whose condition now holds: on an exit those for
+// not-running and next-exit, on removal all. The caller holds c's lock.
+func (d *Daemon) notify(l *live, c *container.Container, removed bool) {
+	resp := containertypes.WaitResponse{StatusCode: int64(c.State.ExitCode)}
+	if c.State.Error != "" {
+		resp.Error = &containertypes.WaitExitError{Message: c.State.Error}
+	}
+	var keep []*waiter
+	for _, w := range l.waiters {
+		if removed || w.cond != containertypes.WaitConditionRemoved {
+			w.ch <- resp
+			continue
+		}
+		keep = append(keep, w)
+	}
+	l.waiters = keep
+}
+
+// ContainerWait registers a wait; the channel delivers when the condition
+// holds.
+func (d *Daemon) ContainerWait(ctx context.Context, name string, cond containertypes.WaitCondition) (<-chan containertypes.WaitResponse, error) {
+	c, err := d.containers.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	if cond == "" {
+		cond = containertypes.WaitConditionNotRunning
+	}
+	ch := make(chan containertypes.WaitResponse, 1)
+	c.Lock()
+	defer c.Unlock()
+	if cond == containertypes.WaitConditionNotRunning && !c.State.IsRunning() && c.State.Status != containertypes.StateRestarting {
+		ch <- containertypes.WaitResponse{StatusCode: int64(c.State.ExitCode)}
+		return ch, nil
+	}
+	l := d.liveOf(c.ID)
+	l.waiters = append(l.waiters, &waiter{cond: cond, ch: ch})
+	return ch, nil
+}

@@ -1,0 +1,199 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/container"
+)
+
+const defaultStopTimeout = 10
+
+// ContainerStop sends the stop signal, waits up to the timeout, then kills.
+func (d *Daemon) ContainerStop(ctx context.Context, name string, timeout *int, signal string) error {
+	c, err := d.containers.Get(name)
+	if err != nil {
+		return err
+	}
+	return d.stop(ctx, c, timeout, signal)
+}
+
+func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int, signal string) error {
+	c.Lock()
+	if !c.State.IsRunning() {
+		c.Unlock()
+		return fmt.Errorf("container %s is already stopped: %w", c.ID, errdefs.ErrNotModified)
+	}
+	l := d.liveOf(c.ID)
+	shim, exited := l.shim, l.exited
+	l.stopping = true
+	paused := c.State.Status == containertypes.StatePaused
+	if signal == "" {
+		signal = c.Config.StopSignal
+	}
+	if signal == "" {
+		signal = "TERM"
+	}
+	wait := defaultStopTimeout
+	if c.Config.StopTimeout != nil {
+		wait = *c.Config.StopTimeout
+	}
+	if timeout != nil {
+		wait = *timeout
+	}
+	c.Unlock()
+	if shim == nil {
+		return fmt.Errorf("container %s: %w", c.ID, errShimGone)
+	}
+	sig, err := parseSignal(signal)
+	if err != nil {
+		return err
+	}
+	if paused {
+		sig = "KILL"
+	}
+	if err := shim.Kill(ctx, sig, false); err != nil {
+		d.log.Warn("stop signal", "container", c.ID, "err", err)
+	}
+	if paused {
+		_ = shim.Resume(ctx)
+	}
+	if wait >= 0 {
+		select {
+		case <-exited:
+			return nil
+		case <-time.After(time.Duration(wait) * time.Second):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := shim.Kill(ctx, "KILL", true); err != nil {
+			d.log.Warn("kill after stop timeout", "container", c.ID, "err", err)
+		}
+	}
+	select {
+	case <-exited:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ContainerKill sends a signal to the container's main process.
+func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
+	c, err := d.containers.Get(name)
+	if err != nil {
+		return err
+	}
+	if signal == "" {
+		signal = "KILL"
+	}
+	sig, err := parseSignal(signal)
+	if err != nil {
+		return err
+	}
+	c.Lock()
+	if !c.State.IsRunning() {
+		c.Unlock()
+		return fmt.Errorf("cannot kill container: %s: container %s is not running: %w", name, c.ID, errConflict)
+	}
+	l := d.liveOf(c.ID)
+	shim := l.shim
+	if sig == "KILL" {
+		l.stopping = true
+	}
+	c.Unlock()
+	if shim == nil {
+		return fmt.Errorf("container %s: %w", c.ID, errShimGone)
+	}
+	return shim.Kill(ctx, sig, false)
+}
+
+// ContainerRestart stops the container if it runs, then starts it.
+func (d *Daemon) ContainerRestart(ctx context.Context, name string, timeout *int) error {
+	c, err := d.containers.Get(name)
+	if err != nil {
+		return err
+	}
+	if err := d.stop(ctx, c, timeout, ""); err != nil && !errdefs.IsNotModified(err) {
+		return err
+	}
+	c.Lock()
+	c.RestartCount++
+	c.Unlock()
+	return d.start(ctx, c)
+}
+
+// ContainerPause freezes the container's processes.
+func (d *Daemon) ContainerPause(ctx context.Context, name string) error {
+	c, err := d.containers.Get(name)
+	if err != nil {
+		return err
+	}
+	c.Lock()
+	defer c.Unlock()
+	switch c.State.Status {
+	case containertypes.StateRunning:
+	case containertypes.StatePaused:
+		return fmt.Errorf("container %s is already paused: %w", c.ID, errConflict)
+	default:
+		return fmt.Errorf("container %s is not running: %w", c.ID, errConflict)
+	}
+	shim := d.liveOf(c.ID).shim
+	if shim == nil {
+		return errShimGone
+	}
+	if err := shim.Pause(ctx); err != nil {
+		return err
+	}
+	if err := c.State.Transition(containertypes.StatePaused); err != nil {
+		return err
+	}
+	return c.ToDisk()
+}
+
+// ContainerUnpause thaws a paused container.
+func (d *Daemon) ContainerUnpause(ctx context.Context, name string) error {
+	c, err := d.containers.Get(name)
+	if err != nil {
+		return err
+	}
+	c.Lock()
+	defer c.Unlock()
+	if c.State.Status != containertypes.StatePaused {
+		return fmt.Errorf("container %s is not paused: %w", c.ID, errConflict)
+	}
+	shim := d.liveOf(c.ID).shim
+	if shim == nil {
+		return errShimGone
+	}
+	if err := shim.Resume(ctx); err != nil {
+		return err
+	}
+	if err := c.State.Transition(containertypes.StateRunning); err != nil {
+		return err
+	}
+	return c.ToDisk()
+}
+
+// parseSignal accepts "TERM", "SIGTERM", "sigterm" or "15" and returns the
+// name the runtimes take.
+func parseSignal(s string) (string, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return "", fmt.Errorf("invalid signal: %s: %w", s, errInvalid)
+		}
+		return s, nil
+	}
+	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	if unix.SignalNum("SIG"+name) == 0 {
+		return "", fmt.Errorf("invalid signal: %s: %w", s, errInvalid)
+	}
+	return name, nil
+}

@@ -1,0 +1,151 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	goruntime "runtime"
+	"strings"
+	"time"
+
+	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/system"
+	"golang.org/x/sys/unix"
+)
+
+// API versions berthd serves.
+const (
+	APIVersion    = "1.47"
+	MinAPIVersion = "1.24"
+)
+
+// SystemInfo answers GET /info.
+func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
+	info := &system.Info{
+		ID:                 d.id(),
+		Driver:             "overlay2",
+		DriverStatus:       [][2]string{{"Backing Filesystem", "overlay"}, {"Supports d_type", "true"}},
+		MemoryLimit:        true,
+		PidsLimit:          true,
+		NFd:                countFDs(),
+		NGoroutines:        goruntime.NumGoroutine(),
+		SystemTime:         time.Now().Format(time.RFC3339Nano),
+		LoggingDriver:      "json-file",
+		CgroupDriver:       "cgroupfs",
+		CgroupVersion:      cgroupVersion(),
+		KernelVersion:      kernelVersion(),
+		OperatingSystem:    operatingSystem(),
+		OSType:             "linux",
+		Architecture:       arch(),
+		IndexServerAddress: "https://index.docker.io/v1/",
+		NCPU:               goruntime.NumCPU(),
+		MemTotal:           memTotal(),
+		DockerRootDir:      d.cfg.DataRoot,
+		ServerVersion:      Version,
+		DefaultRuntime:     d.cfg.Runtime,
+		Runtimes:           map[string]system.RuntimeWithStatus{},
+		SecurityOptions:    []string{"name=cgroupns"},
+		Labels:             []string{},
+		Warnings:           []string{},
+		Images:             len(d.images.List()),
+	}
+	info.Name, _ = os.Hostname()
+	for _, rt := range []string{"runc", "crun"} {
+		if p, err := exec.LookPath(rt); err == nil {
+			info.Runtimes[rt] = system.RuntimeWithStatus{Runtime: system.Runtime{Path: p}}
+		}
+	}
+	for _, c := range d.containers.List() {
+		c.Lock()
+		info.Containers++
+		switch c.State.Status {
+		case containertypes.StateRunning:
+			info.ContainersRunning++
+		case containertypes.StatePaused:
+			info.ContainersPaused++
+		default:
+			info.ContainersStopped++
+		}
+		c.Unlock()
+	}
+	return info, nil
+}
+
+// SystemVersion answers GET /version.
+func (d *Daemon) SystemVersion(ctx context.Context) system.VersionResponse {
+	return system.VersionResponse{
+		Platform:      system.PlatformInfo{Name: "Berth"},
+		Version:       Version,
+		APIVersion:    APIVersion,
+		MinAPIVersion: MinAPIVersion,
+		Os:            "linux",
+		Arch:          goruntime.GOARCH,
+		GoVersion:     goruntime.Version(),
+		KernelVersion: kernelVersion(),
+		Components: []system.ComponentVersion{{
+			Name:    "Engine",
+			Version: Version,
+			Details: map[string]string{"ApiVersion": APIVersion, "MinAPIVersion": MinAPIVersion, "Os": "linux", "Arch": goruntime.GOARCH, "GoVersion": goruntime.Version()},
+		}},
+	}
+}
+
+func (d *Daemon) id() string {
+	p := d.cfg.DataRoot + "/engine-id"
+	if data, err := os.ReadFile(p); err == nil {
+		return strings.TrimSpace(string(data))
+	}
+	id := newID()[:32]
+	_ = os.WriteFile(p, []byte(id), 0o600)
+	return id
+}
+
+func kernelVersion() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func arch() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return goruntime.GOARCH
+	}
+	return unix.ByteSliceToString(u.Machine[:])
+}
+
+func operatingSystem() string {
+	data, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return "Linux"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return "Linux"
+}
+
+func memTotal() int64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return 0
+	}
+	return int64(si.Totalram) * int64(si.Unit)
+}
+
+func cgroupVersion() string {
+	var st unix.Statfs_t
+	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return "2"
+	}
+	return "1"
+}
+
+func countFDs() int {
+	entries, _ := os.ReadDir("/proc/self/fd")
+	return len(entries)
+}
