@@ -47,8 +47,8 @@ func TestContainerPersistence(t *testing.T) {
 		ID: "abc", Name: "/x", Root: dir,
 		Config:     &containertypes.Config{Image: "busybox", Cmd: []string{"sh"}},
 		HostConfig: &containertypes.HostConfig{ReadonlyRootfs: true, Tmpfs: map[string]string{"/run": ""}},
-		Mounts: []Mount{{Type: MountTmpfs, Destination: "/run", Tmpfs: &Tmpfs{Mode: 0o755, CopyUp: true}}},
-		State:  State{Status: containertypes.StateCreated},
+		Mounts:     []Mount{{Type: MountTmpfs, Destination: "/run", Tmpfs: &Tmpfs{Mode: 0o755, CopyUp: true}}},
+		State:      State{Status: containertypes.StateCreated},
 	}
 	assert.NilError(t, c.ToDisk())
 	got, err := FromDisk(dir)

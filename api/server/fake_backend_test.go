@@ -1,0 +1,230 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/api/types/volume"
+)
+
+// fakeBackend records the calls it gets and answers them with err when set,
+// or with the hooks the test installed.
+type fakeBackend struct {
+	mu    sync.Mutex
+	calls []string
+	err   error
+
+	createCfg *containertypes.Config
+	createHC  *containertypes.HostConfig
+	createNC  *network.NetworkingConfig
+	listOpts  ListOptions
+	logsOpts  LogsOptions
+	attachOpt AttachOptions
+	importArg struct {
+		ref, message string
+		changes      []string
+		body         string
+	}
+	stopTimeout *int
+	stopSignal  string
+
+	waitFn   func(ctx context.Context, name string, cond containertypes.WaitCondition) (<-chan containertypes.WaitResponse, error)
+	logsFn   func(ctx context.Context, name string, opts LogsOptions) (<-chan LogMessage, bool, error)
+	attachFn func(ctx context.Context, name string, opts AttachOptions) error
+	loadFn   func(r io.Reader) ([]string, error)
+}
+
+func (f *fakeBackend) record(format string, a ...any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf(format, a...))
+	return f.err
+}
+
+func (f *fakeBackend) lastCall() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.calls) == 0 {
+		return ""
+	}
+	return f.calls[len(f.calls)-1]
+}
+
+func (f *fakeBackend) ContainerCreate(_ context.Context, name string, cfg *containertypes.Config, hc *containertypes.HostConfig, nc *network.NetworkingConfig) (containertypes.CreateResponse, error) {
+	f.createCfg, f.createHC, f.createNC = cfg, hc, nc
+	if err := f.record("ContainerCreate %s", name); err != nil {
+		return containertypes.CreateResponse{}, err
+	}
+	return containertypes.CreateResponse{ID: "c0ffee"}, nil
+}
+
+func (f *fakeBackend) ContainerStart(_ context.Context, name string) error {
+	return f.record("ContainerStart %s", name)
+}
+
+func (f *fakeBackend) ContainerStop(_ context.Context, name string, timeout *int, signal string) error {
+	f.stopTimeout, f.stopSignal = timeout, signal
+	return f.record("ContainerStop %s", name)
+}
+
+func (f *fakeBackend) ContainerKill(_ context.Context, name, signal string) error {
+	return f.record("ContainerKill %s %s", name, signal)
+}
+
+func (f *fakeBackend) ContainerRestart(_ context.Context, name string, timeout *int) error {
+	f.stopTimeout = timeout
+	return f.record("ContainerRestart %s", name)
+}
+
+func (f *fakeBackend) ContainerRemove(_ context.Context, name string, force, removeVolumes bool) error {
+	return f.record("ContainerRemove %s force=%t v=%t", name, force, removeVolumes)
+}
+
+func (f *fakeBackend) ContainerWait(ctx context.Context, name string, cond containertypes.WaitCondition) (<-chan containertypes.WaitResponse, error) {
+	if err := f.record("ContainerWait %s %s", name, cond); err != nil {
+		return nil, err
+	}
+	if f.waitFn != nil {
+		return f.waitFn(ctx, name, cond)
+	}
+	ch := make(chan containertypes.WaitResponse, 1)
+	ch <- containertypes.WaitResponse{StatusCode: 0}
+	return ch, nil
+}
+
+func (f *fakeBackend) ContainerList(_ context.Context, opts ListOptions) ([]containertypes.Summary, error) {
+	f.listOpts = opts
+	if err := f.record("ContainerList"); err != nil {
+		return nil, err
+	}
+	return []containertypes.Summary{{ID: "c0ffee", Names: []string{"/web"}, Image: "busybox", State: containertypes.StateRunning}}, nil
+}
+
+func (f *fakeBackend) ContainerInspect(_ context.Context, name string) (*containertypes.InspectResponse, error) {
+	if err := f.record("ContainerInspect %s", name); err != nil {
+		return nil, err
+	}
+	return &containertypes.InspectResponse{
+		ID:         "c0ffee",
+		Name:       "/" + name,
+		State:      &containertypes.State{Status: containertypes.StateRunning, Running: true},
+		Config:     &containertypes.Config{Image: "busybox"},
+		HostConfig: &containertypes.HostConfig{LogConfig: containertypes.LogConfig{Type: "json-file"}},
+	}, nil
+}
+
+func (f *fakeBackend) ContainerLogs(ctx context.Context, name string, opts LogsOptions) (<-chan LogMessage, bool, error) {
+	f.logsOpts = opts
+	if err := f.record("ContainerLogs %s", name); err != nil {
+		return nil, false, err
+	}
+	if f.logsFn != nil {
+		return f.logsFn(ctx, name, opts)
+	}
+	ch := make(chan LogMessage)
+	close(ch)
+	return ch, false, nil
+}
+
+func (f *fakeBackend) ContainerAttach(ctx context.Context, name string, opts AttachOptions) error {
+	f.attachOpt = opts
+	if err := f.record("ContainerAttach %s", name); err != nil {
+		return err
+	}
+	if f.attachFn != nil {
+		return f.attachFn(ctx, name, opts)
+	}
+	return nil
+}
+
+func (f *fakeBackend) ContainerResize(_ context.Context, name string, height, width uint) error {
+	return f.record("ContainerResize %s %dx%d", name, height, width)
+}
+
+func (f *fakeBackend) ImageLoad(_ context.Context, r io.Reader) ([]string, error) {
+	if err := f.record("ImageLoad"); err != nil {
+		return nil, err
+	}
+	if f.loadFn != nil {
+		return f.loadFn(r)
+	}
+	return []string{"docker.io/library/busybox:latest"}, nil
+}
+
+func (f *fakeBackend) ImageImport(_ context.Context, r io.Reader, ref, message string, changes []string) (string, error) {
+	b, _ := io.ReadAll(r)
+	f.importArg.ref, f.importArg.message, f.importArg.changes, f.importArg.body = ref, message, changes, string(b)
+	if err := f.record("ImageImport %s", ref); err != nil {
+		return "", err
+	}
+	return "sha256:" + strings.Repeat("ab", 32), nil
+}
+
+func (f *fakeBackend) ImageList(_ context.Context, all bool, filters Filters) ([]image.Summary, error) {
+	if err := f.record("ImageList all=%t %v", all, filters); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+func (f *fakeBackend) ImageInspect(_ context.Context, name string) (*image.InspectResponse, error) {
+	if err := f.record("ImageInspect %s", name); err != nil {
+		return nil, err
+	}
+	return &image.InspectResponse{ID: "sha256:abc"}, nil
+}
+
+func (f *fakeBackend) ImageDelete(_ context.Context, name string, force, prune bool) ([]image.DeleteResponse, error) {
+	if err := f.record("ImageDelete %s force=%t prune=%t", name, force, prune); err != nil {
+		return nil, err
+	}
+	return []image.DeleteResponse{{Untagged: name}}, nil
+}
+
+func (f *fakeBackend) ImageTag(_ context.Context, source, ref string) error {
+	return f.record("ImageTag %s %s", source, ref)
+}
+
+func (f *fakeBackend) VolumeCreate(_ context.Context, req volume.CreateRequest) (*volume.Volume, error) {
+	if err := f.record("VolumeCreate %s", req.Name); err != nil {
+		return nil, err
+	}
+	return &volume.Volume{Name: req.Name, Driver: "local"}, nil
+}
+
+func (f *fakeBackend) VolumeList(_ context.Context, filters Filters) ([]*volume.Volume, error) {
+	if err := f.record("VolumeList %v", filters); err != nil {
+		return nil, err
+	}
+	return []*volume.Volume{{Name: "data", Driver: "local"}}, nil
+}
+
+func (f *fakeBackend) VolumeInspect(_ context.Context, name string) (*volume.Volume, error) {
+	if err := f.record("VolumeInspect %s", name); err != nil {
+		return nil, err
+	}
+	return &volume.Volume{Name: name, Driver: "local"}, nil
+}
+
+func (f *fakeBackend) VolumeRemove(_ context.Context, name string, force bool) error {
+	return f.record("VolumeRemove %s force=%t", name, force)
+}
+
+func (f *fakeBackend) SystemInfo(context.Context) (*system.Info, error) {
+	if err := f.record("SystemInfo"); err != nil {
+		return nil, err
+	}
+	return &system.Info{Name: "berth-test", OSType: "linux"}, nil
+}
+
+func (f *fakeBackend) SystemVersion(context.Context) system.VersionResponse {
+	_ = f.record("SystemVersion")
+	return system.VersionResponse{Version: "0.1.0", Os: "linux", Arch: "amd64"}
+}

@@ -1,0 +1,48 @@
+package server
+
+// registerRoutes declares every endpoint. Patterns are unversioned; the
+// "/v1.NN" prefix is removed before routing (see stripVersion). A GET pattern
+// also serves HEAD.
+func (s *Server) registerRoutes() {
+	// system
+	s.handle("GET /_ping", s.ping)
+	s.handle("GET /version", s.getVersion)
+	s.handle("GET /info", s.getInfo)
+	s.handle("GET /events", s.getEvents)
+
+	// containers
+	s.handle("POST /containers/create", s.postContainersCreate)
+	s.handle("GET /containers/json", s.getContainersJSON)
+	s.handle("GET /containers/{name}/json", s.getContainerInspect)
+	s.handle("GET /containers/{name}/logs", s.getContainerLogs)
+	s.handle("POST /containers/{name}/start", s.postContainerStart)
+	s.handle("POST /containers/{name}/stop", s.postContainerStop)
+	s.handle("POST /containers/{name}/kill", s.postContainerKill)
+	s.handle("POST /containers/{name}/restart", s.postContainerRestart)
+	s.handle("POST /containers/{name}/wait", s.postContainerWait)
+	s.handle("POST /containers/{name}/attach", s.postContainerAttach)
+	s.handle("POST /containers/{name}/resize", s.postContainerResize)
+	s.handle("DELETE /containers/{name}", s.deleteContainer)
+
+	// images: names contain slashes ("docker.io/library/busybox:latest"),
+	// so the name takes the rest of the path and the action is its suffix.
+	s.handle("POST /images/load", s.postImagesLoad)
+	s.handle("POST /images/create", s.postImagesCreate)
+	s.handle("GET /images/json", s.getImagesJSON)
+	s.handle("GET /images/{name...}", s.getImageByName)
+	s.handle("POST /images/{name...}", s.postImageByName)
+	s.handle("DELETE /images/{name...}", s.deleteImage)
+
+	// volumes
+	s.handle("POST /volumes/create", s.postVolumesCreate)
+	s.handle("GET /volumes", s.getVolumes)
+	s.handle("GET /volumes/{name}", s.getVolume)
+	s.handle("DELETE /volumes/{name}", s.deleteVolume)
+
+	// networks (the built-in ones only, for now)
+	s.handle("GET /networks", s.getNetworks)
+	s.handle("GET /networks/{id}", s.getNetwork)
+
+	// Everything else, including a known path with another method.
+	s.mux.HandleFunc("/", s.notFound)
+}

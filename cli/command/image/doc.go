@@ -1,0 +1,3 @@
+// Package image implements berth's image commands: images, load, import,
+// tag and rmi.
+package image

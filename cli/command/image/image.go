@@ -1,0 +1,230 @@
+package image
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/cli/command"
+	"github.com/berth-project/berth/cli/format"
+	"github.com/berth-project/berth/cli/opts"
+)
+
+// NewImagesCommand returns `berth images`.
+func NewImagesCommand(cli *command.Cli) *cobra.Command {
+	var (
+		all, quiet, noTrunc bool
+		tmpl                string
+		filters             []string
+	)
+	cmd := &cobra.Command{
+		Use:   "images [OPTIONS] [REPOSITORY[:TAG]]",
+		Short: "List images",
+		Args:  command.RequiresRangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := opts.ParseFilters(filters)
+			if err != nil {
+				return err
+			}
+			if len(args) == 1 {
+				f.Add("reference", args[0])
+			}
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			res, err := apiClient.ImageList(cmd.Context(), client.ImageListOptions{All: all, Filters: f})
+			if err != nil {
+				return err
+			}
+			switch {
+			case quiet:
+				tmpl = "{{.ID}}"
+			case tmpl == "" || tmpl == "table":
+				tmpl = format.ImageTableFormat
+			}
+			w, err := format.NewWriter(cli.Out, tmpl, format.ImageHeader)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			for _, img := range res.Items {
+				for _, row := range format.ImageRows(img, !noTrunc, now) {
+					if err := w.Write(row); err != nil {
+						return err
+					}
+				}
+			}
+			return w.Flush()
+		},
+	}
+	flags := cmd.Flags()
+	flags.BoolVarP(&all, "all", "a", false, "Show all images (default hides intermediate images)")
+	flags.BoolVarP(&quiet, "quiet", "q", false, "Only show image IDs")
+	flags.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
+	flags.StringVar(&tmpl, "format", "", "Format output using a custom template ('table', 'table TEMPLATE', 'json', 'TEMPLATE')")
+	flags.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
+	return cmd
+}
+
+// NewLoadCommand returns `berth load`.
+func NewLoadCommand(cli *command.Cli) *cobra.Command {
+	var (
+		input string
+		quiet bool
+	)
+	cmd := &cobra.Command{
+		Use:   "load [OPTIONS]",
+		Short: "Load an image from a tar archive or STDIN",
+		Args:  command.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var in io.Reader = cli.In
+			if input != "" {
+				f, err := os.Open(input)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				in = f
+			} else if _, isTerm := cli.InFd(); isTerm {
+				return errors.New("requested load from stdin, but stdin is empty")
+			}
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			body, err := apiClient.ImageLoad(cmd.Context(), in, client.ImageLoadWithQuiet(quiet))
+			if err != nil {
+				return err
+			}
+			defer body.Close()
+			return format.DisplayJSONStream(body, cli.Out)
+		},
+	}
+	cmd.Flags().StringVarP(&input, "input", "i", "", "Read from tar archive file, instead of STDIN")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress the load output")
+	return cmd
+}
+
+// NewImportCommand returns `berth import`.
+func NewImportCommand(cli *command.Cli) *cobra.Command {
+	var (
+		changes []string
+		message string
+	)
+	cmd := &cobra.Command{
+		Use:   "import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+		Short: "Import the contents from a tarball to create a filesystem image",
+		Args:  command.RequiresRangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src := client.ImageImportSource{SourceName: args[0]}
+			switch {
+			case args[0] == "-":
+				src.Source = cli.In
+			case strings.Contains(args[0], "://"):
+				// A URL: the daemon fetches it.
+			default:
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				src = client.ImageImportSource{SourceName: "-", Source: f}
+			}
+			var ref string
+			if len(args) == 2 {
+				ref = args[1]
+			}
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			body, err := apiClient.ImageImport(cmd.Context(), src, ref, client.ImageImportOptions{Message: message, Changes: changes})
+			if err != nil {
+				return err
+			}
+			defer body.Close()
+			return format.DisplayJSONStream(body, cli.Out)
+		},
+	}
+	cmd.Flags().StringArrayVarP(&changes, "change", "c", nil, "Apply Dockerfile instruction to the created image")
+	cmd.Flags().StringVarP(&message, "message", "m", "", "Set commit message for imported image")
+	return cmd
+}
+
+// NewTagCommand returns `berth tag`.
+func NewTagCommand(cli *command.Cli) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+		Short: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+		Args:  command.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			_, err = apiClient.ImageTag(cmd.Context(), client.ImageTagOptions{Source: args[0], Target: args[1]})
+			return err
+		},
+	}
+}
+
+// NewRmiCommand returns `berth rmi`.
+func NewRmiCommand(cli *command.Cli) *cobra.Command {
+	var (
+		force   bool
+		noPrune bool
+	)
+	cmd := &cobra.Command{
+		Use:   "rmi [OPTIONS] IMAGE [IMAGE...]",
+		Short: "Remove one or more images",
+		Args:  command.RequiresMinArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			var (
+				msgs  []string
+				fatal bool
+			)
+			for _, name := range args {
+				res, err := apiClient.ImageRemove(cmd.Context(), name, client.ImageRemoveOptions{Force: force, PruneChildren: !noPrune})
+				if err != nil {
+					if !errdefs.IsNotFound(err) {
+						fatal = true
+					}
+					msgs = append(msgs, command.ErrorText(err))
+					continue
+				}
+				for _, item := range res.Items {
+					if item.Deleted != "" {
+						_, _ = fmt.Fprintln(cli.Out, "Deleted:", item.Deleted)
+					} else {
+						_, _ = fmt.Fprintln(cli.Out, "Untagged:", item.Untagged)
+					}
+				}
+			}
+			if len(msgs) == 0 {
+				return nil
+			}
+			msg := strings.Join(msgs, "\n")
+			// As Docker: with -f, missing images are reported but not fatal.
+			if !force || fatal {
+				return errors.New(msg)
+			}
+			_, _ = fmt.Fprintln(cli.Err, msg)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "Force removal of the image")
+	cmd.Flags().BoolVar(&noPrune, "no-prune", false, "Do not delete untagged parents")
+	return cmd
+}

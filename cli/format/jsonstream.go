@@ -1,0 +1,56 @@
+package format
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/moby/moby/api/types/jsonstream"
+)
+
+// streamMessage is one message of the daemon's JSON progress stream, with
+// the legacy top-level "error" string some daemons still send.
+type streamMessage struct {
+	jsonstream.Message
+	ErrorMessage string `json:"error,omitempty"`
+}
+
+// DisplayJSONStream prints the daemon's JSON message stream (image load,
+// import) as plain lines: "stream" text verbatim, "status" lines as
+// "[id: ]status". Progress bars are not drawn. The first error message in
+// the stream is returned as an error.
+func DisplayJSONStream(in io.Reader, out io.Writer) error {
+	dec := json.NewDecoder(in)
+	for {
+		var m streamMessage
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("reading daemon response: %w", err)
+		}
+		switch {
+		case m.Error != nil && m.Error.Message != "":
+			return errors.New(m.Error.Message)
+		case m.ErrorMessage != "":
+			return errors.New(m.ErrorMessage)
+		case m.Stream != "":
+			if _, err := io.WriteString(out, m.Stream); err != nil {
+				return err
+			}
+		case m.Status != "":
+			line := m.Status
+			if m.ID != "" {
+				line = m.ID + ": " + line
+			}
+			if m.Progress != nil {
+				// Progress updates are for terminals; skip them.
+				continue
+			}
+			if _, err := fmt.Fprintln(out, line); err != nil {
+				return err
+			}
+		}
+	}
+}
