@@ -11,7 +11,7 @@ import (
 
 	containertypes "github.com/moby/moby/api/types/container"
 
-	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/pkg/jsonlog"
 )
@@ -31,7 +31,7 @@ type attachConn struct {
 }
 
 // ContainerAttach connects the client's streams to the container's.
-func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts server.AttachOptions) error {
+func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.AttachOptions) error {
 	c, err := d.containers.Get(name)
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 
 	"github.com/moby/moby/api/types/image"
 
-	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/api/types/backend"
 )
 
 // ImageLoad loads an image archive.
@@ -26,7 +26,7 @@ func (d *Daemon) ImageImport(ctx context.Context, r io.Reader, ref, message stri
 }
 
 // ImageList lists images, filtered by reference, dangling and label.
-func (d *Daemon) ImageList(ctx context.Context, all bool, filters server.Filters) ([]image.Summary, error) {
+func (d *Daemon) ImageList(ctx context.Context, all bool, filters backend.Filters) ([]image.Summary, error) {
 	for k := range filters {
 		switch k {
 		case "reference", "dangling", "label":

@@ -12,14 +12,14 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 
-	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/container"
 )
 
 var listFilters = map[string]bool{"label": true, "name": true, "id": true, "status": true, "exited": true, "ancestor": true, "volume": true, "network": true, "before": true, "since": true}
 
 // ContainerList returns the containers selected by opts, newest first.
-func (d *Daemon) ContainerList(ctx context.Context, opts server.ListOptions) ([]containertypes.Summary, error) {
+func (d *Daemon) ContainerList(ctx context.Context, opts backend.ListOptions) ([]containertypes.Summary, error) {
 	for k, vals := range opts.Filters {
 		if !listFilters[k] {
 			return nil, fmt.Errorf("invalid filter '%s': %w", k, errInvalid)
@@ -55,7 +55,7 @@ func (d *Daemon) ContainerList(ctx context.Context, opts server.ListOptions) ([]
 	return out, nil
 }
 
-func (d *Daemon) matches(c *container.Container, opts server.ListOptions) (bool, error) {
+func (d *Daemon) matches(c *container.Container, opts backend.ListOptions) (bool, error) {
 	f := opts.Filters
 	_, hasStatus := f["status"]
 	if !opts.All && opts.Limit <= 0 && !hasStatus && !c.State.IsRunning() {

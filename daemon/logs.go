@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/pkg/jsonlog"
 )
 
 // ContainerLogs streams the container's json-file log.
-func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts server.LogsOptions) (<-chan server.LogMessage, bool, error) {
+func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts backend.LogsOptions) (<-chan backend.LogMessage, bool, error) {
 	c, err := d.containers.Get(name)
 	if err != nil {
 		return nil, false, err
@@ -35,7 +35,7 @@ func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts server.Log
 		defer c.Unlock()
 		return !c.State.IsRunning()
 	}
-	out := make(chan server.LogMessage, 64)
+	out := make(chan backend.LogMessage, 64)
 	go func() {
 		defer close(out)
 		_ = jsonlog.Read(ctx, c.LogPath(), jsonlog.ReadOptions{Tail: tail, Since: opts.Since, Until: opts.Until, Follow: opts.Follow, Done: done}, func(e jsonlog.Entry) error {
@@ -43,7 +43,7 @@ func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts server.Log
 				return nil
 			}
 			select {
-			case out <- server.LogMessage{Stream: e.Stream, Time: e.Time, Line: []byte(e.Log)}:
+			case out <- backend.LogMessage{Stream: e.Stream, Time: e.Time, Line: []byte(e.Log)}:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()

@@ -7,7 +7,7 @@ import (
 
 	"github.com/moby/moby/api/types/volume"
 
-	"github.com/berth-project/berth/api/server"
+	"github.com/berth-project/berth/api/types/backend"
 )
 
 // VolumeCreate creates a named volume, or returns the existing one.
@@ -20,7 +20,7 @@ func (d *Daemon) VolumeCreate(ctx context.Context, req volume.CreateRequest) (*v
 }
 
 // VolumeList lists volumes, filtered by name, label and dangling.
-func (d *Daemon) VolumeList(ctx context.Context, filters server.Filters) ([]*volume.Volume, error) {
+func (d *Daemon) VolumeList(ctx context.Context, filters backend.Filters) ([]*volume.Volume, error) {
 	out := []*volume.Volume{}
 	for _, v := range d.volumes.List() {
 		ok := true

@@ -3,62 +3,26 @@ package server
 import (
 	"context"
 	"io"
-	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/api/types/volume"
+
+	"github.com/berth-project/berth/api/types/backend"
 )
 
-// Filters are the decoded "filters" query parameter: key to accepted values.
-type Filters map[string][]string
-
-// ListOptions select containers for GET /containers/json.
-type ListOptions struct {
-	All     bool
-	Limit   int
-	Filters Filters
-}
-
-// LogsOptions select log lines for GET /containers/{id}/logs.
-type LogsOptions struct {
-	Follow     bool
-	Stdout     bool
-	Stderr     bool
-	Timestamps bool
-	Tail       string // "all" or a number
-	Since      time.Time
-	Until      time.Time
-}
-
-// LogMessage is one line of a container's log.
-type LogMessage struct {
-	Stream string // "stdout" or "stderr"
-	Time   time.Time
-	Line   []byte // with its trailing newline when it had one
-}
-
-// AttachStreams are the client's ends of an attach session. Stdin is nil
-// when the client does not send input.
-type AttachStreams struct {
-	Stdin  io.ReadCloser
-	Stdout io.Writer
-	Stderr io.Writer
-}
-
-// AttachOptions describe POST /containers/{id}/attach.
-type AttachOptions struct {
-	Stdin, Stdout, Stderr bool
-	Stream                bool
-	Logs                  bool
-	DetachKeys            string
-	// GetStreams is called once the daemon knows whether the container has a
-	// TTY, so that the server can choose raw or multiplexed output; it
-	// hijacks the connection and returns the streams to use.
-	GetStreams func(tty bool) (AttachStreams, error)
-}
+// The option types live in api/types/backend; these aliases keep the
+// server's own code short.
+type (
+	Filters       = backend.Filters
+	ListOptions   = backend.ListOptions
+	LogsOptions   = backend.LogsOptions
+	LogMessage    = backend.LogMessage
+	AttachStreams = backend.AttachStreams
+	AttachOptions = backend.AttachOptions
+)
 
 // ContainerBackend holds the container use cases.
 type ContainerBackend interface {

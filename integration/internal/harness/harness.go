@@ -1,0 +1,340 @@
+// Package harness starts real berthd daemons for black-box integration
+// tests: each daemon gets its own data root, exec root and socket, and is
+// driven through the real berth binary or the Docker Go client. The tests
+// need root (namespaces, overlayfs, tmpfs mounts) and say so.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+	"gotest.tools/v3/assert"
+	"gotest.tools/v3/poll"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+	imageOnce sync.Once
+	imagePath string
+	imageErr  error
+)
+
+// RepoRoot is the top of the source tree.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+}
+
+// Binaries returns the directory holding berthd and berth: $BERTH_BIN if
+// set (hack/test builds them there), else a fresh build.
+func Binaries(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if dir := os.Getenv("BERTH_BIN"); dir != "" {
+			binDir = dir
+			return
+		}
+		dir, err := os.MkdirTemp("", "berth-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		for _, b := range []string{"berthd", "berth"} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b), "./cmd/"+b)
+			cmd.Dir = RepoRoot()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("build %s: %v\n%s", b, err, out)
+				return
+			}
+		}
+		binDir = dir
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+// TestImage returns the path of the busybox test image archive, built once
+// with hack/make-test-image.
+func TestImage(t testing.TB) string {
+	t.Helper()
+	imageOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "berth-image-")
+		if err != nil {
+			imageErr = err
+			return
+		}
+		imagePath = filepath.Join(dir, "busybox.tar")
+		cmd := exec.Command(filepath.Join(RepoRoot(), "hack", "make-test-image"), imagePath)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			imageErr = fmt.Errorf("hack/make-test-image: %v\n%s", err, out)
+		}
+	})
+	if imageErr != nil {
+		t.Fatal(imageErr)
+	}
+	return imagePath
+}
+
+// RequireRoot fails the test when not run as root: integration tests need
+// namespaces and mounts, and CI runs them as root.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("integration tests need root (namespaces, overlayfs, tmpfs mounts): run them as root, e.g. with hack/test")
+	}
+}
+
+// RequireTool fails the test with a clear message when a tool is missing.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s is not installed: run hack/install-deps", name)
+	}
+	return p
+}
+
+// Daemon is one running berthd.
+type Daemon struct {
+	t        testing.TB
+	Root     string
+	Sock     string
+	DataRoot string
+	ExecRoot string
+	LogPath  string
+	Args     []string
+	cmd      *exec.Cmd
+	done     chan error
+}
+
+// Option changes how a daemon starts.
+type Option func(*Daemon)
+
+// WithArgs adds berthd flags.
+func WithArgs(args ...string) Option { return func(d *Daemon) { d.Args = append(d.Args, args...) } }
+
+// New starts a daemon with its own roots under a temporary directory and
+// stops it (and checks that it left no mount behind) when the test ends.
+func New(t testing.TB, opts ...Option) *Daemon {
+	t.Helper()
+	RequireRoot(t)
+	bin := Binaries(t)
+	root, err := os.MkdirTemp("", "berth-it-")
+	assert.NilError(t, err)
+	d := &Daemon{
+		t:        t,
+		Root:     root,
+		Sock:     filepath.Join(root, "berth.sock"),
+		DataRoot: filepath.Join(root, "data"),
+		ExecRoot: filepath.Join(root, "exec"),
+		LogPath:  filepath.Join(root, "berthd.log"),
+	}
+	_ = bin
+	for _, o := range opts {
+		o(d)
+	}
+	d.Start(t)
+	t.Cleanup(func() { d.cleanup() })
+	return d
+}
+
+// Start starts (or restarts) the daemon process.
+func (d *Daemon) Start(t testing.TB) {
+	t.Helper()
+	logf, err := os.OpenFile(d.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	assert.NilError(t, err)
+	defer logf.Close()
+	args := append([]string{"--data-root", d.DataRoot, "--exec-root", d.ExecRoot, "-H", "unix://" + d.Sock,
+		"--config-file", filepath.Join(d.Root, "daemon.json"), "--log-level", "debug"}, d.Args...)
+	d.cmd = exec.Command(filepath.Join(Binaries(t), "berthd"), args...)
+	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	assert.NilError(t, d.cmd.Start())
+	d.done = make(chan error, 1)
+	go func(cmd *exec.Cmd, done chan error) { done <- cmd.Wait() }(d.cmd, d.done)
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		select {
+		case err := <-d.done:
+			d.done <- err
+			return poll.Error(fmt.Errorf("berthd exited: %v\n%s", err, d.Log()))
+		default:
+		}
+		if _, err := os.Stat(d.Sock); err != nil {
+			return poll.Continue("waiting for %s", d.Sock)
+		}
+		return poll.Success()
+	}, poll.WithTimeout(15*time.Second), poll.WithDelay(20*time.Millisecond))
+}
+
+// Stop ends the daemon with SIGTERM; its containers keep running.
+func (d *Daemon) Stop(t testing.TB) {
+	t.Helper()
+	d.signal(t, syscall.SIGTERM)
+}
+
+// Kill ends the daemon with SIGKILL, as a crash would.
+func (d *Daemon) Kill(t testing.TB) {
+	t.Helper()
+	d.signal(t, syscall.SIGKILL)
+}
+
+func (d *Daemon) signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	if d.cmd == nil || d.cmd.Process == nil {
+		return
+	}
+	_ = d.cmd.Process.Signal(sig)
+	select {
+	case <-d.done:
+	case <-time.After(20 * time.Second):
+		_ = d.cmd.Process.Kill()
+		<-d.done
+		t.Errorf("berthd did not stop on %v", sig)
+	}
+	d.cmd = nil
+}
+
+// Restart stops and starts the daemon.
+func (d *Daemon) Restart(t testing.TB) {
+	t.Helper()
+	d.Stop(t)
+	d.Start(t)
+}
+
+// Log returns the daemon's log so far.
+func (d *Daemon) Log() string {
+	data, _ := os.ReadFile(d.LogPath)
+	return string(data)
+}
+
+// Host is the value for berth -H and DOCKER_HOST.
+func (d *Daemon) Host() string { return "unix://" + d.Sock }
+
+// Client returns a Docker Go client for the daemon.
+func (d *Daemon) Client(t testing.TB) *client.Client {
+	t.Helper()
+	c, err := client.New(client.WithHost(d.Host()), client.WithAPIVersionNegotiation())
+	assert.NilError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Result is the outcome of a CLI run.
+type Result struct {
+	Stdout, Stderr string
+	ExitCode       int
+}
+
+// Combined is stdout and stderr together.
+func (r Result) Combined() string { return r.Stdout + r.Stderr }
+
+// Berth runs the berth CLI against the daemon.
+func (d *Daemon) Berth(t testing.TB, args ...string) Result {
+	t.Helper()
+	return d.BerthIn(t, "", args...)
+}
+
+// BerthIn runs the berth CLI with stdin.
+func (d *Daemon) BerthIn(t testing.TB, stdin string, args ...string) Result {
+	t.Helper()
+	return run(t, filepath.Join(Binaries(t), "berth"), append([]string{"-H", d.Host()}, args...), nil, stdin)
+}
+
+// Docker runs a docker CLI binary against the daemon.
+func (d *Daemon) Docker(t testing.TB, docker string, args ...string) Result {
+	t.Helper()
+	return run(t, docker, args, []string{"DOCKER_HOST=" + d.Host(), "DOCKER_CONFIG=" + filepath.Join(d.Root, "docker-config")}, "")
+}
+
+func run(t testing.TB, bin string, args, env []string, stdin string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Stdin = strings.NewReader(stdin)
+	err := cmd.Run()
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		res.ExitCode = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %s %v: %v", bin, args, err)
+	}
+	return res
+}
+
+// LoadImage loads the busybox test image.
+func (d *Daemon) LoadImage(t testing.TB) {
+	t.Helper()
+	res := d.Berth(t, "load", "-i", TestImage(t))
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+}
+
+// Mounts lists the host mount table entries under the daemon's roots.
+func (d *Daemon) Mounts() []string {
+	data, _ := os.ReadFile("/proc/self/mountinfo")
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, d.Root) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// Shims lists the pids of shim processes of this daemon.
+func (d *Daemon) Shims() []string {
+	out, _ := exec.Command("pgrep", "-f", "berthd shim "+d.ExecRoot).Output()
+	return strings.Fields(string(out))
+}
+
+// cleanup removes every container (ending their shims), stops the daemon,
+// and fails the test if anything was left behind.
+func (d *Daemon) cleanup() {
+	t := d.t
+	if d.cmd != nil {
+		res := d.Berth(t, "ps", "-aq")
+		if ids := strings.Fields(res.Stdout); len(ids) > 0 {
+			d.Berth(t, append([]string{"rm", "-f"}, ids...)...)
+		}
+		d.Stop(t)
+	}
+	if shims := d.Shims(); len(shims) > 0 {
+		t.Errorf("shims left running after removing every container: %v", shims)
+		for _, pid := range shims {
+			_ = exec.Command("kill", "-9", pid).Run()
+		}
+	}
+	if m := d.Mounts(); len(m) > 0 {
+		t.Errorf("mounts left on the host:\n%s", strings.Join(m, "\n"))
+	}
+	if t.Failed() {
+		t.Logf("berthd log:\n%s", tail(d.Log(), 80))
+	}
+	os.RemoveAll(d.Root)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
