@@ -21,7 +21,9 @@ import (
 
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/config"
+	"github.com/berth-project/berth/daemon/events"
 	"github.com/berth-project/berth/daemon/images"
+	"github.com/berth-project/berth/daemon/network"
 	"github.com/berth-project/berth/daemon/oci"
 	"github.com/berth-project/berth/daemon/runtime"
 	"github.com/berth-project/berth/daemon/volumes"
@@ -42,9 +44,13 @@ type Daemon struct {
 	containers *container.Store
 	images     *images.Store
 	volumes    *volumes.Store
+	networks   *network.Store
+	events     *events.Bus
 
 	mu   sync.Mutex // guards live
 	live map[string]*live
+
+	execs execStore // exec instances, in memory only
 
 	ctx      context.Context // ends when the daemon shuts down
 	cancel   context.CancelFunc
@@ -75,6 +81,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		log:        logger,
 		containers: container.NewStore(),
 		live:       map[string]*live{},
+		events:     events.New(),
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	ok := false
@@ -96,7 +103,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if err := checkSocketFree(cfg.SocketPath()); err != nil {
 		return nil, err
 	}
-	for _, dir := range []string{d.containersDir(), d.shimsDir(), d.runtimeRoot()} {
+	for _, dir := range []string{d.containersDir(), d.shimsDir(), d.runtimeRoot(), filepath.Join(cfg.ExecRoot, "s")} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
@@ -106,6 +113,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	}
 	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes")); err != nil {
 		return nil, fmt.Errorf("open volume store: %w", err)
+	}
+	if d.networks, err = network.New(filepath.Join(cfg.DataRoot, "networks.json"), time.Now().UTC()); err != nil {
+		return nil, fmt.Errorf("open network store: %w", err)
 	}
 	if _, err := d.runtimePath(cfg.Runtime); err != nil {
 		return nil, err
@@ -171,7 +181,19 @@ func (d *Daemon) runtimeRoot() string   { return filepath.Join(d.cfg.ExecRoot, "
 func (d *Daemon) shimDir(id string) string {
 	return filepath.Join(d.shimsDir(), id)
 }
-func (d *Daemon) shimSocket(id string) string { return filepath.Join(d.shimDir(id), "shim.sock") }
+func (d *Daemon) shimSocket(id string) string {
+	p := filepath.Join(d.shimDir(id), "shim.sock")
+	if len(p) < maxSocketPath {
+		return p
+	}
+	// A long exec root (a test's temporary one) would exceed sun_path: use
+	// a short name next to the shim directories instead.
+	return filepath.Join(d.shimsDir(), id[:12]+".sock")
+}
+
+// maxSocketPath is the longest path a unix socket address holds (sun_path
+// is 108 bytes with the terminating NUL).
+const maxSocketPath = 107
 
 // runtimePath resolves a runtime name (runc, crun) or path to a binary.
 func (d *Daemon) runtimePath(name string) (string, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-project/berth/container"
@@ -26,7 +27,15 @@ func (d *Daemon) ContainerStart(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return d.start(ctx, c)
+	err = d.start(ctx, c)
+	if err != nil && c.HostConfig.AutoRemove && !errdefs.IsNotModified(err) {
+		// As Docker: a --rm container that cannot start is removed, so
+		// that the client waiting for its removal returns.
+		if rmErr := d.remove(context.Background(), c, true, true); rmErr != nil {
+			d.log.Warn("auto-remove after failed start", "container", c.ID, "err", rmErr)
+		}
+	}
+	return err
 }
 
 func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr error) {
@@ -90,6 +99,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 		d.log.Error("persist started container", "container", c.ID, "err", err)
 	}
 	d.monitor(c, l, shim, l.exited)
+	d.containerEvent(c, eventtypes.ActionStart, nil)
 	d.log.Info("container started", "container", c.ID, "pid", pid)
 	return nil
 }
@@ -298,6 +308,7 @@ func bindOptions(m container.Mount) []string {
 
 // cleanupShimDir removes what a run left in the exec root.
 func (d *Daemon) cleanupShimDir(id string) {
+	os.Remove(d.shimSocket(id))
 	dir := d.shimDir(id)
 	// The staging and rootfs mounts lived in the shim's namespace only, so
 	// these are plain directories here.

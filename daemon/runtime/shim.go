@@ -94,6 +94,9 @@ type shim struct {
 	exit    *Exit
 	exited  chan struct{}
 	waiters sync.WaitGroup
+
+	execMu sync.Mutex // guards execs
+	execs  map[string]*execProc
 }
 
 type subscriber struct {
@@ -261,12 +264,11 @@ func (s *shim) create() (int, error) {
 
 	cmd := s.runtimeCmd()
 	if s.cfg.Terminal {
-		sock := filepath.Join(s.dir, "console.sock")
-		cl, err := listenUnix(sock)
+		cl, sock, cleanup, err := listenConsole(filepath.Join(s.dir, "console.sock"))
 		if err != nil {
 			return 0, err
 		}
-		defer func() { cl.Close(); os.Remove(sock) }()
+		defer cleanup()
 		consoleCh = make(chan consoleResult, 1)
 		go func() { consoleCh <- receiveConsole(cl) }()
 		args = append(args, "--console-socket", sock)
@@ -620,6 +622,7 @@ func (s *shim) routes() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /attach", s.handleAttach)
+	s.execRoutes(mux)
 	return mux
 }
 
