@@ -9,6 +9,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/container"
@@ -22,7 +23,11 @@ func (d *Daemon) ContainerStop(ctx context.Context, name string, timeout *int, s
 	if err != nil {
 		return err
 	}
-	return d.stop(ctx, c, timeout, signal)
+	if err := d.stop(ctx, c, timeout, signal); err != nil {
+		return err
+	}
+	d.containerEvent(c, eventtypes.ActionStop, nil)
+	return nil
 }
 
 func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int, signal string) error {
@@ -61,6 +66,8 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int,
 	}
 	if err := shim.Kill(ctx, sig, false); err != nil {
 		d.log.Warn("stop signal", "container", c.ID, "err", err)
+	} else {
+		d.containerEvent(c, eventtypes.ActionKill, signalAttr(sig))
 	}
 	if paused {
 		_ = shim.Resume(ctx)
@@ -75,6 +82,8 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int,
 		}
 		if err := shim.Kill(ctx, "KILL", true); err != nil {
 			d.log.Warn("kill after stop timeout", "container", c.ID, "err", err)
+		} else {
+			d.containerEvent(c, eventtypes.ActionKill, signalAttr("KILL"))
 		}
 	}
 	select {
@@ -112,7 +121,11 @@ func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 	if shim == nil {
 		return fmt.Errorf("container %s: %w", c.ID, errShimGone)
 	}
-	return shim.Kill(ctx, sig, false)
+	if err := shim.Kill(ctx, sig, false); err != nil {
+		return err
+	}
+	d.containerEvent(c, eventtypes.ActionKill, signalAttr(sig))
+	return nil
 }
 
 // ContainerRestart stops the container if it runs, then starts it.
@@ -121,13 +134,20 @@ func (d *Daemon) ContainerRestart(ctx context.Context, name string, timeout *int
 	if err != nil {
 		return err
 	}
-	if err := d.stop(ctx, c, timeout, ""); err != nil && !errdefs.IsNotModified(err) {
+	switch err := d.stop(ctx, c, timeout, ""); {
+	case err == nil:
+		d.containerEvent(c, eventtypes.ActionStop, nil)
+	case !errdefs.IsNotModified(err):
 		return err
 	}
 	c.Lock()
 	c.RestartCount++
 	c.Unlock()
-	return d.start(ctx, c)
+	if err := d.start(ctx, c); err != nil {
+		return err
+	}
+	d.containerEvent(c, eventtypes.ActionRestart, nil)
+	return nil
 }
 
 // ContainerPause freezes the container's processes.

@@ -255,6 +255,13 @@ func lastRuntimeError(path string) string {
 }
 
 func (s *shim) create() (int, error) {
+	// A run whose shim was killed can leave the runtime's state behind;
+	// clear it, or the runtime refuses the ID.
+	if _, err := os.Stat(filepath.Join(s.cfg.RuntimeRoot, s.cfg.ID)); err == nil {
+		if out, err := s.runtimeCmd("delete", "--force", s.cfg.ID).CombinedOutput(); err != nil {
+			s.log.Warn("delete stale runtime state", "err", err, "output", string(out))
+		}
+	}
 	pidFile := filepath.Join(s.dir, "init.pid")
 	args := []string{"create", "--bundle", s.cfg.Bundle, "--pid-file", pidFile}
 	var consoleCh chan consoleResult
