@@ -10,6 +10,7 @@ import (
 	"net"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 
 	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/container"
@@ -44,10 +45,15 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	if !opts.Stdout && !opts.Stderr && !opts.Stdin {
 		return fmt.Errorf("you must choose at least one stream: %w", errInvalid)
 	}
+	keys, err := detachKeys(opts.DetachKeys)
+	if err != nil {
+		return err
+	}
 	streams, err := opts.GetStreams(tty)
 	if err != nil {
 		return err
 	}
+	d.containerEvent(c, eventtypes.ActionAttach, nil)
 	if streams.Stdin != nil {
 		defer streams.Stdin.Close()
 	}
@@ -77,9 +83,20 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	}
 	defer ac.conn.Close()
 
+	detached := make(chan struct{})
 	if wantStdin {
 		go func() {
-			_, err := io.Copy(ac.conn, streams.Stdin)
+			var in io.Reader = streams.Stdin
+			if tty {
+				// Docker watches for the detach keys on a TTY only.
+				in = newEscapeReader(in, keys)
+			}
+			_, err := io.Copy(ac.conn, in)
+			if errors.Is(err, errDetached) {
+				close(detached)
+				ac.conn.Close()
+				return
+			}
 			if err == nil && stdinOnce {
 				if cw, ok := ac.conn.(interface{ CloseWrite() error }); ok {
 					_ = cw.CloseWrite()
@@ -93,6 +110,11 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	}()
 	if tty {
 		_, err := io.Copy(streams.Stdout, ac.r)
+		select {
+		case <-detached:
+			return nil
+		default:
+		}
 		return ignoreClosed(err)
 	}
 	return ignoreClosed(demux(ac.r, streams.Stdout, streams.Stderr))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/container"
@@ -82,12 +83,21 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if c.Mounts, err = d.resolveMounts(c.Config, hc, fsys); err != nil {
 		return resp, err
 	}
+	if err := checkRequestedVolumes(cfg, c.Mounts); err != nil {
+		return resp, err
+	}
 
 	if name == "" {
 		name = d.generateName()
 	}
 	c.Name = "/" + strings.TrimPrefix(name, "/")
 	if err := d.containers.Reserve(c.Name, c.ID); err != nil {
+		return resp, err
+	}
+	// Volumes only once the name is ours: a conflict creates nothing.
+	if err := d.createMountVolumes(c); err != nil {
+		d.containers.Release(c.Name)
+		d.removeAnonymousVolumes(c)
 		return resp, err
 	}
 	c.Root = filepath.Join(d.containersDir(), c.ID)
@@ -98,6 +108,8 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	d.containers.Add(c)
+	d.attachNetworks(c, nc)
+	d.containerEvent(c, eventtypes.ActionCreate, nil)
 	resp.ID = c.ID
 	d.log.Info("container created", "container", c.ID, "name", c.Name, "image", cfg.Image)
 	return resp, nil

@@ -181,19 +181,17 @@ func (d *Daemon) runtimeRoot() string   { return filepath.Join(d.cfg.ExecRoot, "
 func (d *Daemon) shimDir(id string) string {
 	return filepath.Join(d.shimsDir(), id)
 }
-func (d *Daemon) shimSocket(id string) string {
-	p := filepath.Join(d.shimDir(id), "shim.sock")
-	if len(p) < maxSocketPath {
-		return p
-	}
-	// A long exec root (a test's temporary one) would exceed sun_path: use
-	// a short name next to the shim directories instead.
-	return filepath.Join(d.shimsDir(), id[:12]+".sock")
-}
 
-// maxSocketPath is the longest path a unix socket address holds (sun_path
-// is 108 bytes with the terminating NUL).
-const maxSocketPath = 107
+// shimSocket is short on purpose: a unix socket path must fit in sun_path
+// (108 bytes), and exec roots under a test's temporary directory are long.
+// The sockets live apart from the shim directories so that a scan of those
+// never mistakes one for a directory.
+func (d *Daemon) shimSocket(id string) string {
+	if len(id) > 32 {
+		id = id[:32]
+	}
+	return filepath.Join(d.cfg.ExecRoot, "s", id+".sock")
+}
 
 // runtimePath resolves a runtime name (runc, crun) or path to a binary.
 func (d *Daemon) runtimePath(name string) (string, error) {

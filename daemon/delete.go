@@ -7,6 +7,7 @@ import (
 	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 
 	"github.com/berth-project/berth/container"
 )
@@ -75,6 +76,10 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 	d.mu.Lock()
 	delete(d.live, c.ID)
 	d.mu.Unlock()
+	if err := d.networks.Forget(c.ID); err != nil {
+		d.log.Warn("forget the networks of a removed container", "container", c.ID, "err", err)
+	}
+	d.containerEvent(c, eventtypes.ActionDestroy, nil)
 	d.log.Info("container removed", "container", c.ID)
 	return nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
 
 	"github.com/berth-project/berth/api/types/backend"
@@ -13,7 +15,18 @@ import (
 
 // ImageLoad loads an image archive.
 func (d *Daemon) ImageLoad(ctx context.Context, r io.Reader) ([]string, error) {
-	return d.images.Load(ctx, r)
+	refs, err := d.images.Load(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range refs {
+		id := ref
+		if img, err := d.images.Get(ref); err == nil {
+			id = img.ID
+		}
+		d.imageEvent(id, ref, eventtypes.ActionLoad)
+	}
+	return refs, nil
 }
 
 // ImageImport makes a one-layer image from a rootfs tar.
@@ -22,6 +35,7 @@ func (d *Daemon) ImageImport(ctx context.Context, r io.Reader, ref, message stri
 	if err != nil {
 		return "", err
 	}
+	d.imageEvent(img.ID, ref, eventtypes.ActionImport)
 	return img.ID, nil
 }
 
@@ -36,17 +50,27 @@ func (d *Daemon) ImageList(ctx context.Context, all bool, filters backend.Filter
 	}
 	out := []image.Summary{}
 	for _, img := range d.images.List() {
-		if refs, ok := filters["reference"]; ok && len(refs) > 0 {
-			match := false
-			for _, want := range refs {
-				for _, tag := range img.RepoTags {
-					name, _, _ := strings.Cut(tag, ":")
-					if tag == want || name == want {
-						match = true
+		// As Docker, a reference filter also limits the tags shown to the
+		// matching ones; patterns are path.Match globs ("busy*:v1").
+		var matchedTags []string
+		refs, byRef := filters["reference"]
+		byRef = byRef && len(refs) > 0
+		if byRef {
+			for _, tag := range img.RepoTags {
+				name := tag
+				if i := strings.LastIndex(tag, ":"); i > strings.LastIndex(tag, "/") {
+					name = tag[:i]
+				}
+				for _, want := range refs {
+					okTag, _ := path.Match(want, tag)
+					okName, _ := path.Match(want, name)
+					if okTag || okName {
+						matchedTags = append(matchedTags, tag)
+						break
 					}
 				}
 			}
-			if !match {
+			if len(matchedTags) == 0 {
 				continue
 			}
 		}
@@ -68,6 +92,9 @@ func (d *Daemon) ImageList(ctx context.Context, all bool, filters backend.Filter
 			continue
 		}
 		s := d.images.Summary(img)
+		if byRef {
+			s.RepoTags = matchedTags
+		}
 		s.Containers = int64(len(d.imageUsers(img.ID)))
 		out = append(out, s)
 	}
@@ -87,12 +114,29 @@ func (d *Daemon) ImageInspect(ctx context.Context, name string) (*image.InspectR
 // ImageDelete untags or deletes an image; one used by a container only
 // with force.
 func (d *Daemon) ImageDelete(ctx context.Context, name string, force, prune bool) ([]image.DeleteResponse, error) {
-	return d.images.Delete(name, force, func(id string) bool { return len(d.imageUsers(id)) > 0 })
+	resp, err := d.images.Delete(name, force, func(id string) bool { return len(d.imageUsers(id)) > 0 })
+	for _, r := range resp {
+		if r.Untagged != "" {
+			d.imageEvent(r.Untagged, r.Untagged, eventtypes.ActionUnTag)
+		}
+		if r.Deleted != "" {
+			d.imageEvent(r.Deleted, r.Deleted, eventtypes.ActionDelete)
+		}
+	}
+	return resp, err
 }
 
 // ImageTag adds a reference to an image.
 func (d *Daemon) ImageTag(ctx context.Context, source, ref string) error {
-	return d.images.Tag(source, ref)
+	if err := d.images.Tag(source, ref); err != nil {
+		return err
+	}
+	id := source
+	if img, err := d.images.Get(ref); err == nil {
+		id = img.ID
+	}
+	d.imageEvent(id, ref, eventtypes.ActionTag)
+	return nil
 }
 
 func (d *Daemon) imageUsers(id string) []string {

@@ -7,7 +7,6 @@ import (
 
 	containertypes "github.com/moby/moby/api/types/container"
 	mounttypes "github.com/moby/moby/api/types/mount"
-	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/storage"
 
 	"github.com/berth-project/berth/container"
@@ -31,28 +30,37 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string) (*containert
 	if hc.NetworkMode == "" {
 		hc.NetworkMode = "bridge"
 	}
+	// Logs are always written in Docker's json-file format; docker-py's
+	// containers.run only reads the output when it sees that driver.
+	if hc.LogConfig.Type == "" {
+		hc.LogConfig.Type = "json-file"
+	}
+	if hc.LogConfig.Config == nil {
+		hc.LogConfig.Config = map[string]string{}
+	}
+	if hc.CgroupnsMode == "" {
+		hc.CgroupnsMode = "host" // the spec asks for no cgroup namespace
+	}
 	resp := &containertypes.InspectResponse{
-		ID:             c.ID,
-		Created:        c.Created.Format(time.RFC3339Nano),
-		Path:           c.Path,
-		Args:           nonNil(c.Args),
-		State:          c.State.API(),
-		Image:          c.ImageID,
-		ResolvConfPath: c.ResolvConfPath(),
-		HostnamePath:   c.HostnamePath(),
-		HostsPath:      c.HostsPath(),
-		LogPath:        c.LogPath(),
-		Name:           c.Name,
-		RestartCount:   c.RestartCount,
-		Driver:         "overlay2",
-		Platform:       "linux",
-		HostConfig:     &hc,
-		GraphDriver:    &storage.DriverData{Name: "overlay2", Data: data},
-		Mounts:         d.mountPoints(c),
-		Config:         c.Config,
-		NetworkSettings: &containertypes.NetworkSettings{
-			Networks: map[string]*network.EndpointSettings{networkName(c): {}},
-		},
+		ID:              c.ID,
+		Created:         c.Created.Format(time.RFC3339Nano),
+		Path:            c.Path,
+		Args:            nonNil(c.Args),
+		State:           c.State.API(),
+		Image:           c.ImageID,
+		ResolvConfPath:  c.ResolvConfPath(),
+		HostnamePath:    c.HostnamePath(),
+		HostsPath:       c.HostsPath(),
+		LogPath:         c.LogPath(),
+		Name:            c.Name,
+		RestartCount:    c.RestartCount,
+		Driver:          "overlay2",
+		Platform:        "linux",
+		HostConfig:      &hc,
+		GraphDriver:     &storage.DriverData{Name: "overlay2", Data: data},
+		Mounts:          d.mountPoints(c),
+		Config:          c.Config,
+		NetworkSettings: d.networkSettings(c),
 	}
 	return resp, nil
 }

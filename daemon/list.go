@@ -10,7 +10,6 @@ import (
 
 	units "github.com/docker/go-units"
 	containertypes "github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/container"
@@ -109,7 +108,7 @@ func (d *Daemon) matches(c *container.Container, opts backend.ListOptions) (bool
 			}
 			return false, nil
 		}},
-		{"network", func(v string) (bool, error) { return networkName(c) == v, nil }},
+		{"network", func(v string) (bool, error) { return d.onNetwork(c, v), nil }},
 	}
 	for _, ch := range checks {
 		ok, err := any(ch.key, ch.match)
@@ -148,20 +147,18 @@ func (d *Daemon) summary(c *container.Container) containertypes.Summary {
 		labels = map[string]string{}
 	}
 	s := containertypes.Summary{
-		ID:      c.ID,
-		Names:   []string{c.Name},
-		Image:   c.ImageRef,
-		ImageID: c.ImageID,
-		Command: cmd,
-		Created: c.Created.Unix(),
-		Ports:   []containertypes.PortSummary{},
-		Labels:  labels,
-		State:   c.State.Status,
-		Status:  statusText(&c.State),
-		Mounts:  d.mountPoints(c),
-		NetworkSettings: &containertypes.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{
-			networkName(c): {},
-		}},
+		ID:              c.ID,
+		Names:           []string{c.Name},
+		Image:           c.ImageRef,
+		ImageID:         c.ImageID,
+		Command:         cmd,
+		Created:         c.Created.Unix(),
+		Ports:           []containertypes.PortSummary{},
+		Labels:          labels,
+		State:           c.State.Status,
+		Status:          statusText(&c.State),
+		Mounts:          d.mountPoints(c),
+		NetworkSettings: &containertypes.NetworkSettingsSummary{Networks: d.containerEndpoints(c)},
 	}
 	s.HostConfig.NetworkMode = networkName(c)
 	return s

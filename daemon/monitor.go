@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/runtime"
@@ -38,6 +40,7 @@ func (d *Daemon) monitor(c *container.Container, l *live, shim *runtime.Shim, ex
 // exitAfterShimLoss reads the exit the shim recorded before it went, or
 // reports the run as lost.
 func (d *Daemon) exitAfterShimLoss(c *container.Container) *runtime.Exit {
+	d.deleteOrphanedRun(c)
 	if e, err := runtime.ReadExit(c.ExitPath()); err == nil {
 		return e
 	}
@@ -66,11 +69,17 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *runtime.Exit,
 	os.Remove(c.ExitPath())
 	d.notify(l, c, false)
 	autoRemove := c.HostConfig.AutoRemove
+	restart := !autoRemove && shouldRestart(c.HostConfig.RestartPolicy, exit.Code, c.RestartCount, l.stopping)
 	c.Unlock()
+	// Before the stop it may end: Docker reports die, then stop.
+	d.containerEvent(c, eventtypes.ActionDie, map[string]string{"exitCode": strconv.Itoa(exit.Code)})
 	if exited != nil {
 		close(exited)
 	}
 	d.log.Info("container exited", "container", c.ID, "code", exit.Code)
+	if restart {
+		d.scheduleRestart(c, l)
+	}
 	if autoRemove {
 		if err := d.remove(context.Background(), c, false, true); err != nil && !errors.Is(err, errNotFound) {
 			d.log.Error("auto-remove", "container", c.ID, "err", err)

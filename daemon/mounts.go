@@ -24,6 +24,8 @@ func (d *Daemon) validateHostConfig(hc *containertypes.HostConfig) ([]string, er
 	case mode == "" || mode == "default" || mode == "bridge":
 		warnings = append(warnings, "berth has no bridge networking yet: the container gets its own network namespace with loopback only")
 	case mode == "none" || mode == "host":
+	case d.userNetwork(mode):
+		warnings = append(warnings, "berth has no bridging yet: containers of network "+mode+" each get their own network namespace with loopback only")
 	default:
 		return nil, fmt.Errorf("network mode %q is not supported by berth (use none, host or bridge): %w", mode, errInvalid)
 	}
@@ -39,6 +41,18 @@ func (d *Daemon) validateHostConfig(hc *containertypes.HostConfig) ([]string, er
 	case "", "host":
 	default:
 		return nil, fmt.Errorf("pid mode %q is not supported by berth: %w", hc.PidMode, errInvalid)
+	}
+	switch rp := hc.RestartPolicy; rp.Name {
+	case "", containertypes.RestartPolicyDisabled, containertypes.RestartPolicyAlways, containertypes.RestartPolicyUnlessStopped:
+		if rp.MaximumRetryCount != 0 {
+			return nil, fmt.Errorf("invalid restart policy: maximum retry count can only be used with 'on-failure': %w", errInvalid)
+		}
+	case containertypes.RestartPolicyOnFailure:
+		if rp.MaximumRetryCount < 0 {
+			return nil, fmt.Errorf("invalid restart policy: maximum retry count cannot be negative: %w", errInvalid)
+		}
+	default:
+		return nil, fmt.Errorf("invalid restart policy: unknown policy '%s'; use one of 'no', 'always', 'on-failure', or 'unless-stopped': %w", rp.Name, errInvalid)
 	}
 	if hc.AutoRemove && hc.RestartPolicy.Name != "" && hc.RestartPolicy.Name != "no" {
 		return nil, fmt.Errorf("can't create 'AutoRemove' container with restart policy: %w", errInvalid)

@@ -3,6 +3,7 @@ package daemon
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	containertypes "github.com/moby/moby/api/types/container"
 
@@ -52,6 +53,14 @@ func (d *Daemon) restore() error {
 	// Leftovers of runs whose containers are gone.
 	shims, _ := os.ReadDir(d.shimsDir())
 	for _, s := range shims {
+		if id, ok := strings.CutSuffix(s.Name(), ".sock"); ok && !s.IsDir() {
+			// The short socket of a shim whose state directory would make
+			// too long a path (see shimSocket): never remove a live one.
+			if _, err := d.containers.Get(id); err != nil {
+				os.Remove(filepath.Join(d.shimsDir(), s.Name()))
+			}
+			continue
+		}
 		if _, err := d.containers.Get(s.Name()); err != nil {
 			d.cleanupShimDir(s.Name())
 		}

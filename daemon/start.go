@@ -150,7 +150,7 @@ func (d *Daemon) buildRun(c *container.Container) (runtime.ShimConfig, *specs.Sp
 	for i, m := range c.Mounts {
 		switch m.Type {
 		case container.MountTmpfs:
-			staging := filepath.Join(shimDir, "tmpfs", fmt.Sprint(i))
+			staging := tmpfsStaging(shimDir, i)
 			cfg.Tmpfs = append(cfg.Tmpfs, runtime.TmpfsMount{
 				Destination: m.Destination,
 				Staging:     staging,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/volume"
 
 	"github.com/berth-project/berth/api/types/backend"
@@ -12,9 +13,12 @@ import (
 
 // VolumeCreate creates a named volume, or returns the existing one.
 func (d *Daemon) VolumeCreate(ctx context.Context, req volume.CreateRequest) (*volume.Volume, error) {
-	v, _, err := d.volumes.Create(req.Name, req.Driver, req.DriverOpts, req.Labels)
+	v, created, err := d.volumes.Create(req.Name, req.Driver, req.DriverOpts, req.Labels)
 	if err != nil {
 		return nil, err
+	}
+	if created {
+		d.volumeEvent(v.Name, eventtypes.ActionCreate, nil)
 	}
 	return d.volumes.API(v), nil
 }
@@ -69,5 +73,9 @@ func (d *Daemon) VolumeRemove(ctx context.Context, name string, force bool) erro
 	if users := d.volumeUsers(name, ""); len(users) > 0 {
 		return fmt.Errorf("remove %s: volume is in use - [%s]: %w", name, strings.Join(users, ", "), errConflict)
 	}
-	return d.volumes.Remove(name)
+	if err := d.volumes.Remove(name); err != nil {
+		return err
+	}
+	d.volumeEvent(name, eventtypes.ActionDestroy, nil)
+	return nil
 }

@@ -91,7 +91,7 @@ func (s *Server) getContainerInspect(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	return httputils.WriteJSON(w, http.StatusOK, c)
+	return httputils.WriteJSON(w, http.StatusOK, s.withBerthInfo(r.Context(), c))
 }
 
 func (s *Server) postContainerStart(w http.ResponseWriter, r *http.Request) error {

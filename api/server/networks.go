@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -11,8 +12,94 @@ import (
 	"github.com/moby/moby/api/types/network"
 )
 
-// builtinNetworks are Docker's three predefined networks, which Berth
-// reports until it manages networks of its own.
+// NetworkBackend is implemented by a daemon that manages networks. Without
+// it, the server reports Docker's three predefined networks and refuses
+// changes.
+type NetworkBackend interface {
+	NetworkCreate(ctx context.Context, req network.CreateRequest) (network.CreateResponse, error)
+	NetworkList(ctx context.Context, filters Filters) ([]network.Summary, error)
+	NetworkInspect(ctx context.Context, ref string) (*network.Inspect, error)
+	NetworkRemove(ctx context.Context, ref string) error
+	NetworkConnect(ctx context.Context, ref, container string, endpoint *network.EndpointSettings) error
+	NetworkDisconnect(ctx context.Context, ref, container string, force bool) error
+}
+
+func (s *Server) networkBackend() (NetworkBackend, error) {
+	nb, ok := s.backend.(NetworkBackend)
+	if !ok {
+		return nil, notImplemented("this daemon does not manage networks")
+	}
+	return nb, nil
+}
+
+func (s *Server) postNetworksCreate(w http.ResponseWriter, r *http.Request) error {
+	nb, err := s.networkBackend()
+	if err != nil {
+		return err
+	}
+	var req network.CreateRequest
+	if err := httputils.ReadJSON(r, &req); err != nil {
+		return err
+	}
+	resp, err := nb.NetworkCreate(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	return httputils.WriteJSON(w, http.StatusCreated, resp)
+}
+
+func (s *Server) deleteNetwork(w http.ResponseWriter, r *http.Request) error {
+	nb, err := s.networkBackend()
+	if err != nil {
+		return err
+	}
+	if err := nb.NetworkRemove(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) postNetworkConnect(w http.ResponseWriter, r *http.Request) error {
+	nb, err := s.networkBackend()
+	if err != nil {
+		return err
+	}
+	var req network.ConnectRequest
+	if err := httputils.ReadJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Container == "" {
+		return invalidParameter("container is required")
+	}
+	if err := nb.NetworkConnect(r.Context(), r.PathValue("id"), req.Container, req.EndpointConfig); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) postNetworkDisconnect(w http.ResponseWriter, r *http.Request) error {
+	nb, err := s.networkBackend()
+	if err != nil {
+		return err
+	}
+	var req network.DisconnectRequest
+	if err := httputils.ReadJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Container == "" {
+		return invalidParameter("container is required")
+	}
+	if err := nb.NetworkDisconnect(r.Context(), r.PathValue("id"), req.Container, req.Force); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// builtinNetworks are Docker's three predefined networks, which the server
+// reports for a backend that does not manage networks.
 var builtinNetworks = []struct{ name, driver string }{
 	{"bridge", "bridge"},
 	{"host", "host"},
@@ -48,6 +135,13 @@ func (s *Server) getNetworks(w http.ResponseWriter, r *http.Request) error {
 	if err := validateNetworkFilters(filters); err != nil {
 		return err
 	}
+	if nb, ok := s.backend.(NetworkBackend); ok {
+		list, err := nb.NetworkList(r.Context(), filters)
+		if err != nil {
+			return err
+		}
+		return httputils.WriteJSON(w, http.StatusOK, list)
+	}
 	list := []network.Summary{}
 	for _, b := range builtinNetworks {
 		n := s.builtinNetwork(b.name, b.driver)
@@ -60,6 +154,13 @@ func (s *Server) getNetworks(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getNetwork(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	if nb, ok := s.backend.(NetworkBackend); ok {
+		n, err := nb.NetworkInspect(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		return httputils.WriteJSON(w, http.StatusOK, n)
+	}
 	var found []network.Network
 	for _, b := range builtinNetworks {
 		n := s.builtinNetwork(b.name, b.driver)

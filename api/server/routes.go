@@ -23,6 +23,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /containers/{name}/attach", s.postContainerAttach)
 	s.handle("POST /containers/{name}/resize", s.postContainerResize)
 	s.handle("DELETE /containers/{name}", s.deleteContainer)
+	s.handle("GET /containers/{name}/archive", s.getContainerArchive)
+	s.handle("PUT /containers/{name}/archive", s.putContainerArchive)
 
 	// images: names contain slashes ("docker.io/library/busybox:latest"),
 	// so the name takes the rest of the path and the action is its suffix.
@@ -39,9 +41,16 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /volumes/{name}", s.getVolume)
 	s.handle("DELETE /volumes/{name}", s.deleteVolume)
 
-	// networks (the built-in ones only, for now)
+	// networks
 	s.handle("GET /networks", s.getNetworks)
+	s.handle("POST /networks/create", s.postNetworksCreate)
 	s.handle("GET /networks/{id}", s.getNetwork)
+	s.handle("DELETE /networks/{id}", s.deleteNetwork)
+	s.handle("POST /networks/{id}/connect", s.postNetworkConnect)
+	s.handle("POST /networks/{id}/disconnect", s.postNetworkDisconnect)
+
+	// exec, pause, top, stats (api/server/exec.go)
+	s.registerExecRoutes()
 
 	// Everything else, including a known path with another method.
 	s.mux.HandleFunc("/", s.notFound)

@@ -179,8 +179,8 @@ func TestErrorMapping(t *testing.T) {
 		wantBody   string
 	}{
 		{"not found", errdefs.ErrNotFound.WithMessage("No such container: web"), "GET", "/containers/web/json", 404, `{"message":"No such container: web"}` + "\n"},
-		{"wrapped not found", fmt.Errorf("no such volume: data: %w", errdefs.ErrNotFound), "GET", "/volumes/data", 404, `{"message":"no such volume: data: not found"}` + "\n"},
-		{"conflict", fmt.Errorf("container is running: stop it first: %w", errdefs.ErrConflict), "DELETE", "/containers/web", 409, `{"message":"container is running: stop it first: conflict"}` + "\n"},
+		{"wrapped not found", fmt.Errorf("no such volume: data: %w", errdefs.ErrNotFound), "GET", "/volumes/data", 404, `{"message":"no such volume: data"}` + "\n"},
+		{"conflict", fmt.Errorf("container is running: stop it first: %w", errdefs.ErrConflict), "DELETE", "/containers/web", 409, `{"message":"container is running: stop it first"}` + "\n"},
 		{"already exists", errdefs.ErrAlreadyExists.WithMessage(`Conflict. The container name "/web" is already in use`), "POST", "/containers/create?name=web", 409, `{"message":"Conflict. The container name \"/web\" is already in use"}` + "\n"},
 		{"invalid", errdefs.ErrInvalidArgument.WithMessage("bad tmpfs option"), "POST", "/containers/create", 400, `{"message":"bad tmpfs option"}` + "\n"},
 		{"precondition", errdefs.ErrFailedPrecondition.WithMessage("not ready"), "POST", "/containers/web/restart", 412, `{"message":"not ready"}` + "\n"},

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/berth-project/berth/api/server/httputils"
 )
@@ -41,46 +40,4 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return httputils.WriteJSON(w, http.StatusOK, info)
-}
-
-// getEvents streams the daemon's events. Berth has no event bus yet: the
-// response stays open without events until the client leaves, "until" is
-// reached, or the server shuts down.
-func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	since, err := parseTimestamp(q.Get("since"))
-	if err != nil {
-		return err
-	}
-	until, err := parseTimestamp(q.Get("until"))
-	if err != nil {
-		return err
-	}
-	if !until.IsZero() && until.Before(since) {
-		return invalidParameter("`since` time (%s) cannot be after `until` time (%s)", q.Get("since"), q.Get("until"))
-	}
-	if _, err := parseFilters(q.Get("filters")); err != nil {
-		return err
-	}
-
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_ = http.NewResponseController(w).Flush()
-
-	if !until.IsZero() && !until.After(time.Now()) {
-		return nil
-	}
-	ctx, cancel := s.streamContext(r.Context())
-	defer cancel()
-	var timeout <-chan time.Time
-	if !until.IsZero() {
-		t := time.NewTimer(time.Until(until))
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case <-ctx.Done():
-	case <-timeout:
-	}
-	return nil
 }

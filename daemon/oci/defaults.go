@@ -71,11 +71,17 @@ func defaultDeviceRules() []specs.LinuxDeviceCgroup {
 	}
 }
 
+// SpecVersion is the ociVersion written into every spec. crun 1.8.1 (the
+// Debian 12 package) refuses any version that does not contain "1.0"
+// ("unknown version specified"); runc ignores the field. The spec Berth
+// builds uses nothing newer than 1.0.2, as Docker's "1.0.2-dev" did.
+const SpecVersion = "1.0.2-dev"
+
 // defaultSpec returns Docker's default Linux spec before any container
 // setting is applied.
 func defaultSpec() *specs.Spec {
 	return &specs.Spec{
-		Version: specs.Version,
+		Version: SpecVersion,
 		Process: &specs.Process{Cwd: "/"},
 		Root:    &specs.Root{},
 		Mounts:  defaultMounts(),

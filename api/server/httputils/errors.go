@@ -1,7 +1,9 @@
 package httputils
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/containerd/errdefs"
 	"github.com/containerd/errdefs/pkg/errhttp"
@@ -28,6 +30,28 @@ func WriteError(w http.ResponseWriter, err error) int {
 		w.WriteHeader(code)
 		return code
 	}
-	_ = WriteJSON(w, code, common.ErrorResponse{Message: err.Error()})
+	_ = WriteJSON(w, code, common.ErrorResponse{Message: Message(err)})
 	return code
+}
+
+// classes are the errdefs sentinels whose text wrapping with %w appends.
+var classes = []error{
+	errdefs.ErrInvalidArgument, errdefs.ErrNotFound, errdefs.ErrAlreadyExists, errdefs.ErrConflict,
+	errdefs.ErrFailedPrecondition, errdefs.ErrNotImplemented, errdefs.ErrNotModified,
+	errdefs.ErrPermissionDenied, errdefs.ErrUnavailable, errdefs.ErrResourceExhausted,
+	errdefs.ErrAborted, errdefs.ErrOutOfRange, errdefs.ErrDataLoss, errdefs.ErrInternal,
+	errdefs.ErrUnauthenticated, errdefs.ErrUnknown,
+}
+
+// Message is err's text as Docker shows it: without the ": not found"
+// (or other class name) that classing an error with %w appends, e.g.
+// "No such container: web", not "No such container: web: not found".
+func Message(err error) string {
+	msg := err.Error()
+	for _, c := range classes {
+		if suffix := ": " + c.Error(); errors.Is(err, c) && strings.HasSuffix(msg, suffix) {
+			return strings.TrimSuffix(msg, suffix)
+		}
+	}
+	return msg
 }

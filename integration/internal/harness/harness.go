@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,6 +160,11 @@ func (d *Daemon) Start(t testing.TB) {
 	logf, err := os.OpenFile(d.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	assert.NilError(t, err)
 	defer logf.Close()
+	// berthd insists on a config file it was pointed at: start from an
+	// empty one unless the test wrote its own.
+	if cfg := filepath.Join(d.Root, "daemon.json"); !fileExists(cfg) {
+		assert.NilError(t, os.WriteFile(cfg, []byte("{}\n"), 0o600))
+	}
 	args := append([]string{"--data-root", d.DataRoot, "--exec-root", d.ExecRoot, "-H", "unix://" + d.Sock,
 		"--config-file", filepath.Join(d.Root, "daemon.json"), "--log-level", "debug"}, d.Args...)
 	d.cmd = exec.Command(filepath.Join(Binaries(t), "berthd"), args...)
@@ -174,9 +180,12 @@ func (d *Daemon) Start(t testing.TB) {
 			return poll.Error(fmt.Errorf("berthd exited: %v\n%s", err, d.Log()))
 		default:
 		}
-		if _, err := os.Stat(d.Sock); err != nil {
+		// Dial rather than stat: a crashed daemon leaves its socket file.
+		conn, err := net.DialTimeout("unix", d.Sock, time.Second)
+		if err != nil {
 			return poll.Continue("waiting for %s", d.Sock)
 		}
+		conn.Close()
 		return poll.Success()
 	}, poll.WithTimeout(15*time.Second), poll.WithDelay(20*time.Millisecond))
 }
@@ -329,6 +338,11 @@ func (d *Daemon) cleanup() {
 		t.Logf("berthd log:\n%s", tail(d.Log(), 80))
 	}
 	os.RemoveAll(d.Root)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func tail(s string, n int) string {

@@ -1,0 +1,146 @@
+package daemon
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/container"
+)
+
+// inContainerFS runs fn with root, the host path of c's root filesystem as
+// its processes see it, and whether that is the live view of a running
+// container.
+//
+// A running (or paused) container is reached through /proc/<init
+// pid>/root, which walks the container's own mount namespace: its tmpfs,
+// volumes and binds are there with their content and flags.
+//
+// A stopped container's filesystem is mounted for the call only, in a
+// mount namespace private to one OS thread (see inPrivateMountNS): the
+// image layers and the container's layer (read-only unless writable), its
+// volumes and binds. Nothing appears in the host's mount table, and the
+// mounts vanish with the thread. For writing, c stays locked so that it
+// cannot start meanwhile.
+func (d *Daemon) inContainerFS(c *container.Container, writable bool, fn func(root string, live bool) error) error {
+	c.Lock()
+	if c.State.IsRunning() && c.State.Pid > 0 {
+		pid := c.State.Pid
+		c.Unlock()
+		return fn(fmt.Sprintf("/proc/%d/root", pid), true)
+	}
+	if writable {
+		defer c.Unlock()
+	} else {
+		c.Unlock()
+	}
+	dir, err := os.MkdirTemp(d.cfg.ExecRoot, "cp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(dir)
+	binds := d.containerBinds(c)
+	return inPrivateMountNS(func() error {
+		if err := mountStoppedRootfs(c, dir, writable); err != nil {
+			return err
+		}
+		for _, b := range binds {
+			if err := bindInto(dir, b); err != nil {
+				return err
+			}
+		}
+		return fn(dir, false)
+	})
+}
+
+// hostBind is a volume or bind mount of a container, by host source.
+type hostBind struct {
+	source, destination string
+	readOnly            bool
+}
+
+func (d *Daemon) containerBinds(c *container.Container) []hostBind {
+	var out []hostBind
+	for _, m := range c.Mounts {
+		switch m.Type {
+		case container.MountBind:
+			out = append(out, hostBind{m.Source, m.Destination, m.ReadOnly})
+		case container.MountVolume:
+			if m.VolumeName != "" {
+				out = append(out, hostBind{d.volumes.Path(m.VolumeName), m.Destination, m.ReadOnly})
+			}
+		}
+	}
+	return out
+}
+
+// mountStoppedRootfs mounts c's overlay at target. Read-only, the
+// container's layer becomes the top lower layer, so nothing is written and
+// the layer is never in use as an upper directory twice.
+func mountStoppedRootfs(c *container.Container, target string, writable bool) error {
+	lower := append([]string{c.MountpointLayer()}, c.Layers...)
+	var (
+		opts  string
+		flags uintptr
+	)
+	switch {
+	case c.ReadonlyRootfs() || !writable:
+		if !c.ReadonlyRootfs() {
+			lower = append([]string{c.UpperDir()}, lower...)
+		}
+		opts = "lowerdir=" + strings.Join(lower, ":")
+		flags = unix.MS_RDONLY
+	default:
+		opts = "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + c.UpperDir() + ",workdir=" + c.WorkDir()
+	}
+	if err := unix.Mount("overlay", target, "overlay", flags, opts); err != nil {
+		return fmt.Errorf("mount the filesystem of stopped container %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// bindInto bind-mounts b at its destination inside root.
+func bindInto(root string, b hostBind) error {
+	target, err := securejoin.SecureJoin(root, b.destination)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(b.source); err != nil {
+		return nil // a bind whose source is gone: the path shows the layer
+	}
+	if err := unix.Mount(b.source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s at %s: %w", b.source, b.destination, err)
+	}
+	if b.readOnly {
+		if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+			return fmt.Errorf("make %s read-only: %w", b.destination, err)
+		}
+	}
+	return nil
+}
+
+// inPrivateMountNS runs fn on an OS thread of its own in a new mount
+// namespace where every mount is private. The thread is never handed back
+// to the Go scheduler: when fn returns, the goroutine ends, the runtime
+// ends the thread, and the namespace and its mounts go with it.
+func inPrivateMountNS(fn func() error) error {
+	errCh := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS); err != nil {
+			runtime.UnlockOSThread() // unchanged: the thread may serve others
+			errCh <- fmt.Errorf("unshare mount namespace: %w", err)
+			return
+		}
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			errCh <- fmt.Errorf("make mounts private: %w", err)
+			return
+		}
+		errCh <- fn()
+	}()
+	return <-errCh
+}

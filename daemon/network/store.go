@@ -1,0 +1,351 @@
+// Package network is berthd's store of networks: Docker's three predefined
+// networks (bridge, host, none) and the user networks created through the
+// API, with the containers connected to each. It keeps records only; Berth
+// has no bridging yet, so a container on a user network gets a private
+// network namespace with loopback only, like one on the default bridge.
+package network
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/pkg/atomicfile"
+)
+
+// Network is one network.
+type Network struct {
+	Name       string
+	ID         string
+	Driver     string
+	Created    time.Time
+	Internal   bool              `json:",omitempty"`
+	Attachable bool              `json:",omitempty"`
+	EnableIPv6 bool              `json:",omitempty"`
+	Options    map[string]string `json:",omitempty"`
+	Labels     map[string]string `json:",omitempty"`
+	// Endpoints are the connected containers by container ID.
+	Endpoints map[string]Endpoint `json:",omitempty"`
+	// Predefined marks bridge, host and none, which cannot be removed.
+	Predefined bool `json:"-"`
+}
+
+// Endpoint is one container's connection to a network.
+type Endpoint struct {
+	ContainerName string
+	Aliases       []string `json:",omitempty"`
+}
+
+// Predefined network names and their drivers, as Docker has them.
+var predefined = []struct{ name, driver string }{
+	{"bridge", "bridge"},
+	{"host", "host"},
+	{"none", "null"},
+}
+
+// IsPredefined reports whether name is one of bridge, host and none.
+func IsPredefined(name string) bool {
+	for _, p := range predefined {
+		if p.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// PredefinedID is the stable ID of a predefined network.
+func PredefinedID(name string) string {
+	sum := sha256.Sum256([]byte("berth/network/" + name))
+	return hex.EncodeToString(sum[:])
+}
+
+// Store holds the networks and persists them in one JSON file.
+type Store struct {
+	path string
+	mu   sync.Mutex // guards nets
+	nets map[string]*Network
+}
+
+// file is the persisted form: the user networks, and the endpoints of the
+// predefined ones.
+type file struct {
+	Networks []*Network
+}
+
+// New opens the store persisted at path (created on first change).
+// created is the creation time reported for the predefined networks.
+func New(path string, created time.Time) (*Store, error) {
+	s := &Store{path: path, nets: map[string]*Network{}}
+	for _, p := range predefined {
+		s.nets[PredefinedID(p.name)] = &Network{Name: p.name, ID: PredefinedID(p.name), Driver: p.driver, Created: created, Predefined: true}
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var f file
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	for _, n := range f.Networks {
+		if old, ok := s.nets[n.ID]; ok && old.Predefined {
+			old.Endpoints = n.Endpoints
+			continue
+		}
+		s.nets[n.ID] = n
+	}
+	return s, nil
+}
+
+// saveLocked persists the store; the caller holds mu.
+func (s *Store) saveLocked() error {
+	f := file{Networks: []*Network{}}
+	for _, n := range s.sortedLocked() {
+		if n.Predefined && len(n.Endpoints) == 0 {
+			continue
+		}
+		f.Networks = append(f.Networks, n)
+	}
+	if err := atomicfile.WriteJSON(s.path, f, 0o600); err != nil {
+		return fmt.Errorf("save networks: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) sortedLocked() []*Network {
+	out := slices.Collect(maps.Values(s.nets))
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Predefined != out[j].Predefined {
+			return out[i].Predefined
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// CreateOptions are the settings of a new network.
+type CreateOptions struct {
+	Name       string
+	Driver     string
+	Internal   bool
+	Attachable bool
+	EnableIPv6 bool
+	Options    map[string]string
+	Labels     map[string]string
+}
+
+// Create adds a user network. Only the bridge driver is accepted.
+func (s *Store) Create(o CreateOptions) (Network, error) {
+	if o.Name == "" {
+		return Network{}, errdefs.ErrInvalidArgument.WithMessage("network name must not be empty")
+	}
+	if strings.ContainsAny(o.Name, "/\\: \t\n") {
+		return Network{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid network name %q", o.Name))
+	}
+	if o.Driver == "" {
+		o.Driver = "bridge"
+	}
+	if o.Driver != "bridge" {
+		return Network{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("network driver %q is not supported by berth: use bridge", o.Driver))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.nets {
+		if n.Name == o.Name {
+			return Network{}, errdefs.ErrConflict.WithMessage(fmt.Sprintf("network with name %s already exists", o.Name))
+		}
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	n := &Network{
+		Name:       o.Name,
+		ID:         hex.EncodeToString(b[:]),
+		Driver:     o.Driver,
+		Created:    time.Now().UTC(),
+		Internal:   o.Internal,
+		Attachable: o.Attachable,
+		EnableIPv6: o.EnableIPv6,
+		Options:    maps.Clone(o.Options),
+		Labels:     maps.Clone(o.Labels),
+	}
+	s.nets[n.ID] = n
+	if err := s.saveLocked(); err != nil {
+		delete(s.nets, n.ID)
+		return Network{}, err
+	}
+	return n.copy(), nil
+}
+
+// Get finds a network by full ID, name, or unique ID prefix.
+func (s *Store) Get(ref string) (Network, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.getLocked(ref)
+	if err != nil {
+		return Network{}, err
+	}
+	return n.copy(), nil
+}
+
+func (s *Store) getLocked(ref string) (*Network, error) {
+	if ref == "" {
+		return nil, errdefs.ErrNotFound.WithMessage("network not found")
+	}
+	if n, ok := s.nets[ref]; ok {
+		return n, nil
+	}
+	for _, n := range s.nets {
+		if n.Name == ref {
+			return n, nil
+		}
+	}
+	var found []*Network
+	for _, n := range s.nets {
+		if strings.HasPrefix(n.ID, ref) {
+			found = append(found, n)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return nil, errdefs.ErrNotFound.WithMessage(fmt.Sprintf("network %s not found", ref))
+	default:
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("network %s is ambiguous (%d matches found based on ID prefix)", ref, len(found)))
+	}
+}
+
+// List returns every network, predefined first, then by name.
+func (s *Store) List() []Network {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Network
+	for _, n := range s.sortedLocked() {
+		out = append(out, n.copy())
+	}
+	return out
+}
+
+// Remove deletes a user network. inUse reports whether a connected
+// container keeps it busy (Docker refuses while endpoints are active).
+func (s *Store) Remove(ref string, inUse func(containerID string) bool) (Network, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.getLocked(ref)
+	if err != nil {
+		return Network{}, err
+	}
+	if n.Predefined {
+		return Network{}, errdefs.ErrPermissionDenied.WithMessage(fmt.Sprintf("%s is a pre-defined network and cannot be removed", n.Name))
+	}
+	for id := range n.Endpoints {
+		if inUse(id) {
+			return Network{}, errdefs.ErrPermissionDenied.WithMessage(fmt.Sprintf("error while removing network: network %s id %s has active endpoints", n.Name, n.ID))
+		}
+	}
+	delete(s.nets, n.ID)
+	if err := s.saveLocked(); err != nil {
+		s.nets[n.ID] = n
+		return Network{}, err
+	}
+	return n.copy(), nil
+}
+
+// Connect records container id (named name) on network ref.
+func (s *Store) Connect(ref, id, name string, aliases []string) (Network, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.getLocked(ref)
+	if err != nil {
+		return Network{}, err
+	}
+	if _, ok := n.Endpoints[id]; ok {
+		return Network{}, errdefs.ErrPermissionDenied.WithMessage(fmt.Sprintf("endpoint with name %s already exists in network %s", strings.TrimPrefix(name, "/"), n.Name))
+	}
+	if n.Endpoints == nil {
+		n.Endpoints = map[string]Endpoint{}
+	}
+	n.Endpoints[id] = Endpoint{ContainerName: strings.TrimPrefix(name, "/"), Aliases: slices.Clone(aliases)}
+	if err := s.saveLocked(); err != nil {
+		delete(n.Endpoints, id)
+		return Network{}, err
+	}
+	return n.copy(), nil
+}
+
+// Disconnect removes container id from network ref.
+func (s *Store) Disconnect(ref, id string) (Network, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.getLocked(ref)
+	if err != nil {
+		return Network{}, err
+	}
+	ep, ok := n.Endpoints[id]
+	if !ok {
+		return Network{}, errdefs.ErrPermissionDenied.WithMessage(fmt.Sprintf("container %s is not connected to network %s", id, n.Name))
+	}
+	delete(n.Endpoints, id)
+	if err := s.saveLocked(); err != nil {
+		n.Endpoints[id] = ep
+		return Network{}, err
+	}
+	return n.copy(), nil
+}
+
+// Forget removes container id from every network (the container is gone).
+func (s *Store) Forget(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := false
+	for _, n := range s.nets {
+		if _, ok := n.Endpoints[id]; ok {
+			delete(n.Endpoints, id)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return s.saveLocked()
+}
+
+// OfContainer returns the networks container id is connected to.
+func (s *Store) OfContainer(id string) []Network {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Network
+	for _, n := range s.sortedLocked() {
+		if _, ok := n.Endpoints[id]; ok {
+			out = append(out, n.copy())
+		}
+	}
+	return out
+}
+
+func (n *Network) copy() Network {
+	c := *n
+	c.Options = maps.Clone(n.Options)
+	c.Labels = maps.Clone(n.Labels)
+	c.Endpoints = make(map[string]Endpoint, len(n.Endpoints))
+	for id, ep := range n.Endpoints {
+		ep.Aliases = slices.Clone(ep.Aliases)
+		c.Endpoints[id] = ep
+	}
+	return c
+}

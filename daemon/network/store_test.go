@@ -1,0 +1,84 @@
+package network
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+)
+
+func TestStoreLifecycle(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "networks.json")
+	s, err := New(path, time.Now())
+	assert.NilError(t, err)
+
+	names := func(l []Network) []string {
+		var out []string
+		for _, n := range l {
+			out = append(out, n.Name)
+		}
+		return out
+	}
+	assert.DeepEqual(t, names(s.List()), []string{"bridge", "host", "none"})
+
+	n, err := s.Create(CreateOptions{Name: "app_default", Labels: map[string]string{"com.docker.compose.project": "app"}})
+	assert.NilError(t, err)
+	assert.Equal(t, n.Driver, "bridge")
+	assert.Equal(t, len(n.ID), 64)
+
+	_, err = s.Create(CreateOptions{Name: "app_default"})
+	assert.Assert(t, errdefs.IsConflict(err), "%v", err)
+	assert.ErrorContains(t, err, "network with name app_default already exists")
+	_, err = s.Create(CreateOptions{Name: "bridge"})
+	assert.Assert(t, errdefs.IsConflict(err), "%v", err)
+	_, err = s.Create(CreateOptions{Name: "x", Driver: "overlay"})
+	assert.Assert(t, errdefs.IsInvalidArgument(err), "%v", err)
+	_, err = s.Create(CreateOptions{})
+	assert.Assert(t, errdefs.IsInvalidArgument(err), "%v", err)
+
+	got, err := s.Get(n.ID[:10])
+	assert.NilError(t, err)
+	assert.Equal(t, got.Name, "app_default")
+	got, err = s.Get("bridge")
+	assert.NilError(t, err)
+	assert.Equal(t, got.ID, PredefinedID("bridge"))
+	_, err = s.Get("nope")
+	assert.Assert(t, errdefs.IsNotFound(err))
+
+	_, err = s.Connect("app_default", "c1", "/web", []string{"web"})
+	assert.NilError(t, err)
+	_, err = s.Connect("app_default", "c1", "/web", nil)
+	assert.Assert(t, errdefs.IsPermissionDenied(err), "%v", err)
+	_, err = s.Connect("bridge", "c2", "/db", nil)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, names(s.OfContainer("c1")), []string{"app_default"})
+
+	// Persisted: a new store sees the user network and the endpoints.
+	s2, err := New(path, time.Now())
+	assert.NilError(t, err)
+	got, err = s2.Get("app_default")
+	assert.NilError(t, err)
+	assert.DeepEqual(t, got.Endpoints["c1"], Endpoint{ContainerName: "web", Aliases: []string{"web"}})
+	assert.Check(t, is.Len(s2.OfContainer("c2"), 1))
+
+	_, err = s.Remove("app_default", func(string) bool { return true })
+	assert.ErrorContains(t, err, "has active endpoints")
+	_, err = s.Disconnect("app_default", "c1")
+	assert.NilError(t, err)
+	_, err = s.Disconnect("app_default", "c1")
+	assert.ErrorContains(t, err, "is not connected to network app_default")
+
+	_, err = s.Remove("bridge", func(string) bool { return false })
+	assert.Assert(t, errdefs.IsPermissionDenied(err))
+	assert.ErrorContains(t, err, "bridge is a pre-defined network and cannot be removed")
+	_, err = s.Remove("app_default", func(string) bool { return false })
+	assert.NilError(t, err)
+	assert.DeepEqual(t, names(s.List()), []string{"bridge", "host", "none"})
+
+	assert.NilError(t, s.Forget("c2"))
+	assert.Check(t, is.Len(s.OfContainer("c2"), 0))
+}

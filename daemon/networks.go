@@ -1,0 +1,344 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
+	networktypes "github.com/moby/moby/api/types/network"
+
+	"github.com/berth-project/berth/api/types/backend"
+	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/network"
+)
+
+// Networks are records without bridging: a container on a user network gets
+// its own network namespace with loopback only, like one on "bridge", so
+// containers of one network cannot reach each other yet.
+
+// NetworkCreate creates a user network (bridge driver only).
+func (d *Daemon) NetworkCreate(ctx context.Context, req networktypes.CreateRequest) (networktypes.CreateResponse, error) {
+	if req.Scope != "" && req.Scope != "local" {
+		return networktypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("network scope %q is not supported by berth: use local", req.Scope))
+	}
+	if req.ConfigOnly || req.ConfigFrom != nil || req.Ingress {
+		return networktypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("config-only, config-from and ingress networks are not supported by berth")
+	}
+	if req.IPAM != nil && len(req.IPAM.Config) > 0 {
+		return networktypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("berth has no network bridging yet: IPAM configuration (subnets, gateways) is not supported")
+	}
+	o := network.CreateOptions{
+		Name:       req.Name,
+		Driver:     req.Driver,
+		Internal:   req.Internal,
+		Attachable: req.Attachable,
+		Options:    req.Options,
+		Labels:     req.Labels,
+	}
+	if req.EnableIPv6 != nil {
+		o.EnableIPv6 = *req.EnableIPv6
+	}
+	n, err := d.networks.Create(o)
+	if err != nil {
+		return networktypes.CreateResponse{}, err
+	}
+	d.networkEvent(n.ID, n.Name, n.Driver, eventtypes.ActionCreate, "")
+	d.log.Info("network created", "network", n.ID, "name", n.Name)
+	return networktypes.CreateResponse{ID: n.ID}, nil
+}
+
+// NetworkList lists the networks selected by Docker's network filters.
+func (d *Daemon) NetworkList(ctx context.Context, filters backend.Filters) ([]networktypes.Summary, error) {
+	out := []networktypes.Summary{}
+	for _, n := range d.networks.List() {
+		ok, err := matchNetwork(n, filters)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, networktypes.Summary{Network: d.apiNetwork(n)})
+		}
+	}
+	return out, nil
+}
+
+// NetworkInspect returns one network with its running containers.
+func (d *Daemon) NetworkInspect(ctx context.Context, ref string) (*networktypes.Inspect, error) {
+	n, err := d.networks.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	resp := &networktypes.Inspect{Network: d.apiNetwork(n), Containers: map[string]networktypes.EndpointResource{}}
+	for id, ep := range n.Endpoints {
+		if !d.containerRunning(id) {
+			continue
+		}
+		resp.Containers[id] = networktypes.EndpointResource{Name: ep.ContainerName, EndpointID: endpointID(n.ID, id)}
+	}
+	return resp, nil
+}
+
+// NetworkRemove deletes a user network no running container uses.
+func (d *Daemon) NetworkRemove(ctx context.Context, ref string) error {
+	n, err := d.networks.Get(ref)
+	if err != nil {
+		return err
+	}
+	// Decided before Remove takes the store's lock: inspect locks a
+	// container, then the store.
+	running := map[string]bool{}
+	for id := range n.Endpoints {
+		running[id] = d.containerRunning(id)
+	}
+	n, err = d.networks.Remove(n.ID, func(id string) bool { return running[id] })
+	if err != nil {
+		return err
+	}
+	d.networkEvent(n.ID, n.Name, n.Driver, eventtypes.ActionDestroy, "")
+	d.log.Info("network removed", "network", n.ID, "name", n.Name)
+	return nil
+}
+
+// NetworkConnect connects a container to a network.
+func (d *Daemon) NetworkConnect(ctx context.Context, ref, name string, ep *networktypes.EndpointSettings) error {
+	c, err := d.containers.Get(name)
+	if err != nil {
+		return err
+	}
+	n, err := d.networks.Get(ref)
+	if err != nil {
+		return err
+	}
+	c.Lock()
+	mode := string(c.HostConfig.NetworkMode)
+	c.Unlock()
+	if n.Name == "host" || n.Name == "none" || mode == "host" || mode == "none" || strings.HasPrefix(mode, "container:") {
+		return errdefs.ErrPermissionDenied.WithMessage("container sharing network namespace with another container or host cannot be connected to any other network")
+	}
+	var aliases []string
+	if ep != nil {
+		aliases = ep.Aliases
+	}
+	return d.connect(c, n.ID, aliases)
+}
+
+func (d *Daemon) connect(c *container.Container, ref string, aliases []string) error {
+	n, err := d.networks.Connect(ref, c.ID, c.Name, aliases)
+	if err != nil {
+		return err
+	}
+	d.networkEvent(n.ID, n.Name, n.Driver, eventtypes.ActionConnect, c.ID)
+	return nil
+}
+
+// NetworkDisconnect disconnects a container from a network. With force, a
+// container that no longer exists is forgotten by its ID.
+func (d *Daemon) NetworkDisconnect(ctx context.Context, ref, name string, force bool) error {
+	n, err := d.networks.Get(ref)
+	if err != nil {
+		return err
+	}
+	id := name
+	if c, err := d.containers.Get(name); err == nil {
+		id = c.ID
+	} else if !force {
+		return err
+	}
+	if _, err := d.networks.Disconnect(n.ID, id); err != nil {
+		return err
+	}
+	d.networkEvent(n.ID, n.Name, n.Driver, eventtypes.ActionDisconnect, id)
+	return nil
+}
+
+// attachNetworks connects a new container to its network (NetworkMode) and
+// to the other networks of its NetworkingConfig. A network that vanished
+// meanwhile is logged, not fatal: the container exists already.
+func (d *Daemon) attachNetworks(c *container.Container, nc *networktypes.NetworkingConfig) {
+	primary := networkName(c)
+	var eps map[string]*networktypes.EndpointSettings
+	if nc != nil {
+		eps = nc.EndpointsConfig
+	}
+	aliasesFor := func(name string) []string {
+		if ep := eps[name]; ep != nil {
+			return ep.Aliases
+		}
+		return nil
+	}
+	if err := d.connect(c, primary, aliasesFor(primary)); err != nil {
+		d.log.Warn("connect new container to its network", "container", c.ID, "network", primary, "err", err)
+	}
+	names := make([]string, 0, len(eps))
+	for name := range eps {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		n, err := d.networks.Get(name)
+		if err != nil || n.Name == primary || n.ID == primary || n.Predefined {
+			continue
+		}
+		if err := d.connect(c, n.ID, aliasesFor(name)); err != nil {
+			d.log.Warn("connect new container", "container", c.ID, "network", name, "err", err)
+		}
+	}
+}
+
+// userNetwork reports whether mode names an existing user network.
+func (d *Daemon) userNetwork(mode string) bool {
+	n, err := d.networks.Get(mode)
+	return err == nil && !n.Predefined
+}
+
+// containerEndpoints is the NetworkSettings.Networks of a container. The
+// caller may hold c's lock.
+func (d *Daemon) containerEndpoints(c *container.Container) map[string]*networktypes.EndpointSettings {
+	out := map[string]*networktypes.EndpointSettings{}
+	running := c.State.IsRunning()
+	for _, n := range d.networks.OfContainer(c.ID) {
+		ep := n.Endpoints[c.ID]
+		s := &networktypes.EndpointSettings{NetworkID: n.ID, Aliases: ep.Aliases}
+		if !n.Predefined {
+			s.DNSNames = append([]string{ep.ContainerName, c.ID[:12]}, ep.Aliases...)
+		}
+		if running {
+			s.EndpointID = endpointID(n.ID, c.ID)
+		}
+		out[n.Name] = s
+	}
+	return out
+}
+
+// onNetwork reports whether c is connected to the network named or
+// identified by ref.
+func (d *Daemon) onNetwork(c *container.Container, ref string) bool {
+	for _, n := range d.networks.OfContainer(c.ID) {
+		if n.Name == ref || n.ID == ref || (len(ref) >= 12 && strings.HasPrefix(n.ID, ref)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *Daemon) containerRunning(id string) bool {
+	c, err := d.containers.Get(id)
+	if err != nil {
+		return false
+	}
+	c.Lock()
+	defer c.Unlock()
+	return c.State.IsRunning()
+}
+
+// endpointID is a stable ID for a container's endpoint on a network.
+func endpointID(networkID, containerID string) string {
+	sum := sha256.Sum256([]byte("berth/endpoint/" + networkID + "/" + containerID))
+	return hex.EncodeToString(sum[:])
+}
+
+func (d *Daemon) apiNetwork(n network.Network) networktypes.Network {
+	opts := n.Options
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	labels := n.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return networktypes.Network{
+		Name:       n.Name,
+		ID:         n.ID,
+		Created:    n.Created,
+		Scope:      "local",
+		Driver:     n.Driver,
+		EnableIPv4: n.Driver == "bridge",
+		EnableIPv6: n.EnableIPv6,
+		IPAM:       networktypes.IPAM{Driver: "default", Options: map[string]string{}, Config: []networktypes.IPAMConfig{}},
+		Internal:   n.Internal,
+		Attachable: n.Attachable,
+		Options:    opts,
+		Labels:     labels,
+	}
+}
+
+// matchNetwork applies Docker's network list filters: name and id are
+// regular expressions (so a prefix matches), label needs every key or
+// key=value, the others match exactly.
+func matchNetwork(n network.Network, f backend.Filters) (bool, error) {
+	anyOf := func(term string, match func(string) (bool, error)) (bool, error) {
+		values, ok := f[term]
+		if !ok || len(values) == 0 {
+			return true, nil
+		}
+		for _, v := range values {
+			ok, err := match(v)
+			if err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
+	}
+	pattern := func(value string) func(string) (bool, error) {
+		return func(v string) (bool, error) {
+			re, err := regexp.Compile(v)
+			if err != nil {
+				return false, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter value %q: %v", v, err))
+			}
+			return re.MatchString(value), nil
+		}
+	}
+	exact := func(value string) func(string) (bool, error) {
+		return func(v string) (bool, error) { return v == value, nil }
+	}
+	typ := "custom"
+	if n.Predefined {
+		typ = "builtin"
+	}
+	checks := []struct {
+		term  string
+		match func(string) (bool, error)
+	}{
+		{"name", pattern(n.Name)},
+		{"id", pattern(n.ID)},
+		{"driver", exact(n.Driver)},
+		{"scope", exact("local")},
+		{"type", exact(typ)},
+		{"dangling", func(v string) (bool, error) {
+			dangling := !n.Predefined && len(n.Endpoints) == 0
+			switch v {
+			case "true", "1":
+				return dangling, nil
+			case "false", "0":
+				return !dangling, nil
+			}
+			return false, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter 'dangling=%s'", v))
+		}},
+	}
+	for _, c := range checks {
+		ok, err := anyOf(c.term, c.match)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	for _, l := range f["label"] {
+		k, v, hasValue := strings.Cut(l, "=")
+		got, ok := n.Labels[k]
+		if !ok || (hasValue && got != v) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// networkSettings is the NetworkSettings of inspect for c.
+func (d *Daemon) networkSettings(c *container.Container) *containertypes.NetworkSettings {
+	return &containertypes.NetworkSettings{Networks: d.containerEndpoints(c)}
+}

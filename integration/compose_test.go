@@ -1,0 +1,180 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/berth-project/berth/integration/internal/harness"
+)
+
+const composeFile = `version: "2.4"
+services:
+  web:
+    image: busybox:latest
+    read_only: true
+    tmpfs:
+      - /run
+      - /tmp:size=1m,mode=1777
+    volumes:
+      - type: tmpfs
+        target: /cache
+        tmpfs:
+          size: 2097152
+    shm_size: 16m
+    environment:
+      GREETING: hello
+    command: ["sh", "-c", "echo $$GREETING from web; cat /proc/mounts; echo ready; exec sleep 300"]
+    labels:
+      com.example.role: web
+  worker:
+    image: busybox:latest
+    read_only: true
+    tmpfs: /scratch:size=512k
+    command: sh -c 'echo worker up; touch /scratch/ok; exec sleep 300'
+`
+
+// compose runs docker-compose in dir against the daemon.
+func compose(t *testing.T, d *harness.Daemon, dir string, args ...string) harness.Result {
+	t.Helper()
+	bin := harness.RequireTool(t, "docker-compose")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+d.Host(), "COMPOSE_PROJECT_NAME=bt", "COMPOSE_INTERACTIVE_NO_CLI=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := harness.Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		res.ExitCode = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("docker-compose %v: %v", args, err)
+	}
+	return res
+}
+
+// TestComposeReadOnlyTmpfs runs a docker-compose 1.29 project with
+// read_only, tmpfs in short (string and list, with options) and long
+// syntax, shm_size, environment, command and labels: up -d, ps, logs,
+// stop, down, and exec last.
+func TestComposeReadOnlyTmpfs(t *testing.T) {
+	d := harness.New(t)
+	d.LoadImage(t)
+	dir := t.TempDir()
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(composeFile), 0o644))
+	ctx := context.Background()
+	c := d.Client(t)
+
+	res := compose(t, d, dir, "up", "-d")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, "Creating network \"bt_default\""))
+
+	res = compose(t, d, dir, "ps")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	for _, name := range []string{"bt_web_1", "bt_worker_1"} {
+		assert.Check(t, is.Regexp(name+`\s+.*\s+Up\s*`, res.Stdout))
+	}
+
+	// The containers as compose made them.
+	insp, err := c.ContainerInspect(ctx, "bt_web_1", client.ContainerInspectOptions{})
+	assert.NilError(t, err)
+	web := insp.Container
+	assert.Check(t, web.HostConfig.ReadonlyRootfs)
+	assert.Check(t, is.Equal(web.HostConfig.ShmSize, int64(16<<20)))
+	assert.Check(t, is.DeepEqual(web.HostConfig.Tmpfs, map[string]string{"/run": "", "/tmp": "size=1m,mode=1777"}))
+	assert.Check(t, is.Len(web.HostConfig.Mounts, 1))
+	assert.Check(t, is.Equal(web.HostConfig.Mounts[0].Target, "/cache"))
+	assert.Check(t, is.Equal(web.Config.Labels["com.example.role"], "web"))
+	assert.Check(t, is.Equal(web.Config.Labels["com.docker.compose.project"], "bt"))
+	assert.Check(t, is.Equal(string(web.HostConfig.NetworkMode), "bt_default"))
+	assert.Check(t, web.NetworkSettings.Networks["bt_default"] != nil)
+
+	// logs: the service's own view of its mounts.
+	var logs string
+	for i := 0; i < 50; i++ {
+		logs = compose(t, d, dir, "logs", "--no-color", "web").Stdout
+		if strings.Contains(logs, "ready") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Check(t, is.Contains(logs, "hello from web"))
+	assert.Check(t, is.Regexp(`overlay / overlay ro[,\s]`, logs))
+	// The kernel shows no mode for a tmpfs root of mode 1777.
+	assert.Check(t, is.Contains(logs, "tmpfs /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k 0 0"))
+	assert.Check(t, is.Regexp(`tmpfs /run tmpfs rw,`, logs))
+	assert.Check(t, is.Regexp(`tmpfs /cache tmpfs rw,.*size=2048k`, logs))
+	assert.Check(t, is.Regexp(`shm /dev/shm tmpfs rw,.*size=16384k`, logs))
+	res = compose(t, d, dir, "logs", "--no-color", "worker")
+	assert.Check(t, is.Contains(res.Stdout, "worker up"))
+
+	// The network compose created, with its labels.
+	nets, err := c.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", "com.docker.compose.project=bt")})
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(nets.Items, 1))
+
+	// up again: nothing to recreate.
+	res = compose(t, d, dir, "up", "-d")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, "bt_web_1 is up-to-date"))
+
+	res = compose(t, d, dir, "stop", "-t", "1")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	res = compose(t, d, dir, "ps")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Regexp(`bt_web_1\s+.*Exit 137`, res.Stdout))
+
+	// Started again, the tmpfs are fresh and exec works on the read-only
+	// container.
+	res = compose(t, d, dir, "start")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	t.Run("exec", func(t *testing.T) {
+		res := compose(t, d, dir, "exec", "-T", "web", "sh", "-c", "echo $GREETING; echo x > /tmp/x && cat /tmp/x; touch /etc/nope")
+		assert.Equal(t, res.ExitCode, 1, res.Combined())
+		assert.Check(t, is.Contains(res.Stdout, "hello\nx\n"))
+		assert.Check(t, is.Contains(res.Combined(), "Read-only file system"))
+	})
+
+	res = compose(t, d, dir, "down", "-t", "1")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	list, err := c.ContainerList(ctx, client.ContainerListOptions{All: true})
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(list.Items, 0))
+	_, err = c.NetworkInspect(ctx, "bt_default", client.NetworkInspectOptions{})
+	assert.Check(t, err != nil, "network removed by down")
+}
+
+// TestComposeUpForeground runs `docker-compose up` attached: compose follows
+// the containers through GET /events with label filters and returns when
+// they exit.
+func TestComposeUpForeground(t *testing.T) {
+	d := harness.New(t)
+	d.LoadImage(t)
+	dir := t.TempDir()
+	const file = `version: "2.4"
+services:
+  once:
+    image: busybox:latest
+    read_only: true
+    tmpfs: /tmp
+    command: sh -c 'echo data > /tmp/f && cat /tmp/f && exit 3'
+`
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(file), 0o644))
+	res := compose(t, d, dir, "up", "--no-color", "--exit-code-from", "once")
+	assert.Equal(t, res.ExitCode, 3, res.Combined())
+	assert.Check(t, is.Regexp(`once_1\s+\| data`, res.Stdout))
+	assert.Check(t, is.Contains(res.Combined(), "bt_once_1 exited with code 3"))
+	res = compose(t, d, dir, "down")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+}

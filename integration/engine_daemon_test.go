@@ -1,0 +1,199 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+	"gotest.tools/v3/poll"
+
+	"github.com/berth-project/berth/integration/internal/harness"
+)
+
+// engBerthd runs a second berthd that is expected to refuse to start, and
+// returns its combined output and exit code.
+func engBerthd(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(harness.Binaries(t), "berthd"), args...)
+	out, err := cmd.CombinedOutput()
+	assert.NilError(t, ctx.Err(), "the second berthd did not exit (it should refuse to start):\n%s", out)
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		assert.NilError(t, err)
+	}
+	return string(out), code
+}
+
+// TestEngineDaemonRefusesSharedState: a second daemon never shares the data
+// root, the exec root or the socket of a running one, and says why.
+func TestEngineDaemonRefusesSharedState(t *testing.T) {
+	d := harness.New(t)
+	other := t.TempDir()
+	empty := filepath.Join(other, "empty.json")
+	assert.NilError(t, os.WriteFile(empty, []byte("{}"), 0o600))
+
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		st, err := os.Stat(d.Sock)
+		if err != nil {
+			return poll.Error(err)
+		}
+		if st.Mode().Perm() != 0o660 {
+			return poll.Continue("socket mode %o", st.Mode().Perm())
+		}
+		return poll.Success()
+	}, poll.WithTimeout(5*time.Second))
+
+	out, code := engBerthd(t, "--data-root", d.DataRoot, "--exec-root", filepath.Join(other, "exec1"),
+		"-H", "unix://"+filepath.Join(other, "s1.sock"), "--config-file", empty)
+	assert.Assert(t, code != 0, out)
+	assert.Assert(t, is.Contains(out, d.DataRoot))
+	assert.Assert(t, is.Contains(out, "in use by another berthd"))
+
+	out, code = engBerthd(t, "--data-root", filepath.Join(other, "data2"), "--exec-root", d.ExecRoot,
+		"-H", "unix://"+filepath.Join(other, "s2.sock"), "--config-file", empty)
+	assert.Assert(t, code != 0, out)
+	assert.Assert(t, is.Contains(out, "in use by another berthd"))
+
+	out, code = engBerthd(t, "--data-root", filepath.Join(other, "data3"), "--exec-root", filepath.Join(other, "exec3"),
+		"-H", d.Host(), "--config-file", empty)
+	assert.Assert(t, code != 0, out)
+	assert.Assert(t, is.Contains(out, "another daemon is listening on "+d.Sock))
+
+	// The refused daemons took nothing away from the running one.
+	_, err := os.Stat(d.Sock)
+	assert.NilError(t, err, "the refused daemon removed the socket of the running one")
+	engOK(t, d, "version")
+	_, err = os.Stat(filepath.Join(other, "s3.sock"))
+	assert.Assert(t, os.IsNotExist(err))
+}
+
+// TestEngineDaemonConfig: daemon.json keys apply, --runtime takes a path,
+// an unknown key or runtime refuses the start with a clear message.
+func TestEngineDaemonConfig(t *testing.T) {
+	runc, err := exec.LookPath("runc")
+	assert.NilError(t, err)
+	d := harness.New(t, func(d *harness.Daemon) {
+		// the harness passes --config-file ROOT/daemon.json
+		assert.NilError(t, os.WriteFile(filepath.Join(d.Root, "daemon.json"),
+			[]byte(`{"default-shm-size": "32m", "log-level": "info"}`), 0o600))
+	}, harness.WithArgs("--runtime", runc))
+	d.LoadImage(t)
+	out := engOK(t, d, "run", "--rm", "--network", "none", "busybox", "sh", "-c", "df -k /dev/shm | tail -n 1")
+	assert.Assert(t, is.Contains(out, "32768"), "default-shm-size from daemon.json: %s", out)
+	out = engOK(t, d, "info", "--format", "{{.DefaultRuntime}}")
+	assert.Equal(t, out, runc)
+	// --log-level debug on the command line beats the file's info.
+	assert.Assert(t, is.Contains(d.Log(), "level=DEBUG"))
+
+	other := t.TempDir()
+	bad := filepath.Join(other, "bad.json")
+	assert.NilError(t, os.WriteFile(bad, []byte(`{"no-such-key": true}`), 0o600))
+	args := func(extra ...string) []string {
+		return append([]string{"--data-root", filepath.Join(other, "data"), "--exec-root", filepath.Join(other, "exec"),
+			"-H", "unix://" + filepath.Join(other, "s.sock")}, extra...)
+	}
+	msg, code := engBerthd(t, args("--config-file", bad)...)
+	assert.Assert(t, code != 0, msg)
+	assert.Assert(t, is.Contains(msg, "no-such-key"))
+
+	msg, code = engBerthd(t, args("--config-file", filepath.Join(other, "missing.json"))...)
+	assert.Assert(t, code != 0, msg)
+	assert.Assert(t, is.Contains(msg, "missing.json"))
+
+	empty := filepath.Join(other, "empty.json")
+	assert.NilError(t, os.WriteFile(empty, []byte("{}"), 0o600))
+	msg, code = engBerthd(t, args("--config-file", empty, "--runtime", "no-such-runtime")...)
+	assert.Assert(t, code != 0, msg)
+	assert.Assert(t, is.Contains(msg, "no-such-runtime"))
+	_, err = os.Stat(filepath.Join(other, "s.sock"))
+	assert.Assert(t, os.IsNotExist(err), "a daemon that refused to start left its socket")
+}
+
+// TestEngineDaemonRestart: containers outlive a daemon crash (kill -9) and
+// a clean stop; the new daemon finds them again with their logs, records
+// the later exit of a running one, and marks one whose shim died as exited.
+func TestEngineDaemonRestart(t *testing.T) {
+	d := engDaemon(t)
+	ctl := t.TempDir()
+	engOK(t, d, "run", "-d", "--name", "survivor", "--network", "none", "-v", ctl+":/ctl", "busybox",
+		"sh", "-c", "echo before; while [ ! -f /ctl/go ]; do sleep 0.05; done; echo after; exit 42")
+	engOK(t, d, "run", "-d", "--name", "victim", "--network", "none", "busybox", "sleep", "1000")
+	res := d.Berth(t, "run", "--name", "finished", "--network", "none", "busybox", "sh", "-c", "echo finished; exit 3")
+	assert.Equal(t, res.ExitCode, 3, res.Combined())
+	engWaitLogs(t, d, "survivor", "before")
+	pid := engInspect(t, d, "survivor", "{{.State.Pid}}")
+	victimID := engInspect(t, d, "victim", "{{.Id}}")
+	victimPid, err := strconv.Atoi(engInspect(t, d, "victim", "{{.State.Pid}}"))
+	assert.NilError(t, err)
+	assert.Equal(t, len(d.Shims()), 2, "one shim per running container")
+
+	d.Kill(t)
+	assert.Equal(t, len(d.Shims()), 2, "shims must survive a daemon crash")
+	// While the daemon is gone, the victim's shim dies too.
+	out, err := exec.Command("pgrep", "-f", "berthd shim "+filepath.Join(d.ExecRoot, "containers", victimID)).Output()
+	assert.NilError(t, err, "victim's shim not found")
+	shimPid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	assert.NilError(t, err)
+	assert.NilError(t, syscall.Kill(shimPid, syscall.SIGKILL))
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if syscall.Kill(shimPid, 0) == nil {
+			return poll.Continue("shim %d still alive", shimPid)
+		}
+		return poll.Success()
+	})
+
+	// A crashed daemon leaves its socket file: the harness would take it for
+	// the new daemon's.
+	assert.NilError(t, os.Remove(d.Sock))
+	d.Start(t)
+	assert.Equal(t, engInspect(t, d, "survivor", "{{.State.Status}} {{.State.Pid}}"), "running "+pid)
+	assert.Equal(t, engOK(t, d, "logs", "survivor"), "before")
+	assert.Equal(t, engInspect(t, d, "finished", "{{.State.Status}} {{.State.ExitCode}}"), "exited 3")
+	assert.Equal(t, engOK(t, d, "logs", "finished"), "finished")
+	assert.Equal(t, engInspect(t, d, "victim", "{{.State.Status}}"), "exited")
+	assert.Assert(t, engInspect(t, d, "victim", "{{.State.ExitCode}}") != "0")
+	// The container process of the lost shim does not linger.
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if syscall.Kill(victimPid, 0) == nil {
+			return poll.Continue("the victim's process %d still runs after its shim died", victimPid)
+		}
+		return poll.Success()
+	}, poll.WithTimeout(10*time.Second))
+	ps := engOK(t, d, "ps", "--format", "{{.Names}}")
+	assert.Equal(t, ps, "survivor")
+
+	// A clean stop and start keeps it running too.
+	d.Restart(t)
+	assert.Equal(t, engInspect(t, d, "survivor", "{{.State.Status}} {{.State.Pid}}"), "running "+pid)
+
+	// Its exit after the restarts is recorded, and a wait started now sees it.
+	waited := make(chan string, 1)
+	go func() { waited <- d.Berth(t, "wait", "survivor").Stdout }()
+	assert.NilError(t, os.WriteFile(filepath.Join(ctl, "go"), nil, 0o644))
+	select {
+	case out := <-waited:
+		assert.Equal(t, strings.TrimSpace(out), "42")
+	case <-time.After(30 * time.Second):
+		t.Fatal("berth wait did not return after the container exited")
+	}
+	assert.Equal(t, engInspect(t, d, "survivor", "{{.State.Status}} {{.State.ExitCode}}"), "exited 42")
+	assert.Equal(t, engOK(t, d, "logs", "survivor"), "before\nafter")
+	assert.Equal(t, len(d.Shims()), 0)
+
+	// And the restarted container runs again.
+	engOK(t, d, "start", "survivor")
+	assert.Equal(t, engOK(t, d, "wait", "survivor"), "42")
+	assert.Equal(t, engOK(t, d, "logs", "survivor"), "before\nafter\nbefore\nafter")
+}

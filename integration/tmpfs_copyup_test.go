@@ -1,0 +1,125 @@
+package integration
+
+import (
+	"archive/tar"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+	"gotest.tools/v3/assert"
+
+	"github.com/berth-project/berth/integration/internal/harness"
+)
+
+// tfCopyUpImage has what copy-up must reproduce exactly under /run:
+// symlinks pointing out of the directory and out of the root, hardlinks, an
+// extended attribute, owners, modes and times; an image VOLUME at /data
+// with content; and /srv, a symlink to /run.
+var tfCopyUpImage = []tfEntry{
+	{Name: "run", Type: tar.TypeDir, Mode: 0o755},
+	{Name: "run/evil", Type: tar.TypeSymlink, Link: "/etc"},
+	{Name: "run/evil2", Type: tar.TypeSymlink, Link: "../../../../host"},
+	{Name: "run/h1", Type: tar.TypeReg, Body: "hard\n", Mode: 0o640, UID: 1000, GID: 1000},
+	{Name: "run/h2", Type: tar.TypeLink, Link: "run/h1"},
+	{Name: "run/x", Type: tar.TypeReg, Body: "x\n", Mode: 0o644, Xattrs: map[string]string{"user.berth": "copied"}},
+	{Name: "run/sub", Type: tar.TypeDir, Mode: 0o710, UID: 1000, GID: 1000},
+	{Name: "run/sub/deep", Type: tar.TypeReg, Body: "deep\n", Mode: 0o600, UID: 1000, GID: 1000},
+	{Name: "data", Type: tar.TypeDir, Mode: 0o750, UID: 1000, GID: 1000},
+	{Name: "data/inimage", Type: tar.TypeReg, Body: "volume-content\n", Mode: 0o644},
+	{Name: "srv", Type: tar.TypeSymlink, Link: "/run"},
+}
+
+// TestTmpfsCopyUp checks on every runtime that the fresh tmpfs receives
+// the image's content exactly (symlinks recreated and never followed,
+// hardlinks, owners, modes, times, xattrs), that a tmpfs on an image VOLUME
+// path replaces the volume (with the image's content, no anonymous
+// volume), and that a tmpfs destination that is a symlink in the image is
+// refused at create.
+func TestTmpfsCopyUp(t *testing.T) {
+	d := tfDaemon(t)
+	tfBuildImage(t, d, "tfcopyup", []string{"VOLUME /data"}, tfCopyUpImage)
+	_, hostHadHost := os.Lstat("/host")
+
+	t.Run("image-volume-without-tmpfs", func(t *testing.T) {
+		// Sanity: the VOLUME does make an anonymous volume by itself.
+		id := tfOK(t, d, "create", "--network", "none", "tfcopyup", "true")
+		assert.Equal(t, tfOK(t, d, "inspect", "-f", "{{range .Mounts}}{{.Type}} {{.Destination}}{{end}}", id), "volume /data")
+		tfOK(t, d, "rm", "-v", id)
+	})
+
+	tfForRuntimes(t, d, func(t *testing.T, rt string) {
+		volsBefore := tfOK(t, d, "volume", "ls", "-q")
+		script := `
+echo "ls_run=$(ls -A /run | tr '\n' ' ')"
+echo "evil=$(readlink /run/evil)"
+echo "evil2=$(readlink /run/evil2)"
+echo "evil2_follow=$(ls /run/evil2/ 2>&1)"
+echo "h=$(stat -c '%i %h' /run/h1) $(stat -c '%i %h' /run/h2)"
+echo "h1=$(stat -c '%a %u %g %Y' /run/h1) $(cat /run/h2)"
+echo "sub=$(stat -c '%a %u %g %Y' /run/sub)"
+echo "deep=$(stat -c '%a %u %g %Y' /run/sub/deep) $(cat /run/sub/deep)"
+echo "data=$(cat /data/inimage)"
+echo "st_data=$(st /data)"
+echo "data_write=$(w /data/new)"
+awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
+`
+		args := []string{"run", "-d", "--network", "none", "--runtime", rt, "--read-only", "--tmpfs", "/run", "--tmpfs", "/data",
+			"tfcopyup", "sh", "-c", tfScript + script + "echo end=1; exec sleep 1000"}
+		id := tfOK(t, d, args...)
+		tfWaitLogs(t, d, id, "end=1")
+		kv := tfParse(tfOK(t, d, "logs", id))
+		h := strings.Fields(kv["h"])
+		assert.Assert(t, len(h) == 4 && h[0] == h[2] && h[1] == "2" && h[3] == "2", "hardlinks not kept: %q", kv["h"])
+		tfCheck(t, kv, []tfWant{
+			{Key: "ls_run", Equal: "evil evil2 h1 h2 sub x"},
+			{Key: "evil", Equal: "/etc"},
+			{Key: "evil2", Equal: "../../../../host"},
+			{Key: "evil2_follow", Contains: "No such file or directory"},
+			{Key: "h1", Equal: "640 1000 1000 1704067200 hard"},
+			{Key: "sub", Equal: "710 1000 1000 1704067200"},
+			{Key: "deep", Equal: "600 1000 1000 1704067200 deep"},
+			{Key: "data", Equal: "volume-content"},
+			{Key: "st_data", Equal: "750 1000 1000"},
+			{Key: "data_write", Equal: "ok"},
+			{Key: "mnt_/data", Contains: "tmpfs rw,nosuid,nodev,noexec"},
+			{Key: "mnt_/run", Contains: "tmpfs rw,nosuid,nodev,noexec"},
+		})
+		// The extended attribute, read through the container's root.
+		pid := tfOK(t, d, "inspect", "-f", "{{.State.Pid}}", id)
+		buf := make([]byte, 64)
+		n, err := unix.Lgetxattr(fmt.Sprintf("/proc/%s/root/run/x", pid), "user.berth", buf)
+		assert.NilError(t, err, "xattr user.berth not copied up")
+		assert.Equal(t, string(buf[:n]), "copied")
+		// The tmpfs replaced the image VOLUME: no anonymous volume, and
+		// --tmpfs does not appear in .Mounts.
+		assert.Equal(t, tfOK(t, d, "volume", "ls", "-q"), volsBefore)
+		assert.Equal(t, tfOK(t, d, "inspect", "-f", "{{json .Mounts}}", id), "[]")
+		tfOK(t, d, "rm", "-f", id)
+		_, hostHasHost := os.Lstat("/host")
+		assert.Equal(t, hostHasHost == nil, hostHadHost == nil, "copy-up created /host on the host")
+	})
+
+	t.Run("destination-is-symlink", func(t *testing.T) {
+		before := tfTakeSnapshot(t, d)
+		tfFails(t, d, 125, []string{"Error response from daemon", "tmpfs destination /srv is a symbolic link in the image"},
+			"create", "--network", "none", "--tmpfs", "/srv", "tfcopyup", "true")
+		status, body := tfAPI(t, d, "POST", "/containers/create", map[string]any{
+			"Image":      "tfcopyup",
+			"HostConfig": map[string]any{"Mounts": []map[string]any{{"Type": "tmpfs", "Target": "/srv"}}},
+		})
+		assert.Equal(t, status, 400, string(body))
+		assert.Assert(t, strings.Contains(tfMessage(body), "/srv is a symbolic link"), string(body))
+		tfAssertUnchanged(t, d, before, "symlink destination")
+	})
+}
+
+// tfWaitLogs waits until the container's log holds want.
+func tfWaitLogs(t *testing.T, d *harness.Daemon, id, want string) {
+	t.Helper()
+	tfPoll(t, func() (bool, string) {
+		res := d.Berth(t, "logs", id)
+		return strings.Contains(res.Stdout, want), res.Combined()
+	})
+}
