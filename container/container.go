@@ -74,10 +74,18 @@ func (c *Container) MountpointLayer() string { return filepath.Join(c.Root, "mou
 func (c *Container) UpperDir() string        { return filepath.Join(c.Root, "rw", "upper") }
 func (c *Container) WorkDir() string         { return filepath.Join(c.Root, "rw", "work") }
 
-// ToDisk persists the container atomically. The caller holds the lock or
-// owns the container exclusively.
+// ToDisk persists the container atomically. The first write (at create)
+// is also durable; later ones, state changes on the hot path of start and
+// exit, only replace the file atomically: after a power loss every
+// container is stopped anyway and the state is reconciled at startup. The
+// caller holds the lock or owns the container exclusively.
 func (c *Container) ToDisk() error {
-	if err := atomicfile.WriteJSON(filepath.Join(c.Root, configFile), c, 0o600); err != nil {
+	p := filepath.Join(c.Root, configFile)
+	write := atomicfile.ReplaceJSON
+	if _, err := os.Stat(p); err != nil {
+		write = atomicfile.WriteJSON
+	}
+	if err := write(p, c, 0o600); err != nil {
 		return fmt.Errorf("save container %s: %w", c.ID, err)
 	}
 	return nil

@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/berth-project/berth/pkg/atomicfile"
 )
 
 // Shim is the daemon's handle on one container's shim.
@@ -49,7 +48,11 @@ func Spawn(ctx context.Context, self, dir string, cfg ShimConfig) (*Shim, int, e
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, 0, err
 	}
-	if err := atomicfile.WriteJSON(filepath.Join(dir, "shim.json"), cfg, 0o600); err != nil {
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "shim.json"), data, 0o600); err != nil {
 		return nil, 0, err
 	}
 	readyR, readyW, err := os.Pipe()

@@ -30,3 +30,17 @@ func TestWriteFileMissingDir(t *testing.T) {
 	err := WriteFile(filepath.Join(t.TempDir(), "nope", "x"), nil, 0o600)
 	assert.Assert(t, err != nil)
 }
+
+func TestReplace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "state.json")
+	assert.NilError(t, Replace(p, []byte("one"), 0o600))
+	assert.NilError(t, ReplaceJSON(p, []int{1}, 0o600))
+	data, err := os.ReadFile(p)
+	assert.NilError(t, err)
+	assert.Equal(t, string(data), "[1]")
+	entries, err := os.ReadDir(dir)
+	assert.NilError(t, err)
+	assert.Equal(t, len(entries), 1)
+}
