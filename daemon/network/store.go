@@ -112,8 +112,17 @@ func New(path string, created time.Time) (*Store, error) {
 	return s, nil
 }
 
-// saveLocked persists the store; the caller holds mu.
-func (s *Store) saveLocked() error {
+// saveLocked persists the store durably; the caller holds mu. Endpoint
+// changes, which come with every container create and removal, use
+// saveEndpointsLocked instead.
+func (s *Store) saveLocked() error { return s.save(atomicfile.WriteJSON) }
+
+// saveEndpointsLocked persists endpoint changes without syncing: they are
+// on the hot path of run and remove; after a power loss the last changes
+// may be missing (a container then lists fewer networks).
+func (s *Store) saveEndpointsLocked() error { return s.save(atomicfile.ReplaceJSON) }
+
+func (s *Store) save(write func(string, any, os.FileMode) error) error {
 	f := file{Networks: []*Network{}}
 	for _, n := range s.sortedLocked() {
 		if n.Predefined && len(n.Endpoints) == 0 {
@@ -121,7 +130,7 @@ func (s *Store) saveLocked() error {
 		}
 		f.Networks = append(f.Networks, n)
 	}
-	if err := atomicfile.WriteJSON(s.path, f, 0o600); err != nil {
+	if err := write(s.path, f, 0o600); err != nil {
 		return fmt.Errorf("save networks: %w", err)
 	}
 	return nil
@@ -281,7 +290,7 @@ func (s *Store) Connect(ref, id, name string, aliases []string) (Network, error)
 		n.Endpoints = map[string]Endpoint{}
 	}
 	n.Endpoints[id] = Endpoint{ContainerName: strings.TrimPrefix(name, "/"), Aliases: slices.Clone(aliases)}
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveEndpointsLocked(); err != nil {
 		delete(n.Endpoints, id)
 		return Network{}, err
 	}
@@ -301,7 +310,7 @@ func (s *Store) Disconnect(ref, id string) (Network, error) {
 		return Network{}, errdefs.ErrPermissionDenied.WithMessage(fmt.Sprintf("container %s is not connected to network %s", id, n.Name))
 	}
 	delete(n.Endpoints, id)
-	if err := s.saveLocked(); err != nil {
+	if err := s.saveEndpointsLocked(); err != nil {
 		n.Endpoints[id] = ep
 		return Network{}, err
 	}
@@ -322,7 +331,7 @@ func (s *Store) Forget(id string) error {
 	if !changed {
 		return nil
 	}
-	return s.saveLocked()
+	return s.saveEndpointsLocked()
 }
 
 // OfContainer returns the networks container id is connected to.
