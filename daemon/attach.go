@@ -49,8 +49,18 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	if err != nil {
 		return err
 	}
+	// Join the container's streams before the client learns that the
+	// session is up (GetStreams answers 101): docker run starts the
+	// container as soon as it has that answer, and the first output must
+	// not be lost.
+	wantStdin := opts.Stdin && openStdin
+	var reg attachRegistration
+	if opts.Stream {
+		reg = d.registerAttach(ctx, c, wantStdin, opts.Stdout, opts.Stderr)
+	}
 	streams, err := opts.GetStreams(tty)
 	if err != nil {
+		d.cancelAttach(c, reg)
 		return err
 	}
 	d.containerEvent(c, eventtypes.ActionAttach, nil)
@@ -70,14 +80,15 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 			return nil
 		})
 		if err != nil {
+			d.cancelAttach(c, reg)
 			return err
 		}
 	}
 	if !opts.Stream {
 		return nil
 	}
-	wantStdin := opts.Stdin && openStdin && streams.Stdin != nil
-	ac, err := d.attachShim(ctx, c, wantStdin, opts.Stdout, opts.Stderr)
+	wantStdin = wantStdin && streams.Stdin != nil
+	ac, err := d.awaitAttach(ctx, c, reg)
 	if err != nil || ac.conn == nil {
 		return err
 	}
@@ -120,45 +131,78 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	return ignoreClosed(demux(ac.r, streams.Stdout, streams.Stderr))
 }
 
-// attachShim returns a stream from the container's shim: at once when it
-// runs, at its start when it is created (or being started), or nothing
-// when it has exited.
-func (d *Daemon) attachShim(ctx context.Context, c *container.Container, stdin, stdout, stderr bool) (attachConn, error) {
+// attachRegistration is an attach session's place on the container's
+// streams: a stream from the running container's shim, or a wait for the
+// next start, or nothing when the container cannot be attached to.
+type attachRegistration struct {
+	now     *attachConn
+	pending *pendingAttach
+}
+
+// registerAttach joins the container's streams: at once when it runs, at
+// its start when it is created (or being started), not at all when it has
+// exited.
+func (d *Daemon) registerAttach(ctx context.Context, c *container.Container, stdin, stdout, stderr bool) attachRegistration {
 	c.Lock()
 	l := d.liveOf(c.ID)
 	if c.State.IsRunning() && l.shim != nil {
 		shim := l.shim
 		c.Unlock()
 		conn, r, err := shim.Attach(ctx, stdin, stdout, stderr)
-		return attachConn{conn: conn, r: r}, err
+		return attachRegistration{now: &attachConn{conn: conn, r: r, err: err}}
 	}
+	defer c.Unlock()
 	if c.State.Status != containertypes.StateCreated && c.State.Status != containertypes.StateExited {
-		c.Unlock()
-		return attachConn{}, nil
+		return attachRegistration{}
 	}
 	p := &pendingAttach{stdin: stdin, stdout: stdout, stderr: stderr, ready: make(chan attachConn, 1)}
 	l.pending = append(l.pending, p)
+	return attachRegistration{pending: p}
+}
+
+// awaitAttach returns the registration's stream, waiting for the start of
+// a container that is not running yet.
+func (d *Daemon) awaitAttach(ctx context.Context, c *container.Container, reg attachRegistration) (attachConn, error) {
+	switch {
+	case reg.now != nil:
+		return *reg.now, reg.now.err
+	case reg.pending == nil:
+		return attachConn{}, nil
+	}
+	select {
+	case ac := <-reg.pending.ready:
+		return ac, ac.err
+	case <-ctx.Done():
+		d.cancelAttach(c, reg)
+		return attachConn{}, ctx.Err()
+	}
+}
+
+// cancelAttach gives up a registration: a session that will not read its
+// stream must not hold the container's output.
+func (d *Daemon) cancelAttach(c *container.Container, reg attachRegistration) {
+	if reg.now != nil && reg.now.conn != nil {
+		reg.now.conn.Close()
+	}
+	p := reg.pending
+	if p == nil {
+		return
+	}
+	c.Lock()
+	l := d.liveOf(c.ID)
+	for i, q := range l.pending {
+		if q == p {
+			l.pending = append(l.pending[:i], l.pending[i+1:]...)
+			break
+		}
+	}
 	c.Unlock()
 	select {
 	case ac := <-p.ready:
-		return ac, ac.err
-	case <-ctx.Done():
-		c.Lock()
-		for i, q := range l.pending {
-			if q == p {
-				l.pending = append(l.pending[:i], l.pending[i+1:]...)
-				break
-			}
+		if ac.conn != nil {
+			ac.conn.Close()
 		}
-		c.Unlock()
-		select {
-		case ac := <-p.ready:
-			if ac.conn != nil {
-				ac.conn.Close()
-			}
-		default:
-		}
-		return attachConn{}, ctx.Err()
+	default:
 	}
 }
 

@@ -101,6 +101,9 @@ func (m mountpoints) ensure(p string, file bool) error {
 	if _, err := m.img.lookup(p, true); err == nil {
 		return nil // exists in the image (or where its symlinks lead)
 	}
+	if err := m.refuseDanglingLink(p); err != nil {
+		return err
+	}
 	parent, err := m.ensureDir(path.Dir(p))
 	if err != nil {
 		return err
@@ -139,6 +142,9 @@ func (m mountpoints) ensureDir(p string) (string, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
+	if err := m.refuseDanglingLink(p); err != nil {
+		return "", err
+	}
 	parent, err := m.ensureDir(path.Dir(p))
 	if err != nil {
 		return "", err
@@ -149,6 +155,18 @@ func (m mountpoints) ensureDir(p string) (string, error) {
 		return "", err
 	}
 	return resolved, nil
+}
+
+// refuseDanglingLink refuses a mount point path that is a symbolic link in
+// the image whose target does not exist: creating the path in the layer
+// would hide the link instead of resolving it, and resolving it here could
+// only guess where the runtime would create it. (A link to an existing
+// path is followed inside the image by lookup.)
+func (m mountpoints) refuseDanglingLink(p string) error {
+	if e, err := m.img.lookup(p, false); err == nil && e.Info.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link in the image to a path that does not exist: %w", p, errInvalid)
+	}
+	return nil
 }
 
 // copyDirChain creates each directory of p (already resolved, existing in

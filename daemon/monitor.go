@@ -31,6 +31,7 @@ func (d *Daemon) monitor(c *container.Container, l *live, shim *runtime.Shim, ex
 			return // the daemon is stopping; the next one takes over
 		}
 		if err != nil {
+			d.log.Warn("lost the shim while waiting for the container's exit", "container", c.ID, "err", err)
 			exit = d.exitAfterShimLoss(c)
 		}
 		d.handleExit(c, l, exit, exited)

@@ -230,6 +230,9 @@ func (d *Daemon) apiMount(spec mounttypes.Mount, fsys imageFS) (container.Mount,
 			return container.Mount{}, wrap(fmt.Errorf("field BindOptions must not be specified: %w", errInvalid))
 		}
 		m.Type, m.Driver = container.MountVolume, "local"
+		if spec.VolumeOptions != nil && spec.VolumeOptions.NoCopy {
+			m.Mode = "nocopy"
+		}
 		if spec.Source == "" {
 			m.Anonymous = true
 		} else {

@@ -18,7 +18,6 @@ import (
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/oci"
 	"github.com/berth-project/berth/daemon/runtime"
-	"github.com/berth-project/berth/pkg/atomicfile"
 )
 
 // ContainerStart starts a created or exited container.
@@ -75,7 +74,8 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
+	// The bundle lives in the exec root for this run only: no need to sync.
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return err
 	}
 	shim, pid, err := runtime.Spawn(ctx, d.self, shimDir, shimCfg)
@@ -171,9 +171,14 @@ func (d *Daemon) buildRun(c *container.Container) (runtime.ShimConfig, *specs.Sp
 			}
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: bindOptions(m)})
 		case container.MountVolume:
-			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: d.volumes.Path(m.VolumeName), Options: bindOptions(m)})
+			src := d.volumes.Path(m.VolumeName)
+			if copiesImageContent(m) {
+				cfg.Volumes = append(cfg.Volumes, runtime.VolumeCopy{Destination: m.Destination, Path: src})
+			}
+			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m)})
 		}
 	}
+	d.setTmpfsLowers(c, cfg.Tmpfs)
 
 	env := c.Config.Env
 	if !hasEnv(env, "PATH") {

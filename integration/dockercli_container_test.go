@@ -103,7 +103,11 @@ func TestDockerCLIReadOnlyExamples(t *testing.T) {
 		mounts := c.ok(t, "exec", ro, "cat", "/proc/mounts")
 		assert.Check(t, regexp.MustCompile(`(?m)^tmpfs /run tmpfs rw,nosuid,nodev,noexec`).MatchString(mounts), mounts)
 		assert.Check(t, regexp.MustCompile(`(?m)^tmpfs /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k`).MatchString(mounts), mounts)
-		assert.Equal(t, c.ok(t, "exec", ro, "cat", "/tmp/seed.txt"), "image-tmp\n")
+		if !tg.IsDocker() {
+			// Berth copies the image's content onto a tmpfs (copy-up);
+			// Docker mounts it empty.
+			assert.Equal(t, c.ok(t, "exec", ro, "cat", "/tmp/seed.txt"), "image-tmp\n")
+		}
 		c.fails(t, 1, "Read-only file system", "exec", ro, "touch", "/newfile")
 		c.ok(t, "rm", "-f", ro)
 	})

@@ -22,7 +22,7 @@ var tfCopyUpImage = []tfEntry{
 	{Name: "run/evil", Type: tar.TypeSymlink, Link: "/etc"},
 	{Name: "run/evil2", Type: tar.TypeSymlink, Link: "../../../../host"},
 	{Name: "run/h1", Type: tar.TypeReg, Body: "hard\n", Mode: 0o640, UID: 1000, GID: 1000},
-	{Name: "run/h2", Type: tar.TypeLink, Link: "run/h1"},
+	{Name: "run/h2", Type: tar.TypeLink, Link: "run/h1", Mode: 0o640, UID: 1000, GID: 1000}, // tar writers repeat the metadata
 	{Name: "run/x", Type: tar.TypeReg, Body: "x\n", Mode: 0o644, Xattrs: map[string]string{"user.berth": "copied"}},
 	{Name: "run/sub", Type: tar.TypeDir, Mode: 0o710, UID: 1000, GID: 1000},
 	{Name: "run/sub/deep", Type: tar.TypeReg, Body: "deep\n", Mode: 0o600, UID: 1000, GID: 1000},
@@ -111,7 +111,34 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 		})
 		assert.Equal(t, status, 400, string(body))
 		assert.Assert(t, strings.Contains(tfMessage(body), "/srv is a symbolic link"), string(body))
+		// A path under a symlink that leads nowhere in the image is refused
+		// too, rather than hidden behind a new directory.
+		tfFails(t, d, 125, []string{"/run/evil2 is a symbolic link in the image to a path that does not exist"},
+			"create", "--network", "none", "--tmpfs", "/run/evil2/x", "tfcopyup", "true")
 		tfAssertUnchanged(t, d, before, "symlink destination")
+	})
+
+	t.Run("nested-in-bind", func(t *testing.T) {
+		// Copy-up takes what is below the tmpfs: here a bind mount's
+		// content, which the tmpfs then shields from the container's writes.
+		dir := t.TempDir()
+		assert.NilError(t, os.MkdirAll(dir+"/sub", 0o755))
+		assert.NilError(t, os.WriteFile(dir+"/sub/f", []byte("from-bind\n"), 0o644))
+		kv := tfRunScript(t, d, "runc", []string{"--read-only", "-v", dir + ":/b", "--tmpfs", "/b/sub"},
+			`echo "f=$(cat /b/sub/f)"; echo "w=$(w /b/sub/f)"; echo "new=$(w /b/sub/new)"`)
+		tfCheck(t, kv, []tfWant{{Key: "f", Equal: "from-bind"}, {Key: "w", Equal: "ok"}, {Key: "new", Equal: "ok"}})
+		data, err := os.ReadFile(dir + "/sub/f")
+		assert.NilError(t, err)
+		assert.Equal(t, string(data), "from-bind\n", "the write reached the bind's source")
+		_, err = os.Stat(dir + "/sub/new")
+		assert.Assert(t, os.IsNotExist(err), "the tmpfs content reached the bind's source")
+	})
+
+	t.Run("destination-under-symlink", func(t *testing.T) {
+		// /srv -> /run: the path is resolved inside the rootfs.
+		kv := tfRunScriptIn(t, d, "runc", "tfcopyup", []string{"--read-only", "--tmpfs", "/srv/sub"},
+			`awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts; echo "w=$(w /srv/sub/f)"`)
+		tfCheck(t, kv, []tfWant{{Key: "mnt_/run/sub", Contains: "tmpfs rw,"}, {Key: "w", Equal: "ok"}})
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,8 +102,14 @@ w() { if out=$( (echo data > "$1") 2>&1); then echo ok; else echo "$out" | tr '\
 // The script must succeed.
 func tfRunScript(t *testing.T, d *harness.Daemon, rt string, flags []string, script string) map[string]string {
 	t.Helper()
+	return tfRunScriptIn(t, d, rt, "busybox", flags, script)
+}
+
+// tfRunScriptIn is tfRunScript with another image.
+func tfRunScriptIn(t *testing.T, d *harness.Daemon, rt, image string, flags []string, script string) map[string]string {
+	t.Helper()
 	args := append([]string{"run", "--rm", "--network", "none", "--runtime", rt}, flags...)
-	args = append(args, "busybox", "sh", "-c", tfScript+script)
+	args = append(args, image, "sh", "-c", tfScript+script)
 	res := d.Berth(t, args...)
 	assert.Equal(t, res.ExitCode, 0, "script failed: %s", res.Combined())
 	return tfParse(res.Stdout)
@@ -361,4 +368,12 @@ func tfPoll(t *testing.T, cond func() (bool, string)) {
 		last = msg
 		return poll.Continue("%s", last)
 	}, poll.WithTimeout(20*time.Second), poll.WithDelay(30*time.Millisecond))
+}
+
+// tfAtoi parses a number a script reported.
+func tfAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	assert.NilError(t, err, "not a number: %q", s)
+	return n
 }

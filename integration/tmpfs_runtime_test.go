@@ -126,6 +126,8 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 			{Key: "mnt_/proc", Contains: "proc rw,"},
 			{Key: "mnt_/proc/sys", Contains: "proc ro,"},
 			{Key: "mnt_/sys", Contains: "sysfs ro,"},
+			{Key: "mnt_/proc/acpi", Contains: "tmpfs ro,"},    // masked
+			{Key: "mnt_/sys/firmware", Contains: "tmpfs ro,"}, // masked
 			{Key: "mnt_/etc/hosts", Contains: " ro,"},
 		})
 		// The mounts live in the shim's namespace: the host sees none of
@@ -199,6 +201,8 @@ echo "link=$(readlink /run/app/link)"`)
 		d.Restart(t)
 		tfWaitRunning(t, d, id)
 		kept(t, "daemon restart")
+		// The restarted daemon finds the shim's tmpfs mounts again.
+		assert.Assert(t, strings.Contains(tfOK(t, d, "tmpfs", id), "/tmp "), "berth tmpfs after a daemon restart")
 		tfOK(t, d, "restart", "-t", "0", id)
 		fresh(t, "restart after a daemon restart")
 

@@ -88,7 +88,7 @@ func TestRouting(t *testing.T) {
 		{"GET", "/info", 200, "SystemInfo"},
 		{"GET", "/v1.47/version", 200, "SystemVersion"},
 		// unknown paths and methods
-		{"GET", "/containers/web/top", 404, ""},
+		{"GET", "/containers/web/changes", 404, ""},
 		{"PUT", "/containers/web/start", 404, ""},
 		{"GET", "/vabc/_ping", 404, ""},
 		{"GET", "/images/busybox/history", 404, ""},

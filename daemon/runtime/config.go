@@ -19,6 +19,9 @@ type ShimConfig struct {
 	Bundle      string // holds config.json; the rootfs is mounted at Bundle/rootfs
 	Rootfs      Rootfs
 	Tmpfs       []TmpfsMount
+	// Volumes are the volumes to fill with the image's content at their
+	// destination before the container is created, when they are empty.
+	Volumes []VolumeCopy `json:",omitempty"`
 	LogPath     string
 	ExitPath    string
 	Socket      string
@@ -44,6 +47,11 @@ type TmpfsMount struct {
 	Mode        uint32
 	UID, GID    int
 	CopyUp      bool
+	// Lower, when set, is the host directory of the bind or volume mount
+	// mounted at LowerDestination that the tmpfs is nested in: copy-up
+	// reads the content there instead of in the rootfs.
+	Lower            string `json:",omitempty"`
+	LowerDestination string `json:",omitempty"`
 }
 
 // Exit is the recorded end of a container's process.

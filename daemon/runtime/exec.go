@@ -90,6 +90,11 @@ func (s *shim) execRoutes(mux *http.ServeMux) {
 			return
 		}
 		writeJSON(w, p.state())
+		// The daemon keeps the exit code from here on: forget the process,
+		// so that frequent execs (health checks) do not pile up.
+		s.execMu.Lock()
+		delete(s.execs, p.id)
+		s.execMu.Unlock()
 	})
 	mux.HandleFunc("POST /exec/{eid}/resize", func(w http.ResponseWriter, r *http.Request) {
 		p := s.execOf(r.PathValue("eid"))

@@ -115,6 +115,11 @@ func (s *shim) setup() (int, error) {
 	if err := mountRootfs(s.cfg.Rootfs, rootfs); err != nil {
 		return 0, err
 	}
+	for _, v := range s.cfg.Volumes {
+		if err := copyIntoVolume(v, rootfs); err != nil {
+			return 0, err
+		}
+	}
 	for _, t := range s.cfg.Tmpfs {
 		if err := mountTmpfs(t, rootfs); err != nil {
 			return 0, err
@@ -184,7 +189,11 @@ func mountTmpfs(t TmpfsMount, rootfs string) error {
 		return fmt.Errorf("mount tmpfs for %s with %q: %w", t.Destination, opts, err)
 	}
 	if t.CopyUp {
-		src, err := securejoin.SecureJoin(rootfs, t.Destination)
+		root, rel := rootfs, t.Destination
+		if t.Lower != "" {
+			root, rel = t.Lower, strings.TrimPrefix(t.Destination, t.LowerDestination)
+		}
+		src, err := securejoin.SecureJoin(root, rel)
 		if err != nil {
 			return fmt.Errorf("tmpfs %s: resolve in rootfs: %w", t.Destination, err)
 		}
@@ -464,7 +473,7 @@ func (s *shim) run() {
 	if s.logw != nil {
 		_ = s.logw.Close()
 	}
-	if err := atomicfile.WriteJSON(s.cfg.ExitPath, exit, 0o600); err != nil {
+	if err := atomicfile.ReplaceJSON(s.cfg.ExitPath, exit, 0o600); err != nil {
 		s.log.Error("record exit", "err", err)
 	}
 	if out, err := s.runtimeCmd("delete", "--force", s.cfg.ID).CombinedOutput(); err != nil {

@@ -1,0 +1,71 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/pkg/copyup"
+)
+
+// VolumeCopy is a volume the shim fills with the image's content at
+// Destination before the container is created, if the volume is empty.
+type VolumeCopy struct {
+	Destination string // in the container
+	Path        string // the volume's directory on the host
+}
+
+// copyIntoVolume copies the content of the rootfs (the image's layers) at
+// v.Destination into the volume, and gives the volume's root the mode and
+// owner of that directory, as Docker does for a new volume. A volume that
+// holds anything already, or a destination the image does not have as a
+// directory, is left alone.
+func copyIntoVolume(v VolumeCopy, rootfs string) error {
+	empty, err := isEmptyDir(v.Path)
+	if err != nil {
+		return fmt.Errorf("volume for %s: %w", v.Destination, err)
+	}
+	if !empty {
+		return nil
+	}
+	src, err := securejoin.SecureJoin(rootfs, v.Destination)
+	if err != nil {
+		return fmt.Errorf("volume for %s: resolve in rootfs: %w", v.Destination, err)
+	}
+	var st unix.Stat_t
+	switch err := unix.Lstat(src, &st); {
+	case errors.Is(err, unix.ENOENT):
+		return nil
+	case err != nil:
+		return fmt.Errorf("volume for %s: %w", v.Destination, err)
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return nil
+	}
+	if err := copyup.Dir(src, v.Path); err != nil {
+		return fmt.Errorf("copy the image's content into the volume for %s: %w", v.Destination, err)
+	}
+	if err := os.Lchown(v.Path, int(st.Uid), int(st.Gid)); err != nil {
+		return fmt.Errorf("volume for %s: %w", v.Destination, err)
+	}
+	if err := unix.Chmod(v.Path, st.Mode&0o7777); err != nil {
+		return fmt.Errorf("volume for %s: %w", v.Destination, err)
+	}
+	return nil
+}
+
+func isEmptyDir(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	_, err = f.Readdirnames(1)
+	if errors.Is(err, io.EOF) {
+		return true, nil
+	}
+	return false, err
+}

@@ -1,0 +1,194 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	containertypes "github.com/moby/moby/api/types/container"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/berth-project/berth/integration/internal/harness"
+)
+
+// engine talks HTTP to a target's socket, for what the CLIs hide: exec
+// inspect fields, status codes, the daemon's own detach-key handling.
+type engine struct {
+	sock string
+	http *http.Client
+}
+
+func newEngine(t *testing.T, tg *harness.Target) engine {
+	t.Helper()
+	sock, ok := strings.CutPrefix(tg.Host(), "unix://")
+	assert.Assert(t, ok, "target host %s is not a unix socket", tg.Host())
+	return engine{sock: sock, http: &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}}
+}
+
+// call sends a JSON request and decodes a JSON answer into out (if not
+// nil); it returns the status and the raw body.
+func (e engine) call(t *testing.T, method, path, body string, out any) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, "http://engine/v1.41"+path, rd)
+	assert.NilError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := e.http.Do(req)
+	assert.NilError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	assert.NilError(t, err)
+	if out != nil && resp.StatusCode < 300 {
+		assert.NilError(t, json.Unmarshal(data, out), string(data))
+	}
+	return resp.StatusCode, string(data)
+}
+
+// hijack sends a request that upgrades the connection, as docker attach
+// and exec start do, and returns the stream.
+func (e engine) hijack(t *testing.T, path, body string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("unix", e.sock)
+	assert.NilError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	req := fmt.Sprintf("POST /v1.41%s HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s", path, len(body), body)
+	_, err = io.WriteString(conn, req)
+	assert.NilError(t, err)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	assert.NilError(t, err)
+	assert.Equal(t, resp.StatusCode, http.StatusSwitchingProtocols)
+	return conn, br
+}
+
+// TestDockerCLIEngineExecAndDetach checks the exec endpoints and the
+// daemon's detach keys at the API level, where the docker CLI would hide
+// them (it handles detach keys itself).
+func TestDockerCLIEngineExecAndDetach(t *testing.T) {
+	tg := harness.NewTarget(t)
+	c := cli{tg: tg, bin: harness.DockerCLI, prefix: "api"}
+	e := newEngine(t, tg)
+	name := c.runDetached(t, "exec", "--read-only", "busybox", "sleep", "300")
+	id := c.inspect(t, "{{.Id}}", name)
+
+	var created struct {
+		ID string `json:"Id"`
+	}
+	status, body := e.call(t, "POST", "/containers/"+name+"/exec", `{"Cmd":["sh","-c","read x; echo got-$x; exit 6"],"AttachStdin":true,"AttachStdout":true,"AttachStderr":true}`, &created)
+	assert.Equal(t, status, 201, body)
+	var ins containertypes.ExecInspectResponse
+	e.call(t, "GET", "/exec/"+created.ID+"/json", "", &ins)
+	assert.Check(t, !ins.Running && ins.ExitCode == nil && ins.Pid == 0, "%+v", ins)
+	assert.Check(t, is.Equal(ins.ContainerID, id))
+	assert.Check(t, is.Equal(ins.ProcessConfig.Entrypoint, "sh"))
+	assert.Check(t, is.DeepEqual(ins.ProcessConfig.Arguments, []string{"-c", "read x; echo got-$x; exit 6"}))
+	assert.Check(t, ins.OpenStdin && ins.OpenStdout && ins.OpenStderr)
+
+	conn, br := e.hijack(t, "/exec/"+created.ID+"/start", `{"Detach":false,"Tty":false}`)
+	poll := func(cond func(containertypes.ExecInspectResponse) bool) containertypes.ExecInspectResponse {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var got containertypes.ExecInspectResponse
+			e.call(t, "GET", "/exec/"+created.ID+"/json", "", &got)
+			if cond(got) || time.Now().After(deadline) {
+				return got
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	ins = poll(func(i containertypes.ExecInspectResponse) bool { return i.Running })
+	assert.Check(t, ins.Running, "%+v", ins)
+	if !tg.IsDocker() { // dockerd 20.10 reports no pid here
+		assert.Check(t, ins.Pid > 0, "%+v", ins)
+	}
+	status, _ = e.call(t, "POST", "/exec/"+created.ID+"/start", `{"Detach":true}`, nil)
+	assert.Check(t, is.Equal(status, http.StatusConflict), "starting a running exec again")
+	_, err := io.WriteString(conn, "input\n")
+	assert.NilError(t, err)
+	out, err := io.ReadAll(br)
+	assert.NilError(t, err)
+	assert.Equal(t, string(out), "\x01\x00\x00\x00\x00\x00\x00\x0agot-input\n", "one stdout frame")
+	ins = poll(func(i containertypes.ExecInspectResponse) bool { return i.ExitCode != nil })
+	assert.Check(t, !ins.Running)
+	assert.Assert(t, ins.ExitCode != nil)
+	assert.Equal(t, *ins.ExitCode, 6)
+
+	status, body = e.call(t, "GET", "/exec/nosuchexec/json", "", nil)
+	assert.Equal(t, status, 404)
+	assert.Check(t, is.Contains(body, "No such exec instance: nosuchexec"))
+	status, _ = e.call(t, "POST", "/containers/"+name+"/exec", `{"Cmd":[]}`, nil)
+	assert.Equal(t, status, 400)
+
+	// A TTY exec: raw output, resize, exit code.
+	status, body = e.call(t, "POST", "/containers/"+name+"/exec", `{"Cmd":["sh","-c","sleep 0.5; stty size"],"Tty":true,"AttachStdout":true}`, &created)
+	assert.Equal(t, status, 201, body)
+	_, br = e.hijack(t, "/exec/"+created.ID+"/start", `{"Tty":true,"ConsoleSize":[12,34]}`)
+	poll(func(i containertypes.ExecInspectResponse) bool { return i.Running })
+	status, body = e.call(t, "POST", "/exec/"+created.ID+"/resize?h=21&w=43", "", nil)
+	assert.Equal(t, status, 200, body)
+	out, err = io.ReadAll(br)
+	assert.NilError(t, err)
+	assert.Equal(t, string(out), "21 43\r\n")
+
+	// The daemon's detach keys end an attach to a TTY container; the
+	// container runs on.
+	tty := c.name("tty")
+	c.ok(t, "run", "-d", "-it", "--name", tty, "busybox", "sh")
+	conn, br = e.hijack(t, "/containers/"+tty+"/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-x,x", "")
+	_, err = io.WriteString(conn, "echo attached-$((4+4))\r")
+	assert.NilError(t, err)
+	seen := readUntil(t, br, "attached-8")
+	_, err = io.WriteString(conn, "\x18x")
+	assert.NilError(t, err)
+	assert.NilError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = io.ReadAll(br)
+	assert.NilError(t, err, "the daemon ends the session on the detach keys (seen %q)", seen)
+	assert.Equal(t, c.inspect(t, "{{.State.Running}}", tty), "true")
+	status, body = e.call(t, "POST", "/containers/"+tty+"/attach?stream=1&stdin=1&detachKeys=ctrl-1", "", nil)
+	assert.Check(t, is.Equal(status, 400), body)
+
+	// Exec in a stopped container.
+	c.ok(t, "kill", name)
+	c.waitFor(t, "{{.State.Running}}", name, "false")
+	status, body = e.call(t, "POST", "/containers/"+name+"/exec", `{"Cmd":["true"]}`, nil)
+	assert.Equal(t, status, 409)
+	assert.Check(t, is.Contains(strings.ToLower(body), "container "+id+" is not running"))
+}
+
+// readUntil reads the stream until it has shown want.
+func readUntil(t *testing.T, br *bufio.Reader, want string) string {
+	t.Helper()
+	var seen strings.Builder
+	buf := make([]byte, 1024)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(seen.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("stream did not show %q; got %q", want, seen.String())
+		}
+		n, err := br.Read(buf)
+		seen.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("stream ended before showing %q: %v; got %q", want, err, seen.String())
+		}
+	}
+	return seen.String()
+}
