@@ -75,7 +75,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	if c.Runtime = hc.Runtime; c.Runtime == "" {
+		// inspect shows the runtime chosen, as Docker does
 		c.Runtime = d.cfg.Runtime
+		hc.Runtime = c.Runtime
 	}
 	if _, err := d.runtimePath(c.Runtime); err != nil {
 		return resp, err
@@ -87,11 +89,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 
-	if name == "" {
-		name = d.generateName()
-	}
-	c.Name = "/" + strings.TrimPrefix(name, "/")
-	if err := d.containers.Reserve(c.Name, c.ID); err != nil {
+	if err := d.reserveName(c, name); err != nil {
 		return resp, err
 	}
 	// Volumes only once the name is ours: a conflict creates nothing.
@@ -247,6 +245,22 @@ var (
 	nameLeft  = []string{"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nimble", "proud", "quiet", "sharp", "tidy", "vivid", "witty", "zealous"}
 	nameRight = []string{"anchor", "beacon", "buoy", "cabin", "compass", "dock", "harbor", "helm", "keel", "mast", "pier", "quay", "rudder", "sail", "stern", "tide", "wharf", "wave"}
 )
+
+// reserveName takes the requested name, or a generated one: a generated
+// name another create reserved meanwhile is replaced by a new one.
+func (d *Daemon) reserveName(c *container.Container, name string) error {
+	for attempt := 0; ; attempt++ {
+		n := name
+		if n == "" {
+			n = d.generateName()
+		}
+		c.Name = "/" + strings.TrimPrefix(n, "/")
+		err := d.containers.Reserve(c.Name, c.ID)
+		if err == nil || name != "" || attempt >= 10 {
+			return err
+		}
+	}
+}
 
 // generateName picks a free adjective_noun name, as Docker does.
 func (d *Daemon) generateName() string {

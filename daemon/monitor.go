@@ -31,7 +31,7 @@ func (d *Daemon) monitor(c *container.Container, l *live, shim *runtime.Shim, ex
 			return // the daemon is stopping; the next one takes over
 		}
 		if err != nil {
-			d.log.Warn("lost the shim while waiting for the container's exit", "container", c.ID, "err", err)
+			d.log.Debug("no exit from the shim, reading its record", "container", c.ID, "err", err)
 			exit = d.exitAfterShimLoss(c)
 		}
 		d.handleExit(c, l, exit, exited)
@@ -41,10 +41,12 @@ func (d *Daemon) monitor(c *container.Container, l *live, shim *runtime.Shim, ex
 // exitAfterShimLoss reads the exit the shim recorded before it went, or
 // reports the run as lost.
 func (d *Daemon) exitAfterShimLoss(c *container.Container) *runtime.Exit {
-	d.deleteOrphanedRun(c)
 	if e, err := runtime.ReadExit(c.ExitPath()); err == nil {
+		// The shim saw the end and went (a quick container may be done
+		// before the daemon asks): nothing was lost.
 		return e
 	}
+	d.deleteOrphanedRun(c)
 	return &runtime.Exit{Code: 255, ExitedAt: time.Now().UTC().Format(time.RFC3339Nano), Error: errShimGone.Error()}
 }
 

@@ -22,9 +22,9 @@ func (d *Daemon) deleteOrphanedRun(c *container.Container) {
 	defer cancel()
 	root := filepath.Join(d.runtimeRoot(), filepath.Base(rt))
 	out, err := exec.CommandContext(ctx, rt, "--root", root, "delete", "--force", c.ID).CombinedOutput()
-	if err == nil {
-		d.log.Info("ended the processes of a container whose shim is gone", "container", c.ID)
+	if err != nil {
+		d.log.Warn("runtime delete of a container whose shim is gone", "container", c.ID, "err", err, "output", string(out))
 		return
 	}
-	d.log.Debug("runtime delete after shim loss", "container", c.ID, "err", err, "output", string(out))
+	d.log.Info("the shim of a container is gone: its processes were ended", "container", c.ID)
 }

@@ -244,3 +244,33 @@ func TestEngineNetworkModes(t *testing.T) {
 	res = d.Berth(t, "run", "--rm", "--network", "container:x", "busybox", "true")
 	assert.Equal(t, res.ExitCode, 125, res.Combined())
 }
+
+// TestEngineRunOutputNotLost: docker run starts the container as soon as
+// its attach is answered; the output of a container that exits at once
+// must reach it every time, also when the machine is busy.
+func TestEngineRunOutputNotLost(t *testing.T) {
+	d := engDaemon(t)
+	const workers, runs = 3, 15
+	lost := make(chan string, workers*runs)
+	done := make(chan struct{})
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < runs; i++ {
+				res := d.Berth(t, "run", "--rm", "--network", "none", "busybox", "echo", "hello")
+				if res.ExitCode != 0 || res.Stdout != "hello\n" {
+					lost <- res.Combined()
+				}
+			}
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+	close(lost)
+	var bad []string
+	for l := range lost {
+		bad = append(bad, l)
+	}
+	assert.Equal(t, len(bad), 0, "%d of %d runs lost their output: %q", len(bad), workers*runs, bad)
+}

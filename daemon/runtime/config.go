@@ -19,15 +19,15 @@ type ShimConfig struct {
 	Bundle      string // holds config.json; the rootfs is mounted at Bundle/rootfs
 	Rootfs      Rootfs
 	Tmpfs       []TmpfsMount
-	// Volumes are the volumes to fill with the image's content at their
-	// destination before the container is created, when they are empty.
-	Volumes []VolumeCopy `json:",omitempty"`
 	LogPath     string
 	ExitPath    string
 	Socket      string
 	Stdin       bool
 	StdinOnce   bool
 	Terminal    bool
+	// Volumes are the volumes to fill with the image's content at their
+	// destination before the container is created, when they are empty.
+	Volumes []VolumeCopy `json:",omitempty"`
 }
 
 // Rootfs is an overlay of Lower (top first); without Upper it is read-only.
