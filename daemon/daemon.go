@@ -62,6 +62,7 @@ type Daemon struct {
 // waiting for a start.
 type live struct {
 	shim     *runtime.Shim
+	prev     *runtime.Shim // the shim of the last run, until its process is gone
 	waiters  []*waiter
 	pending  []*pendingAttach
 	stopping bool          // a user asked for the stop: no restart policy applies

@@ -61,7 +61,11 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 		return err
 	}
 	defer c.Unlock()
-	d.cleanupShimDir(c.ID)
+	if d.liveOf(c.ID).prev == nil {
+		// Else the last run's shim is still deleting the runtime's state;
+		// retireShim removes its directory when it is gone.
+		d.cleanupShimDir(c.ID)
+	}
 	if err := os.RemoveAll(c.Root); err != nil {
 		c.State.Status = containertypes.StateDead
 		_ = c.ToDisk()

@@ -67,8 +67,7 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *runtime.Exit,
 			d.log.Error("persist exit", "container", c.ID, "err", err)
 		}
 	}
-	l.shim = nil
-	d.cleanupShimDir(c.ID)
+	d.retireShim(c, l)
 	os.Remove(c.ExitPath())
 	d.notify(l, c, false)
 	autoRemove := c.HostConfig.AutoRemove
@@ -128,4 +127,36 @@ func (d *Daemon) ContainerWait(ctx context.Context, name string, cond containert
 	l := d.liveOf(c.ID)
 	l.waiters = append(l.waiters, &waiter{cond: cond, ch: ch})
 	return ch, nil
+}
+
+// retireShim forgets the shim of a finished run and removes its state
+// directory once the shim process has gone: a shim reports the exit first
+// and deletes the runtime's state after, off the path of `run --rm`. The
+// caller holds c's lock.
+func (d *Daemon) retireShim(c *container.Container, l *live) {
+	prev := l.shim
+	l.shim = nil
+	if prev == nil {
+		d.cleanupShimDir(c.ID)
+		return
+	}
+	l.prev = prev
+	go func() {
+		prev.WaitGone(10 * time.Second)
+		c.Lock()
+		defer c.Unlock()
+		if l.prev == prev {
+			l.prev = nil
+			d.cleanupShimDir(c.ID)
+		}
+	}()
+}
+
+// awaitPreviousShim makes sure the last run's shim is gone before a new
+// run of the same container; the caller holds c's lock.
+func (d *Daemon) awaitPreviousShim(l *live) {
+	if l.prev != nil {
+		l.prev.WaitGone(10 * time.Second)
+		l.prev = nil
+	}
 }

@@ -53,16 +53,15 @@ func (d *Daemon) restore() error {
 	// Leftovers of runs whose containers are gone.
 	shims, _ := os.ReadDir(d.shimsDir())
 	for _, s := range shims {
-		if id, ok := strings.CutSuffix(s.Name(), ".sock"); ok && !s.IsDir() {
-			// The short socket of a shim whose state directory would make
-			// too long a path (see shimSocket): never remove a live one.
-			if _, err := d.containers.Get(id); err != nil {
-				os.Remove(filepath.Join(d.shimsDir(), s.Name()))
-			}
-			continue
-		}
 		if _, err := d.containers.Get(s.Name()); err != nil {
 			d.cleanupShimDir(s.Name())
+		}
+	}
+	sockets, _ := os.ReadDir(filepath.Join(d.cfg.ExecRoot, "s"))
+	for _, s := range sockets {
+		id, _, _ := strings.Cut(s.Name(), ".")
+		if _, err := d.containers.Get(id); err != nil {
+			os.Remove(filepath.Join(d.cfg.ExecRoot, "s", s.Name()))
 		}
 	}
 	return nil

@@ -49,6 +49,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 		return fmt.Errorf("container %s is marked for removal and cannot be started: %w", c.ID, errConflict)
 	}
 	l := d.liveOf(c.ID)
+	d.awaitPreviousShim(l)
 
 	shimDir := d.shimDir(c.ID)
 	os.RemoveAll(shimDir)

@@ -13,10 +13,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
-
 )
 
 // Shim is the daemon's handle on one container's shim.
@@ -24,6 +24,10 @@ type Shim struct {
 	Dir    string
 	socket string
 	http   *http.Client
+	// gone is closed when the shim process has exited, for shims this
+	// daemon started; pid is polled for those it found at restore.
+	gone chan struct{}
+	pid  int
 }
 
 func newShim(dir, socket string) *Shim {
@@ -88,7 +92,11 @@ func Spawn(ctx context.Context, self, dir string, cfg ShimConfig) (*Shim, int, e
 	}
 	// The shim is not our child for long: reap it when it exits so it
 	// leaves no zombie while the daemon runs.
-	go func() { _, _ = cmd.Process.Wait() }()
+	gone := make(chan struct{})
+	go func() {
+		_, _ = cmd.Process.Wait()
+		close(gone)
+	}()
 
 	var msg ready
 	type result struct{ err error }
@@ -106,7 +114,9 @@ func Spawn(ctx context.Context, self, dir string, cfg ShimConfig) (*Shim, int, e
 	if msg.Error != "" {
 		return nil, 0, errors.New(msg.Error)
 	}
-	return newShim(dir, cfg.Socket), msg.Pid, nil
+	shim := newShim(dir, cfg.Socket)
+	shim.gone, shim.pid = gone, pid
+	return shim, msg.Pid, nil
 }
 
 // Connect returns a handle on the shim whose state is in dir, if it still
@@ -118,7 +128,37 @@ func Connect(dir, socket string) (*Shim, error) {
 	if _, err := s.State(ctx); err != nil {
 		return nil, err
 	}
+	if data, err := os.ReadFile(filepath.Join(dir, "shim.pid")); err == nil {
+		s.pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+	}
 	return s, nil
+}
+
+// WaitGone waits, at most timeout, until the shim process has exited: a
+// shim reports the exit first and cleans the runtime's state after, and
+// the next run of the same container must not overlap that cleanup.
+func (s *Shim) WaitGone(timeout time.Duration) {
+	deadline := time.After(timeout)
+	if s.gone != nil {
+		select {
+		case <-s.gone:
+		case <-deadline:
+		}
+		return
+	}
+	if s.pid <= 0 {
+		return
+	}
+	for {
+		if err := syscall.Kill(s.pid, 0); err != nil {
+			return
+		}
+		select {
+		case <-deadline:
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
 }
 
 func (s *Shim) do(ctx context.Context, method, path string, q url.Values, out any) error {

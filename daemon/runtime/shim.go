@@ -476,9 +476,6 @@ func (s *shim) run() {
 	if err := atomicfile.ReplaceJSON(s.cfg.ExitPath, exit, 0o600); err != nil {
 		s.log.Error("record exit", "err", err)
 	}
-	if out, err := s.runtimeCmd("delete", "--force", s.cfg.ID).CombinedOutput(); err != nil {
-		s.log.Warn("runtime delete", "err", err, "output", string(out))
-	}
 	s.mu.Lock()
 	s.exit = exit
 	s.status = "stopped"
@@ -490,6 +487,12 @@ func (s *shim) run() {
 		close(sub.done)
 	}
 	close(s.exited)
+	// The exit is reported before the runtime's state is deleted: the
+	// delete is off the path of `run --rm`. The daemon waits for this
+	// process to end before it starts the container again.
+	if out, err := s.runtimeCmd("delete", "--force", s.cfg.ID).CombinedOutput(); err != nil {
+		s.log.Warn("runtime delete", "err", err, "output", string(out))
+	}
 	// Give waiters a moment to receive the exit, then go.
 	done := make(chan struct{})
 	go func() { s.waiters.Wait(); close(done) }()

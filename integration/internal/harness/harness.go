@@ -325,6 +325,11 @@ func (d *Daemon) cleanup() {
 		}
 		d.Stop(t)
 	}
+	// A shim ends a moment after its container is removed (it deletes the
+	// runtime's state last).
+	for i := 0; i < 100 && len(d.Shims()) > 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if shims := d.Shims(); len(shims) > 0 {
 		t.Errorf("shims left running after removing every container: %v", shims)
 		for _, pid := range shims {
