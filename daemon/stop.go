@@ -140,9 +140,7 @@ func (d *Daemon) ContainerRestart(ctx context.Context, name string, timeout *int
 	case !errdefs.IsNotModified(err):
 		return err
 	}
-	c.Lock()
-	c.RestartCount++
-	c.Unlock()
+	// RestartCount counts restarts by policy only, as in Docker.
 	if err := d.start(ctx, c); err != nil {
 		return err
 	}
