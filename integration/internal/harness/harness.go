@@ -357,3 +357,14 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Cleanup removes what the harness made once per test binary (the test
+// image, a build of the binaries). Call it from TestMain after m.Run.
+func Cleanup() {
+	if imagePath != "" {
+		os.RemoveAll(filepath.Dir(imagePath))
+	}
+	if binDir != "" && os.Getenv("BERTH_BIN") == "" {
+		os.RemoveAll(binDir)
+	}
+}
