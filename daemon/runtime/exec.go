@@ -435,21 +435,8 @@ func (n nopCloser) Close() error                { return nil }
 
 // waitPid reaps a child of the shim and returns its exit code.
 func waitPid(pid int) int {
-	for {
-		var ws unix.WaitStatus
-		_, err := unix.Wait4(pid, &ws, 0, nil)
-		if err == nil {
-			return exitCode(ws)
-		}
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		// Not our child: poll until it is gone.
-		for unix.Kill(pid, 0) == nil {
-			time.Sleep(50 * time.Millisecond)
-		}
-		return 137
-	}
+	ws, _ := waitChild(pid)
+	return exitCode(ws)
 }
 
 // exitCodeForStartError gives a process that could not start the code a

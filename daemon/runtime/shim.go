@@ -52,7 +52,7 @@ func RunShim(dir string) int {
 		reportReady(readyPipe, 0, err)
 		return 1
 	}
-	s := &shim{cfg: cfg, dir: dir, log: logger.With("container", cfg.ID), exited: make(chan struct{})}
+	s := &shim{cfg: cfg, dir: dir, log: logger.With("container", cfg.ID), exited: make(chan struct{}), release: make(chan struct{})}
 	pid, err := s.setup()
 	if err != nil {
 		s.log.Error("setup failed", "err", err)
@@ -87,6 +87,11 @@ type shim struct {
 	stdinOnce sync.Once
 	console   *os.File // pty master with a terminal
 	outputs   sync.WaitGroup
+	// release opens the output: the process runs from the moment the
+	// runtime created it, but its output waits in the pipe (or pty) until
+	// the daemon has connected the attach sessions and asks for the start.
+	release     chan struct{}
+	releaseOnce sync.Once
 
 	mu      sync.Mutex // guards subs, status, exit
 	subs    map[*subscriber]struct{}
@@ -272,7 +277,11 @@ func (s *shim) create() (int, error) {
 		}
 	}
 	pidFile := filepath.Join(s.dir, "init.pid")
-	args := []string{"create", "--bundle", s.cfg.Bundle, "--pid-file", pidFile}
+	// One runtime call creates and starts the process (`run --detach`):
+	// a separate `start` would cost another runtime process on every run.
+	// Output is held back until the daemon's start, so that attach
+	// sessions connected before it see every byte.
+	args := []string{"run", "--detach", "--bundle", s.cfg.Bundle, "--pid-file", pidFile}
 	var consoleCh chan consoleResult
 	var childFiles []*os.File
 	var stdinR, stdoutW, stderrW *os.File
@@ -391,6 +400,7 @@ func receiveConsole(l net.Listener) consoleResult {
 // subscriber until the container closes it.
 func (s *shim) pump(r *os.File, stream byte) {
 	defer s.outputs.Done()
+	<-s.release
 	name := "stdout"
 	if stream == streamStderr {
 		name = "stderr"
@@ -466,6 +476,15 @@ func (s *shim) unsubscribe(sub *subscriber) {
 func (s *shim) run() {
 	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(s.listener) }()
+	// A daemon that dies between spawning the shim and starting the
+	// container must not leave the output blocked forever.
+	go func() {
+		select {
+		case <-s.release:
+		case <-time.After(30 * time.Second):
+			s.releaseOutput()
+		}
+	}()
 
 	status := s.reap()
 	s.outputsDone(5 * time.Second)
@@ -506,6 +525,10 @@ func (s *shim) run() {
 	os.Remove(s.cfg.Socket)
 }
 
+func (s *shim) releaseOutput() {
+	s.releaseOnce.Do(func() { close(s.release) })
+}
+
 func (s *shim) outputsDone(timeout time.Duration) {
 	done := make(chan struct{})
 	go func() { s.outputs.Wait(); close(done) }()
@@ -519,20 +542,35 @@ func (s *shim) outputsDone(timeout time.Duration) {
 // reap waits for the container's init process, a child of the shim since
 // the runtime's create exited and the shim is a subreaper.
 func (s *shim) reap() unix.WaitStatus {
+	ws, err := waitChild(s.pid)
+	if err != nil {
+		s.log.Error("wait for the container's process", "err", err)
+	}
+	return ws
+}
+
+// waitChild reaps process pid, which is or is about to become a child of
+// the shim. A runtime may hand a process over through an intermediate
+// that exits a moment after the runtime itself (crun run --detach): until
+// then the process is not ours and wait4 says ECHILD; as the shim is a
+// subreaper, it becomes ours when that intermediate is gone. A process
+// that vanished without us (reaped elsewhere) reports 255.
+func waitChild(pid int) (unix.WaitStatus, error) {
 	for {
 		var ws unix.WaitStatus
-		_, err := unix.Wait4(s.pid, &ws, 0, nil)
-		if err == nil {
-			return ws
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		switch {
+		case err == nil:
+			return ws, nil
+		case errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.ECHILD):
+			if unix.Kill(pid, 0) != nil {
+				return unix.WaitStatus(255 << 8), nil
+			}
+			time.Sleep(2 * time.Millisecond)
+		default:
+			return unix.WaitStatus(255 << 8), err
 		}
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		// Not our child (should not happen): poll until it is gone.
-		for unix.Kill(s.pid, 0) == nil {
-			time.Sleep(50 * time.Millisecond)
-		}
-		return unix.WaitStatus(255 << 8)
 	}
 }
 
@@ -546,13 +584,7 @@ func exitCode(ws unix.WaitStatus) int {
 func (s *shim) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /start", func(w http.ResponseWriter, r *http.Request) {
-		var errBuf strings.Builder
-		cmd := s.runtimeCmd("start", s.cfg.ID)
-		cmd.Stderr = &errBuf
-		if err := cmd.Run(); err != nil {
-			httpError(w, s.runtimeError("start", err, []byte(errBuf.String())))
-			return
-		}
+		s.releaseOutput()
 		s.mu.Lock()
 		if s.status == "created" {
 			s.status = "running"
@@ -658,7 +690,7 @@ func (s *shim) handleAttach(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n"))
+	const header = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n"
 	sub := &subscriber{
 		conn:   conn,
 		stdout: q.Get("stdout") == "1",
@@ -666,14 +698,22 @@ func (s *shim) handleAttach(w http.ResponseWriter, r *http.Request) {
 		raw:    s.console != nil,
 		done:   make(chan struct{}),
 	}
+	// The subscriber is registered before the answer goes out: the daemon
+	// releases the output as soon as it has read it, and no byte may come
+	// before the subscription. Its lock keeps output behind the header.
+	sub.mu.Lock()
 	s.mu.Lock()
 	if s.exit != nil {
 		s.mu.Unlock()
+		sub.mu.Unlock()
+		_, _ = conn.Write([]byte(header))
 		conn.Close()
 		return
 	}
 	s.subs[sub] = struct{}{}
 	s.mu.Unlock()
+	_, _ = conn.Write([]byte(header))
+	sub.mu.Unlock()
 
 	if q.Get("stdin") == "1" && s.stdin != nil {
 		go func() {
