@@ -47,16 +47,21 @@ func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request) err
 		DetachKeys: r.URL.Query().Get("detachKeys"),
 		GetStreams: sess.getStreams,
 	})
+	return sess.end(err, "attach to container "+name)
+}
+
+// end closes the session once the backend returned err. A session that
+// never started (no such container, bad detach keys...) is still plain
+// HTTP and carries the error; after the hijack it can only be logged.
+func (sess *attachSession) end(err error, what string) error {
 	if !sess.hijacked() {
-		// The session never started (no such container, bad detach keys...):
-		// the connection is still plain HTTP and can carry the error.
 		if err == nil {
-			err = fmt.Errorf("attach to container %s ended before its streams were set up", name)
+			err = fmt.Errorf("%s ended before its streams were set up", what)
 		}
 		return err
 	}
 	if err != nil {
-		sess.log.Debug("attach session ended with an error", slog.Any("error", err))
+		sess.log.Debug(what+": session ended with an error", slog.Any("error", err))
 	}
 	sess.finish()
 	return nil

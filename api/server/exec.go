@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -130,17 +129,7 @@ func (s *Server) postExecStart(w http.ResponseWriter, r *http.Request) error {
 			return sess.getStreams(tty)
 		},
 	})
-	if !sess.hijacked() {
-		if err == nil {
-			err = fmt.Errorf("exec %s ended before its streams were set up", id)
-		}
-		return err
-	}
-	if err != nil {
-		sess.log.Debug("exec session ended with an error", slog.Any("error", err))
-	}
-	sess.finish()
-	return nil
+	return sess.end(err, "exec "+id)
 }
 
 func (s *Server) getExecInspect(w http.ResponseWriter, r *http.Request) error {
