@@ -30,7 +30,7 @@ bench_init() {
 	[ "${BASH_VERSINFO[0]}" -ge 5 ] || die "needs bash 5 (EPOCHREALTIME)"
 	local tool
 	for tool in runc jq tar sha256sum awk; do
-		command -v "$tool" >/dev/null || die "$tool is not installed (hack/install-deps)"
+		command -v "$tool" >/dev/null || die "$tool is not installed (BERTH_BENCH_DEPS=1 hack/install-deps)"
 	done
 	WORK=$(mktemp -d /tmp/berth-bench.XXXXXX)
 	trap bench_cleanup EXIT
