@@ -154,28 +154,28 @@ func resizeExecTTY(ctx context.Context, cli *command.Cli, apiClient client.APICl
 
 // NewPauseCommand returns `berth pause`.
 func NewPauseCommand(cli *command.Cli) *cobra.Command {
-	return &cobra.Command{
-		Use:   "pause CONTAINER [CONTAINER...]",
-		Short: "Pause all processes within one or more containers",
-		Args:  command.RequiresMinArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			return forEach(cli, args, func(name string) error {
-				_, err := apiClient.ContainerPause(cmd.Context(), name, client.ContainerPauseOptions{})
-				return err
-			}, nil)
-		},
-	}
+	return newEachCommand(cli, "pause", "Pause all processes within one or more containers",
+		func(ctx context.Context, c client.APIClient, name string) error {
+			_, err := c.ContainerPause(ctx, name, client.ContainerPauseOptions{})
+			return err
+		})
 }
 
 // NewUnpauseCommand returns `berth unpause`.
 func NewUnpauseCommand(cli *command.Cli) *cobra.Command {
+	return newEachCommand(cli, "unpause", "Unpause all processes within one or more containers",
+		func(ctx context.Context, c client.APIClient, name string) error {
+			_, err := c.ContainerUnpause(ctx, name, client.ContainerUnpauseOptions{})
+			return err
+		})
+}
+
+// newEachCommand builds a command without flags that applies op to every
+// container named, printing each name as it succeeds.
+func newEachCommand(cli *command.Cli, name, short string, op func(ctx context.Context, c client.APIClient, name string) error) *cobra.Command {
 	return &cobra.Command{
-		Use:   "unpause CONTAINER [CONTAINER...]",
-		Short: "Unpause all processes within one or more containers",
+		Use:   name + " CONTAINER [CONTAINER...]",
+		Short: short,
 		Args:  command.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			apiClient, err := cli.Client()
@@ -183,8 +183,7 @@ func NewUnpauseCommand(cli *command.Cli) *cobra.Command {
 				return err
 			}
 			return forEach(cli, args, func(name string) error {
-				_, err := apiClient.ContainerUnpause(cmd.Context(), name, client.ContainerUnpauseOptions{})
-				return err
+				return op(cmd.Context(), apiClient, name)
 			}, nil)
 		},
 	}
