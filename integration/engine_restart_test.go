@@ -1,0 +1,63 @@
+package integration
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+	"gotest.tools/v3/poll"
+)
+
+// TestEngineRestartPolicy: on-failure restarts up to its count, always
+// restarts after a clean exit too, a user's stop is final, and bad
+// policies are refused at create.
+func TestEngineRestartPolicy(t *testing.T) {
+	d := engDaemon(t)
+
+	t.Run("on-failure:2 restarts twice, then stays exited", func(t *testing.T) {
+		engOK(t, d, "run", "-d", "--name", "flaky", "--network", "none", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3")
+		poll.WaitOn(t, func(poll.LogT) poll.Result {
+			out := engInspect(t, d, "flaky", "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}")
+			if out == "exited 2 3" {
+				return poll.Success()
+			}
+			return poll.Continue("state %q", out)
+		}, poll.WithTimeout(20*time.Second), poll.WithDelay(50*time.Millisecond))
+		// No third restart comes after the back-off.
+		time.Sleep(time.Second)
+		assert.Equal(t, engInspect(t, d, "flaky", "{{.State.Status}} {{.RestartCount}}"), "exited 2")
+		assert.Equal(t, strings.Count(engOK(t, d, "logs", "flaky"), "run"), 3)
+	})
+
+	t.Run("always restarts a clean exit; stop is final", func(t *testing.T) {
+		engOK(t, d, "run", "-d", "--name", "keeper", "--network", "none", "--restart", "always", "busybox", "sh", "-c", "echo up; sleep 0.2")
+		poll.WaitOn(t, func(poll.LogT) poll.Result {
+			out := engInspect(t, d, "keeper", "{{.RestartCount}}")
+			if n, _ := strconv.Atoi(out); n >= 2 {
+				return poll.Success()
+			}
+			return poll.Continue("restart count %q", out)
+		}, poll.WithTimeout(20*time.Second), poll.WithDelay(50*time.Millisecond))
+		engOK(t, d, "stop", "-t", "1", "keeper")
+		count := engInspect(t, d, "keeper", "{{.RestartCount}}")
+		time.Sleep(1500 * time.Millisecond)
+		assert.Equal(t, engInspect(t, d, "keeper", "{{.State.Status}} {{.RestartCount}}"), "exited "+count)
+	})
+
+	t.Run("a manual restart is not counted", func(t *testing.T) {
+		engOK(t, d, "run", "-d", "--name", "manual", "--network", "none", "busybox", "sleep", "30")
+		engOK(t, d, "restart", "-t", "0", "manual")
+		assert.Equal(t, engInspect(t, d, "manual", "{{.State.Status}} {{.RestartCount}}"), "running 0")
+	})
+
+	t.Run("bad policies are refused at create", func(t *testing.T) {
+		res := d.Berth(t, "create", "--restart", "on-failure:-1", "busybox")
+		assert.Equal(t, res.ExitCode, 125, res.Combined())
+		res = d.Berth(t, "create", "--restart", "always", "--rm", "busybox")
+		assert.Equal(t, res.ExitCode, 125, res.Combined())
+		assert.Check(t, is.Contains(res.Stderr, "AutoRemove"))
+	})
+}
