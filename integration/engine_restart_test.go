@@ -3,6 +3,7 @@ package integration
 import (
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,6 +52,25 @@ func TestEngineRestartPolicy(t *testing.T) {
 		engOK(t, d, "run", "-d", "--name", "manual", "--network", "none", "busybox", "sleep", "30")
 		engOK(t, d, "restart", "-t", "0", "manual")
 		assert.Equal(t, engInspect(t, d, "manual", "{{.State.Status}} {{.RestartCount}}"), "running 0")
+	})
+
+	t.Run("a policy restarts a container lost with its shim (a host reboot)", func(t *testing.T) {
+		engOK(t, d, "run", "-d", "--name", "rebooted", "--network", "none", "--restart", "always", "busybox", "sleep", "100")
+		pid := engInspect(t, d, "rebooted", "{{.State.Pid}}")
+		d.Kill(t)
+		for _, p := range append(d.Shims(), pid) {
+			n, err := strconv.Atoi(p)
+			assert.NilError(t, err)
+			assert.NilError(t, syscall.Kill(n, syscall.SIGKILL))
+		}
+		d.Start(t)
+		poll.WaitOn(t, func(poll.LogT) poll.Result {
+			out := engInspect(t, d, "rebooted", "{{.State.Status}} {{.RestartCount}} {{.State.Pid}}")
+			if f := strings.Fields(out); len(f) == 3 && f[0] == "running" && f[1] == "1" && f[2] != pid {
+				return poll.Success()
+			}
+			return poll.Continue("state %q", out)
+		}, poll.WithTimeout(20*time.Second), poll.WithDelay(50*time.Millisecond))
 	})
 
 	t.Run("bad policies are refused at create", func(t *testing.T) {
