@@ -39,6 +39,9 @@ type Container struct {
 
 	Mounts  []Mount
 	Runtime string // runtime name or path
+	// User is Config.User resolved in the image at create: the image and
+	// the config never change, so start need not read them again.
+	User ExecUser
 
 	State          State
 	RestartCount   int
@@ -103,4 +106,11 @@ func FromDisk(dir string) (*Container, error) {
 	}
 	c.Root = dir
 	return c, nil
+}
+
+// ExecUser is the identity the container's process runs with.
+type ExecUser struct {
+	UID, GID       int
+	AdditionalGids []int `json:",omitempty"`
+	Home           string
 }

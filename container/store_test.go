@@ -49,6 +49,7 @@ func TestContainerPersistence(t *testing.T) {
 		HostConfig: &containertypes.HostConfig{ReadonlyRootfs: true, Tmpfs: map[string]string{"/run": ""}},
 		Mounts:     []Mount{{Type: MountTmpfs, Destination: "/run", Tmpfs: &Tmpfs{Mode: 0o755, CopyUp: true}}},
 		State:      State{Status: containertypes.StateCreated},
+		User:       ExecUser{UID: 1000, GID: 1000, AdditionalGids: []int{5}, Home: "/home/app"},
 	}
 	assert.NilError(t, c.ToDisk())
 	got, err := FromDisk(dir)
@@ -58,4 +59,5 @@ func TestContainerPersistence(t *testing.T) {
 	assert.Equal(t, got.Mounts[0].Tmpfs.Mode, uint32(0o755))
 	assert.Assert(t, got.ReadonlyRootfs())
 	assert.Equal(t, got.State.Status, containertypes.StateCreated)
+	assert.DeepEqual(t, got.User, c.User)
 }

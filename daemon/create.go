@@ -71,9 +71,11 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, fmt.Errorf("the working directory '%s' is invalid, it needs to be an absolute path: %w", wd, errInvalid)
 	}
 	fsys := imageFS{layers: c.Layers}
-	if _, err := fsys.execUser(userSpec(c.Config.User)); err != nil {
+	eu, err := fsys.execUser(userSpec(c.Config.User))
+	if err != nil {
 		return resp, err
 	}
+	c.User = container.ExecUser{UID: eu.Uid, GID: eu.Gid, AdditionalGids: eu.Sgids, Home: eu.Home}
 	if c.Runtime = hc.Runtime; c.Runtime == "" {
 		// inspect shows the runtime chosen, as Docker does
 		c.Runtime = d.cfg.Runtime

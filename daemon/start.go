@@ -125,11 +125,7 @@ func (d *Daemon) buildRun(c *container.Container) (runtime.ShimConfig, *specs.Sp
 	if err != nil {
 		return runtime.ShimConfig{}, nil, err
 	}
-	fsys := imageFS{layers: c.Layers}
-	eu, err := fsys.execUser(userSpec(c.Config.User))
-	if err != nil {
-		return runtime.ShimConfig{}, nil, err
-	}
+	eu := c.User
 	cfg := runtime.ShimConfig{
 		ID:          c.ID,
 		Runtime:     rt,
@@ -196,8 +192,8 @@ func (d *Daemon) buildRun(c *container.Container) (runtime.ShimConfig, *specs.Sp
 	if c.Config.Tty && !hasEnv(env, "TERM") {
 		env = append(env, "TERM=xterm")
 	}
-	gids := make([]uint32, 0, len(eu.Sgids))
-	for _, g := range eu.Sgids {
+	gids := make([]uint32, 0, len(eu.AdditionalGids))
+	for _, g := range eu.AdditionalGids {
 		gids = append(gids, uint32(g))
 	}
 	hc := c.HostConfig
@@ -222,8 +218,8 @@ func (d *Daemon) buildRun(c *container.Container) (runtime.ShimConfig, *specs.Sp
 		Args:             append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...),
 		Env:              env,
 		Cwd:              c.Config.WorkingDir,
-		UID:              uint32(eu.Uid),
-		GID:              uint32(eu.Gid),
+		UID:              uint32(eu.UID),
+		GID:              uint32(eu.GID),
 		AdditionalGids:   gids,
 		Terminal:         c.Config.Tty,
 		Mounts:           mounts,
