@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/runtime"
 )
 
 const defaultStopTimeout = 10
@@ -64,10 +65,8 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int,
 	if paused {
 		sig = "KILL"
 	}
-	if err := shim.Kill(ctx, sig, false); err != nil {
+	if err := d.signal(ctx, c, shim, sig, false); err != nil {
 		d.log.Warn("stop signal", "container", c.ID, "err", err)
-	} else {
-		d.containerEvent(c, eventtypes.ActionKill, signalAttr(sig))
 	}
 	if paused {
 		_ = shim.Resume(ctx)
@@ -80,10 +79,8 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int,
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if err := shim.Kill(ctx, "KILL", true); err != nil {
+		if err := d.signal(ctx, c, shim, "KILL", true); err != nil {
 			d.log.Warn("kill after stop timeout", "container", c.ID, "err", err)
-		} else {
-			d.containerEvent(c, eventtypes.ActionKill, signalAttr("KILL"))
 		}
 	}
 	select {
@@ -121,11 +118,15 @@ func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 	if shim == nil {
 		return fmt.Errorf("container %s: %w", c.ID, errShimGone)
 	}
-	if err := shim.Kill(ctx, sig, false); err != nil {
-		return err
-	}
+	return d.signal(ctx, c, shim, sig, false)
+}
+
+// signal sends sig through the shim. The kill event goes out first: a
+// process that dies at once would otherwise report its die before the
+// kill that caused it.
+func (d *Daemon) signal(ctx context.Context, c *container.Container, shim *runtime.Shim, sig string, all bool) error {
 	d.containerEvent(c, eventtypes.ActionKill, signalAttr(sig))
-	return nil
+	return shim.Kill(ctx, sig, all)
 }
 
 // ContainerRestart stops the container if it runs, then starts it.
