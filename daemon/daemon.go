@@ -25,7 +25,7 @@ import (
 	"github.com/berth-project/berth/daemon/images"
 	"github.com/berth-project/berth/daemon/network"
 	"github.com/berth-project/berth/daemon/oci"
-	"github.com/berth-project/berth/daemon/runtime"
+	"github.com/berth-project/berth/daemon/shimclient"
 	"github.com/berth-project/berth/daemon/volumes"
 )
 
@@ -61,8 +61,8 @@ type Daemon struct {
 // model: its shim, the waiters for state changes and the attach sessions
 // waiting for a start.
 type live struct {
-	shim     *runtime.Shim
-	prev     *runtime.Shim // the shim of the last run, until its process is gone
+	shim     *shimclient.Client
+	prev     *shimclient.Client // the shim of the last run, until its process is gone
 	waiters  []*waiter
 	pending  []*pendingAttach
 	stopping bool          // a user asked for the stop: no restart policy applies

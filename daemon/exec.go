@@ -20,7 +20,8 @@ import (
 	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/oci"
-	"github.com/berth-project/berth/daemon/runtime"
+	"github.com/berth-project/berth/daemon/shim"
+	"github.com/berth-project/berth/daemon/shimclient"
 )
 
 // execConfig is one exec instance: created by POST /containers/{id}/exec,
@@ -37,7 +38,7 @@ type execConfig struct {
 	running  bool
 	pid      int
 	exitCode *int
-	shim     *runtime.Shim
+	shim     *shimclient.Client
 	done     chan struct{} // closed once exitCode is set
 }
 
@@ -143,9 +144,9 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	}
 	c.Lock()
 	err = checkExecState(c)
-	shim := d.liveOf(c.ID).shim
+	sc := d.liveOf(c.ID).shim
 	c.Unlock()
-	if err == nil && shim == nil {
+	if err == nil && sc == nil {
 		err = fmt.Errorf("container %s: %w", c.ID, errShimGone)
 	}
 	if err != nil {
@@ -162,12 +163,12 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	}
 	req := e.req
 	if opts.Detach {
-		if _, _, err := shim.Exec(ctx, id, proc, runtime.ExecOptions{Detach: true}); err != nil {
+		if _, _, err := sc.Exec(ctx, id, proc, shim.ExecOptions{Detach: true}); err != nil {
 			e.finish(runtimeExitCode(err))
 			return err
 		}
-		e.setRunning(shim)
-		go d.waitExec(e, shim)
+		e.setRunning(sc)
+		go d.waitExec(e, sc)
 		return nil
 	}
 
@@ -179,7 +180,7 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	if streams.Stdin != nil {
 		defer streams.Stdin.Close()
 	}
-	conn, r, err := shim.Exec(ctx, id, proc, runtime.ExecOptions{Stdin: req.AttachStdin, Stdout: req.AttachStdout, Stderr: req.AttachStderr})
+	conn, r, err := sc.Exec(ctx, id, proc, shim.ExecOptions{Stdin: req.AttachStdin, Stdout: req.AttachStdout, Stderr: req.AttachStderr})
 	if err != nil {
 		// The connection is hijacked: the error can only go to the stream,
 		// where the docker CLI prints it; the exit code says the rest.
@@ -192,10 +193,10 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 		return nil
 	}
 	defer conn.Close()
-	e.setRunning(shim)
+	e.setRunning(sc)
 	waited := make(chan struct{})
 	go func() {
-		d.waitExec(e, shim)
+		d.waitExec(e, sc)
 		close(waited)
 	}()
 
@@ -242,8 +243,8 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 }
 
 // waitExec records the exit of an exec process.
-func (d *Daemon) waitExec(e *execConfig, shim *runtime.Shim) {
-	st, err := shim.ExecWait(d.ctx, e.id)
+func (d *Daemon) waitExec(e *execConfig, sc *shimclient.Client) {
+	st, err := sc.ExecWait(d.ctx, e.id)
 	if err != nil || st.ExitCode == nil {
 		// The shim is gone: the container ended and took the process along.
 		e.finish(137)
@@ -252,12 +253,12 @@ func (d *Daemon) waitExec(e *execConfig, shim *runtime.Shim) {
 	e.finish(*st.ExitCode)
 }
 
-func (e *execConfig) setRunning(shim *runtime.Shim) {
+func (e *execConfig) setRunning(sc *shimclient.Client) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.exitCode == nil {
 		e.running = true
-		e.shim = shim
+		e.shim = sc
 	}
 }
 
@@ -291,10 +292,10 @@ func (d *Daemon) ContainerExecInspect(ctx context.Context, id string) (*containe
 		return nil, err
 	}
 	e.mu.Lock()
-	shim, running, pid := e.shim, e.running, e.pid
+	sc, running, pid := e.shim, e.running, e.pid
 	e.mu.Unlock()
-	if running && pid == 0 && shim != nil {
-		if st, err := shim.ExecState(ctx, id); err == nil {
+	if running && pid == 0 && sc != nil {
+		if st, err := sc.ExecState(ctx, id); err == nil {
 			e.mu.Lock()
 			e.pid = st.Pid
 			e.mu.Unlock()
@@ -338,12 +339,12 @@ func (d *Daemon) ContainerExecResize(ctx context.Context, id string, height, wid
 		return err
 	}
 	e.mu.Lock()
-	shim, running := e.shim, e.running
+	sc, running := e.shim, e.running
 	e.mu.Unlock()
-	if !running || shim == nil {
+	if !running || sc == nil {
 		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("Exec %s is not running, so it can not be resized.", id))
 	}
-	return shim.ExecResize(ctx, id, height, width)
+	return sc.ExecResize(ctx, id, height, width)
 }
 
 // execProcess builds the exec's OCI process from the container's own (its

@@ -11,7 +11,8 @@ import (
 	eventtypes "github.com/moby/moby/api/types/events"
 
 	"github.com/berth-project/berth/container"
-	"github.com/berth-project/berth/daemon/runtime"
+	"github.com/berth-project/berth/daemon/shim"
+	"github.com/berth-project/berth/daemon/shimclient"
 )
 
 // waiter is one ContainerWait call waiting for its condition.
@@ -22,7 +23,7 @@ type waiter struct {
 
 // monitor waits, in the background, for the end of the run that the shim
 // supervises, and records it.
-func (d *Daemon) monitor(c *container.Container, l *live, shim *runtime.Shim, exited chan struct{}) {
+func (d *Daemon) monitor(c *container.Container, l *live, shim *shimclient.Client, exited chan struct{}) {
 	d.monitors.Add(1)
 	go func() {
 		defer d.monitors.Done()
@@ -40,19 +41,19 @@ func (d *Daemon) monitor(c *container.Container, l *live, shim *runtime.Shim, ex
 
 // exitAfterShimLoss reads the exit the shim recorded before it went, or
 // reports the run as lost.
-func (d *Daemon) exitAfterShimLoss(c *container.Container) *runtime.Exit {
-	if e, err := runtime.ReadExit(c.ExitPath()); err == nil {
+func (d *Daemon) exitAfterShimLoss(c *container.Container) *shim.Exit {
+	if e, err := shimclient.ReadExit(c.ExitPath()); err == nil {
 		// The shim saw the end and went (a quick container may be done
 		// before the daemon asks): nothing was lost.
 		return e
 	}
 	d.deleteOrphanedRun(c)
-	return &runtime.Exit{Code: 255, ExitedAt: time.Now().UTC().Format(time.RFC3339Nano), Error: errShimGone.Error()}
+	return &shim.Exit{Code: 255, ExitedAt: time.Now().UTC().Format(time.RFC3339Nano), Error: errShimGone.Error()}
 }
 
 // handleExit records the end of a run, wakes the waiters and applies
 // --rm.
-func (d *Daemon) handleExit(c *container.Container, l *live, exit *runtime.Exit, exited chan struct{}) {
+func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, exited chan struct{}) {
 	at, err := time.Parse(time.RFC3339Nano, exit.ExitedAt)
 	if err != nil {
 		at = time.Now().UTC()

@@ -8,7 +8,7 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/container"
-	"github.com/berth-project/berth/daemon/runtime"
+	"github.com/berth-project/berth/daemon/shimclient"
 )
 
 // restore loads every persisted container. Running ones whose shim still
@@ -37,7 +37,7 @@ func (d *Daemon) restore() error {
 			d.cleanupShimDir(c.ID)
 			continue
 		}
-		shim, err := runtime.Connect(d.shimDir(c.ID), d.shimSocket(c.ID))
+		shim, err := shimclient.Connect(d.shimDir(c.ID), d.shimSocket(c.ID))
 		if err == nil {
 			l.shim = shim
 			l.exited = make(chan struct{})

@@ -17,7 +17,8 @@ import (
 
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/oci"
-	"github.com/berth-project/berth/daemon/runtime"
+	"github.com/berth-project/berth/daemon/shim"
+	"github.com/berth-project/berth/daemon/shimclient"
 )
 
 // ContainerStart starts a created or exited container.
@@ -79,7 +80,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return err
 	}
-	shim, pid, err := runtime.Spawn(ctx, d.self, shimDir, shimCfg)
+	shim, pid, err := shimclient.Spawn(ctx, d.self, shimDir, shimCfg)
 	if err != nil {
 		return fmt.Errorf("failed to create task for container: %w", err)
 	}
@@ -119,14 +120,14 @@ func exitCodeFor(err error) int {
 
 // buildRun computes the shim's configuration and the OCI spec of one run
 // of c. It does no I/O beyond reading the image's user database.
-func (d *Daemon) buildRun(c *container.Container) (runtime.ShimConfig, *specs.Spec, error) {
+func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, error) {
 	shimDir := d.shimDir(c.ID)
 	rt, err := d.runtimePath(c.Runtime)
 	if err != nil {
-		return runtime.ShimConfig{}, nil, err
+		return shim.Config{}, nil, err
 	}
 	eu := c.User
-	cfg := runtime.ShimConfig{
+	cfg := shim.Config{
 		ID:          c.ID,
 		Runtime:     rt,
 		RuntimeRoot: filepath.Join(d.runtimeRoot(), filepath.Base(rt)),
@@ -148,7 +149,7 @@ func (d *Daemon) buildRun(c *container.Container) (runtime.ShimConfig, *specs.Sp
 		switch m.Type {
 		case container.MountTmpfs:
 			staging := tmpfsStaging(shimDir, i)
-			cfg.Tmpfs = append(cfg.Tmpfs, runtime.TmpfsMount{
+			cfg.Tmpfs = append(cfg.Tmpfs, shim.TmpfsMount{
 				Destination: m.Destination,
 				Staging:     staging,
 				Flags:       m.Tmpfs.Flags,
@@ -163,14 +164,14 @@ func (d *Daemon) buildRun(c *container.Container) (runtime.ShimConfig, *specs.Sp
 			if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) && !m.FromAPIMounts {
 				// -v creates a missing host directory, as Docker does.
 				if err := os.MkdirAll(m.Source, 0o755); err != nil {
-					return runtime.ShimConfig{}, nil, err
+					return shim.Config{}, nil, err
 				}
 			}
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: bindOptions(m)})
 		case container.MountVolume:
 			src := d.volumes.Path(m.VolumeName)
 			if copiesImageContent(m) {
-				cfg.Volumes = append(cfg.Volumes, runtime.VolumeCopy{Destination: m.Destination, Path: src})
+				cfg.Volumes = append(cfg.Volumes, shim.VolumeCopy{Destination: m.Destination, Path: src})
 			}
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m)})
 		}
@@ -250,7 +251,7 @@ func (d *Daemon) buildRun(c *container.Container) (runtime.ShimConfig, *specs.Sp
 	}
 	spec, err := oci.Build(in)
 	if err != nil {
-		return runtime.ShimConfig{}, nil, err
+		return shim.Config{}, nil, err
 	}
 	return cfg, spec, nil
 }

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/container"
-	"github.com/berth-project/berth/daemon/runtime"
+	"github.com/berth-project/berth/daemon/shimclient"
 )
 
 const defaultStopTimeout = 10
@@ -124,7 +124,7 @@ func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 // signal sends sig through the shim. The kill event goes out first: a
 // process that dies at once would otherwise report its die before the
 // kill that caused it.
-func (d *Daemon) signal(ctx context.Context, c *container.Container, shim *runtime.Shim, sig string, all bool) error {
+func (d *Daemon) signal(ctx context.Context, c *container.Container, shim *shimclient.Client, sig string, all bool) error {
 	d.containerEvent(c, eventtypes.ActionKill, signalAttr(sig))
 	return shim.Kill(ctx, sig, all)
 }

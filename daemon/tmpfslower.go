@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/container"
-	"github.com/berth-project/berth/daemon/runtime"
+	"github.com/berth-project/berth/daemon/shim"
 )
 
 // setTmpfsLowers tells the shim where each tmpfs copies its content from
@@ -13,7 +13,7 @@ import (
 // the innermost mount below it. A tmpfs nested in another tmpfs copies
 // from where that one does (the image's content at the path, or the mount
 // it is nested in). The rootfs is the default.
-func (d *Daemon) setTmpfsLowers(c *container.Container, tmpfs []runtime.TmpfsMount) {
+func (d *Daemon) setTmpfsLowers(c *container.Container, tmpfs []shim.TmpfsMount) {
 	for i := range tmpfs {
 		m, ok := lowerMount(c.Mounts, tmpfs[i].Destination)
 		if !ok {

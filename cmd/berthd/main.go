@@ -21,12 +21,12 @@ import (
 	"github.com/berth-project/berth/api/server"
 	"github.com/berth-project/berth/daemon"
 	"github.com/berth-project/berth/daemon/config"
-	"github.com/berth-project/berth/daemon/runtime"
+	"github.com/berth-project/berth/daemon/shim"
 )
 
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == "shim" {
-		os.Exit(runtime.RunShim(os.Args[2]))
+		os.Exit(shim.Run(os.Args[2]))
 	}
 	cfg := config.Defaults()
 	cmd := &cobra.Command{

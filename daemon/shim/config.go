@@ -1,18 +1,8 @@
-// Package runtime drives an OCI runtime (runc or crun) through a small
-// per-container supervisor, the shim.
-//
-// The daemon starts one shim per container start. The shim runs in a mount
-// namespace of its own: there it mounts the container's rootfs and every
-// tmpfs (with copy-up), so no container mount ever appears in the host's
-// mount table, and all of them vanish with the shim. It runs the runtime's
-// create/start/kill/delete, holds the container's stdio, writes the log,
-// reaps the exit status and records it, and keeps running when the daemon
-// stops. The daemon talks to it over HTTP on a unix socket.
-package runtime
+package shim
 
-// ShimConfig is everything a shim needs; the daemon writes it as shim.json
+// Config is everything a shim needs; the daemon writes it as shim.json
 // in the shim's state directory.
-type ShimConfig struct {
+type Config struct {
 	ID          string
 	Runtime     string // runtime binary path
 	RuntimeRoot string // the runtime's --root
@@ -69,8 +59,8 @@ type State struct {
 	Exit   *Exit  `json:"exit,omitempty"`
 }
 
-// ready is the one message the shim sends on its ready pipe.
-type ready struct {
+// Ready is the one message the shim sends on its ready pipe.
+type Ready struct {
 	Pid   int    `json:"pid,omitempty"`
 	Error string `json:"error,omitempty"`
 }

@@ -1,4 +1,4 @@
-package runtime
+package shim
 
 import (
 	"bufio"
@@ -20,12 +20,9 @@ import (
 	"syscall"
 	"time"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
-	"github.com/moby/sys/mount"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/pkg/atomicfile"
-	"github.com/berth-project/berth/pkg/copyup"
 	"github.com/berth-project/berth/pkg/jsonlog"
 )
 
@@ -36,10 +33,10 @@ const (
 	streamStderr = 2
 )
 
-// RunShim is the shim's main: `berthd shim STATE-DIR`. It expects to run
+// Run is the shim's main: `berthd shim STATE-DIR`. It expects to run
 // in a mount namespace of its own (the daemon starts it so) and reports the
 // result of the runtime's create on fd 3.
-func RunShim(dir string) int {
+func Run(dir string) int {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	readyPipe := os.NewFile(3, "ready")
 	data, err := os.ReadFile(filepath.Join(dir, "shim.json"))
@@ -47,12 +44,12 @@ func RunShim(dir string) int {
 		reportReady(readyPipe, 0, err)
 		return 1
 	}
-	var cfg ShimConfig
+	var cfg Config
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		reportReady(readyPipe, 0, err)
 		return 1
 	}
-	s := &shim{cfg: cfg, dir: dir, log: logger.With("container", cfg.ID), exited: make(chan struct{}), release: make(chan struct{})}
+	s := &supervisor{cfg: cfg, dir: dir, log: logger.With("container", cfg.ID), exited: make(chan struct{}), release: make(chan struct{})}
 	pid, err := s.setup()
 	if err != nil {
 		s.log.Error("setup failed", "err", err)
@@ -66,7 +63,7 @@ func RunShim(dir string) int {
 }
 
 func reportReady(w *os.File, pid int, err error) {
-	msg := ready{Pid: pid}
+	msg := Ready{Pid: pid}
 	if err != nil {
 		msg.Error = err.Error()
 	}
@@ -74,8 +71,8 @@ func reportReady(w *os.File, pid int, err error) {
 	w.Close()
 }
 
-type shim struct {
-	cfg ShimConfig
+type supervisor struct {
+	cfg Config
 	dir string
 	log *slog.Logger
 
@@ -112,7 +109,7 @@ type subscriber struct {
 	done           chan struct{}
 }
 
-func (s *shim) setup() (int, error) {
+func (s *supervisor) setup() (int, error) {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 0, fmt.Errorf("become subreaper: %w", err)
 	}
@@ -153,69 +150,6 @@ func (s *shim) setup() (int, error) {
 	return pid, nil
 }
 
-// mountRootfs mounts the overlay of the image layers and the container's
-// layers at target.
-func mountRootfs(r Rootfs, target string) error {
-	opts := "lowerdir=" + strings.Join(r.Lower, ":")
-	var flags uintptr
-	if r.Upper != "" {
-		opts += ",upperdir=" + r.Upper + ",workdir=" + r.Work
-	} else {
-		flags |= unix.MS_RDONLY
-	}
-	if err := unix.Mount("overlay", target, "overlay", flags, opts); err != nil {
-		return fmt.Errorf("mount rootfs overlay on %s: %w", target, err)
-	}
-	return nil
-}
-
-// mountTmpfs mounts a fresh tmpfs at t.Staging, copies the rootfs content
-// at t.Destination onto it, and gives its root the mode and owner decided
-// at create.
-func mountTmpfs(t TmpfsMount, rootfs string) error {
-	if err := os.MkdirAll(t.Staging, 0o700); err != nil {
-		return err
-	}
-	var words []string
-	for _, f := range t.Flags {
-		switch f {
-		case "ro", "rw", "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable":
-			// read-only and propagation are applied by the bind mount
-		default:
-			words = append(words, f)
-		}
-	}
-	data := fmt.Sprintf("mode=%o,uid=%d,gid=%d", t.Mode, t.UID, t.GID)
-	if t.Data != "" {
-		data = t.Data + "," + data
-	}
-	opts := strings.Join(append(words, data), ",")
-	if err := mount.Mount("tmpfs", t.Staging, "tmpfs", opts); err != nil {
-		return fmt.Errorf("mount tmpfs for %s with %q: %w", t.Destination, opts, err)
-	}
-	if t.CopyUp {
-		root, rel := rootfs, t.Destination
-		if t.Lower != "" {
-			root, rel = t.Lower, strings.TrimPrefix(t.Destination, t.LowerDestination)
-		}
-		src, err := securejoin.SecureJoin(root, rel)
-		if err != nil {
-			return fmt.Errorf("tmpfs %s: resolve in rootfs: %w", t.Destination, err)
-		}
-		fi, err := os.Lstat(src)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-		case err != nil:
-			return fmt.Errorf("tmpfs %s: %w", t.Destination, err)
-		case fi.IsDir():
-			if err := copyup.Dir(src, t.Staging); err != nil {
-				return fmt.Errorf("tmpfs %s: %w", t.Destination, err)
-			}
-		}
-	}
-	return nil
-}
-
 func listenUnix(path string) (net.Listener, error) {
 	os.Remove(path)
 	l, err := net.Listen("unix", path)
@@ -229,14 +163,14 @@ func listenUnix(path string) (net.Listener, error) {
 	return l, nil
 }
 
-func (s *shim) runtimeCmd(args ...string) *exec.Cmd {
+func (s *supervisor) runtimeCmd(args ...string) *exec.Cmd {
 	full := append([]string{"--root", s.cfg.RuntimeRoot, "--log", filepath.Join(s.dir, "runtime.log"), "--log-format", "json"}, args...)
 	return exec.Command(s.cfg.Runtime, full...)
 }
 
 // runtimeError turns a failed runtime command into the message the runtime
 // logged, which is what a user needs to see.
-func (s *shim) runtimeError(op string, err error, stderr []byte) error {
+func (s *supervisor) runtimeError(op string, err error, stderr []byte) error {
 	msg := lastRuntimeError(filepath.Join(s.dir, "runtime.log"))
 	if msg == "" {
 		msg = strings.TrimSpace(string(stderr))
@@ -268,7 +202,7 @@ func lastRuntimeError(path string) string {
 	return last
 }
 
-func (s *shim) create() (int, error) {
+func (s *supervisor) create() (int, error) {
 	// A run whose shim was killed can leave the runtime's state behind;
 	// clear it, or the runtime refuses the ID.
 	if _, err := os.Stat(filepath.Join(s.cfg.RuntimeRoot, s.cfg.ID)); err == nil {
@@ -398,7 +332,7 @@ func receiveConsole(l net.Listener) consoleResult {
 
 // pump copies one output stream of the container to the log and to every
 // subscriber until the container closes it.
-func (s *shim) pump(r *os.File, stream byte) {
+func (s *supervisor) pump(r *os.File, stream byte) {
 	defer s.outputs.Done()
 	<-s.release
 	name := "stdout"
@@ -425,7 +359,7 @@ func (s *shim) pump(r *os.File, stream byte) {
 	r.Close()
 }
 
-func (s *shim) broadcast(stream byte, p []byte) {
+func (s *supervisor) broadcast(stream byte, p []byte) {
 	s.mu.Lock()
 	subs := make([]*subscriber, 0, len(s.subs))
 	for sub := range s.subs {
@@ -460,7 +394,7 @@ func (sub *subscriber) write(stream byte, p []byte) error {
 	return err
 }
 
-func (s *shim) unsubscribe(sub *subscriber) {
+func (s *supervisor) unsubscribe(sub *subscriber) {
 	s.mu.Lock()
 	_, ok := s.subs[sub]
 	delete(s.subs, sub)
@@ -473,7 +407,7 @@ func (s *shim) unsubscribe(sub *subscriber) {
 
 // run serves the daemon until the container has exited and its end has
 // been recorded and reported.
-func (s *shim) run() {
+func (s *supervisor) run() {
 	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(s.listener) }()
 	// A daemon that dies between spawning the shim and starting the
@@ -525,11 +459,11 @@ func (s *shim) run() {
 	os.Remove(s.cfg.Socket)
 }
 
-func (s *shim) releaseOutput() {
+func (s *supervisor) releaseOutput() {
 	s.releaseOnce.Do(func() { close(s.release) })
 }
 
-func (s *shim) outputsDone(timeout time.Duration) {
+func (s *supervisor) outputsDone(timeout time.Duration) {
 	done := make(chan struct{})
 	go func() { s.outputs.Wait(); close(done) }()
 	select {
@@ -541,7 +475,7 @@ func (s *shim) outputsDone(timeout time.Duration) {
 
 // reap waits for the container's init process, a child of the shim since
 // the runtime's create exited and the shim is a subreaper.
-func (s *shim) reap() unix.WaitStatus {
+func (s *supervisor) reap() unix.WaitStatus {
 	ws, err := waitChild(s.pid)
 	if err != nil {
 		s.log.Error("wait for the container's process", "err", err)
@@ -581,7 +515,7 @@ func exitCode(ws unix.WaitStatus) int {
 	return ws.ExitStatus()
 }
 
-func (s *shim) routes() http.Handler {
+func (s *supervisor) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /start", func(w http.ResponseWriter, r *http.Request) {
 		s.releaseOutput()
@@ -679,7 +613,7 @@ func (s *shim) routes() http.Handler {
 
 // handleAttach hijacks the connection: output flows to it (framed unless
 // the container has a terminal) and, with stdin=1, input flows from it.
-func (s *shim) handleAttach(w http.ResponseWriter, r *http.Request) {
+func (s *supervisor) handleAttach(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	hj, ok := w.(http.Hijacker)
 	if !ok {

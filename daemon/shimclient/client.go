@@ -1,4 +1,4 @@
-package runtime
+package shimclient
 
 import (
 	"bufio"
@@ -17,10 +17,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/berth-project/berth/daemon/shim"
 )
 
-// Shim is the daemon's handle on one container's shim.
-type Shim struct {
+// Client is the daemon's handle on one container's shim.
+type Client struct {
 	Dir    string
 	socket string
 	http   *http.Client
@@ -30,8 +32,8 @@ type Shim struct {
 	pid  int
 }
 
-func newShim(dir, socket string) *Shim {
-	return &Shim{
+func newClient(dir, socket string) *Client {
+	return &Client{
 		Dir:    dir,
 		socket: socket,
 		http: &http.Client{Transport: &http.Transport{
@@ -48,7 +50,7 @@ func newShim(dir, socket string) *Shim {
 // runtime has created the container (its process waits for Start). The shim
 // runs in its own session and mount namespace, and outlives the daemon.
 // self is the path of the berthd binary.
-func Spawn(ctx context.Context, self, dir string, cfg ShimConfig) (*Shim, int, error) {
+func Spawn(ctx context.Context, self, dir string, cfg shim.Config) (*Client, int, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, 0, err
 	}
@@ -98,7 +100,7 @@ func Spawn(ctx context.Context, self, dir string, cfg ShimConfig) (*Shim, int, e
 		close(gone)
 	}()
 
-	var msg ready
+	var msg shim.Ready
 	type result struct{ err error }
 	done := make(chan result, 1)
 	go func() { done <- result{json.NewDecoder(readyR).Decode(&msg)} }()
@@ -114,15 +116,15 @@ func Spawn(ctx context.Context, self, dir string, cfg ShimConfig) (*Shim, int, e
 	if msg.Error != "" {
 		return nil, 0, errors.New(msg.Error)
 	}
-	shim := newShim(dir, cfg.Socket)
-	shim.gone, shim.pid = gone, pid
-	return shim, msg.Pid, nil
+	c := newClient(dir, cfg.Socket)
+	c.gone, c.pid = gone, pid
+	return c, msg.Pid, nil
 }
 
 // Connect returns a handle on the shim whose state is in dir, if it still
 // answers.
-func Connect(dir, socket string) (*Shim, error) {
-	s := newShim(dir, socket)
+func Connect(dir, socket string) (*Client, error) {
+	s := newClient(dir, socket)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if _, err := s.State(ctx); err != nil {
@@ -137,7 +139,7 @@ func Connect(dir, socket string) (*Shim, error) {
 // WaitGone waits, at most timeout, until the shim process has exited: a
 // shim reports the exit first and cleans the runtime's state after, and
 // the next run of the same container must not overlap that cleanup.
-func (s *Shim) WaitGone(timeout time.Duration) {
+func (s *Client) WaitGone(timeout time.Duration) {
 	deadline := time.After(timeout)
 	if s.gone != nil {
 		select {
@@ -161,7 +163,7 @@ func (s *Shim) WaitGone(timeout time.Duration) {
 	}
 }
 
-func (s *Shim) do(ctx context.Context, method, path string, q url.Values, out any) error {
+func (s *Client) do(ctx context.Context, method, path string, q url.Values, out any) error {
 	u := "http://shim" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -190,11 +192,11 @@ func (s *Shim) do(ctx context.Context, method, path string, q url.Values, out an
 }
 
 // Start starts the container's process.
-func (s *Shim) Start(ctx context.Context) error { return s.do(ctx, "POST", "/start", nil, nil) }
+func (s *Client) Start(ctx context.Context) error { return s.do(ctx, "POST", "/start", nil, nil) }
 
 // Kill sends a signal (a name or number) to the process, or to all the
 // container's processes.
-func (s *Shim) Kill(ctx context.Context, signal string, all bool) error {
+func (s *Client) Kill(ctx context.Context, signal string, all bool) error {
 	q := url.Values{"signal": {signal}}
 	if all {
 		q.Set("all", "1")
@@ -203,19 +205,19 @@ func (s *Shim) Kill(ctx context.Context, signal string, all bool) error {
 }
 
 // Pause freezes the container; Resume thaws it.
-func (s *Shim) Pause(ctx context.Context) error  { return s.do(ctx, "POST", "/pause", nil, nil) }
-func (s *Shim) Resume(ctx context.Context) error { return s.do(ctx, "POST", "/resume", nil, nil) }
+func (s *Client) Pause(ctx context.Context) error  { return s.do(ctx, "POST", "/pause", nil, nil) }
+func (s *Client) Resume(ctx context.Context) error { return s.do(ctx, "POST", "/resume", nil, nil) }
 
 // State asks the shim for its container's state.
-func (s *Shim) State(ctx context.Context) (State, error) {
-	var st State
+func (s *Client) State(ctx context.Context) (shim.State, error) {
+	var st shim.State
 	err := s.do(ctx, "GET", "/state", nil, &st)
 	return st, err
 }
 
 // Wait blocks until the container exits and returns its exit.
-func (s *Shim) Wait(ctx context.Context) (*Exit, error) {
-	var e Exit
+func (s *Client) Wait(ctx context.Context) (*shim.Exit, error) {
+	var e shim.Exit
 	if err := s.do(ctx, "GET", "/wait", nil, &e); err != nil {
 		return nil, err
 	}
@@ -223,14 +225,14 @@ func (s *Shim) Wait(ctx context.Context) (*Exit, error) {
 }
 
 // Resize sets the terminal size.
-func (s *Shim) Resize(ctx context.Context, h, w uint) error {
+func (s *Client) Resize(ctx context.Context, h, w uint) error {
 	return s.do(ctx, "POST", "/resize", url.Values{"h": {fmt.Sprint(h)}, "w": {fmt.Sprint(w)}}, nil)
 }
 
 // Attach opens a stream: output of the selected streams arrives on the
 // returned connection (in Docker's framing unless the container has a
 // terminal); with stdin, what is written to it reaches the container.
-func (s *Shim) Attach(ctx context.Context, stdin, stdout, stderr bool) (net.Conn, *bufio.Reader, error) {
+func (s *Client) Attach(ctx context.Context, stdin, stdout, stderr bool) (net.Conn, *bufio.Reader, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", s.socket)
 	if err != nil {
@@ -268,12 +270,12 @@ func (s *Shim) Attach(ctx context.Context, stdin, stdout, stderr bool) (net.Conn
 }
 
 // ReadExit reads the exit a shim recorded, if any.
-func ReadExit(path string) (*Exit, error) {
+func ReadExit(path string) (*shim.Exit, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var e Exit
+	var e shim.Exit
 	if err := json.Unmarshal(data, &e); err != nil {
 		return nil, err
 	}

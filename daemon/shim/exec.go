@@ -1,8 +1,7 @@
-package runtime
+package shim
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,7 +67,7 @@ func (p *execProc) state() ExecState {
 // validExecID keeps exec ids usable as file names.
 var validExecID = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 
-func (s *shim) execRoutes(mux *http.ServeMux) {
+func (s *supervisor) execRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /exec/{eid}", s.handleExec)
 	mux.HandleFunc("GET /exec/{eid}", func(w http.ResponseWriter, r *http.Request) {
 		p := s.execOf(r.PathValue("eid"))
@@ -123,7 +122,7 @@ func resizeConsole(console *os.File, q url.Values) error {
 	return unix.IoctlSetWinsize(int(console.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: uint16(h), Col: uint16(wd)})
 }
 
-func (s *shim) execOf(id string) *execProc {
+func (s *supervisor) execOf(id string) *execProc {
 	s.execMu.Lock()
 	defer s.execMu.Unlock()
 	return s.execs[id]
@@ -134,7 +133,7 @@ func (s *shim) execOf(id string) *execProc {
 // (framed unless the process has a terminal) and, with stdin=1, input flows
 // from it. The connection closes once the output has ended and the process
 // has exited. A failed start is a plain HTTP error.
-func (s *shim) handleExec(w http.ResponseWriter, r *http.Request) {
+func (s *supervisor) handleExec(w http.ResponseWriter, r *http.Request) {
 	eid := r.PathValue("eid")
 	q := r.URL.Query()
 	if !validExecID.MatchString(eid) {
@@ -276,7 +275,7 @@ func (x *execIO) pump(r *os.File, stream byte) {
 
 // startExec runs the runtime's exec, detached, so that the process becomes
 // the shim's child, and starts pumping its output.
-func (s *shim) startExec(p *execProc, proc *specs.Process, stdin bool) (*execIO, error) {
+func (s *supervisor) startExec(p *execProc, proc *specs.Process, stdin bool) (*execIO, error) {
 	dir := filepath.Join(s.dir, "exec")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -450,71 +449,4 @@ func exitCodeForStartError(msg string) int {
 		return 126
 	}
 	return 126
-}
-
-// Exec starts proc in the container under the id eid. Unless opts.Detach,
-// the returned connection carries the process's output (framed unless it
-// has a terminal) and takes its input; it closes when the process has
-// exited.
-func (s *Shim) Exec(ctx context.Context, eid string, proc *specs.Process, opts ExecOptions) (net.Conn, *bufio.Reader, error) {
-	body, err := json.Marshal(proc)
-	if err != nil {
-		return nil, nil, err
-	}
-	b := func(v bool) string {
-		if v {
-			return "1"
-		}
-		return "0"
-	}
-	q := url.Values{"stdin": {b(opts.Stdin)}, "stdout": {b(opts.Stdout)}, "stderr": {b(opts.Stderr)}, "detach": {b(opts.Detach)}}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", s.socket)
-	if err != nil {
-		return nil, nil, fmt.Errorf("shim: %w", err)
-	}
-	req := fmt.Sprintf("POST /exec/%s?%s HTTP/1.1\r\nHost: shim\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", url.PathEscape(eid), q.Encode(), len(body))
-	if _, err := io.WriteString(conn, req+string(body)); err != nil {
-		conn.Close()
-		return nil, nil, err
-	}
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		conn.Close()
-		return nil, nil, fmt.Errorf("shim exec: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		defer conn.Close()
-		var e struct{ Message string }
-		_ = json.NewDecoder(resp.Body).Decode(&e)
-		if e.Message == "" {
-			e.Message = resp.Status
-		}
-		return nil, nil, errors.New(e.Message)
-	}
-	if opts.Detach {
-		conn.Close()
-		return nil, nil, nil
-	}
-	return conn, br, nil
-}
-
-// ExecState asks the shim about an exec process.
-func (s *Shim) ExecState(ctx context.Context, eid string) (ExecState, error) {
-	var st ExecState
-	err := s.do(ctx, "GET", "/exec/"+url.PathEscape(eid), nil, &st)
-	return st, err
-}
-
-// ExecWait blocks until the exec process has exited and returns its state.
-func (s *Shim) ExecWait(ctx context.Context, eid string) (ExecState, error) {
-	var st ExecState
-	err := s.do(ctx, "GET", "/exec/"+url.PathEscape(eid)+"/wait", nil, &st)
-	return st, err
-}
-
-// ExecResize sets the terminal size of an exec process.
-func (s *Shim) ExecResize(ctx context.Context, eid string, h, w uint) error {
-	return s.do(ctx, "POST", "/exec/"+url.PathEscape(eid)+"/resize", url.Values{"h": {fmt.Sprint(h)}, "w": {fmt.Sprint(w)}}, nil)
 }

@@ -1,0 +1,76 @@
+package shim
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/berth-project/berth/pkg/copyup"
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/moby/sys/mount"
+	"golang.org/x/sys/unix"
+)
+
+// mountRootfs mounts the overlay of the image layers and the container's
+// layers at target.
+func mountRootfs(r Rootfs, target string) error {
+	opts := "lowerdir=" + strings.Join(r.Lower, ":")
+	var flags uintptr
+	if r.Upper != "" {
+		opts += ",upperdir=" + r.Upper + ",workdir=" + r.Work
+	} else {
+		flags |= unix.MS_RDONLY
+	}
+	if err := unix.Mount("overlay", target, "overlay", flags, opts); err != nil {
+		return fmt.Errorf("mount rootfs overlay on %s: %w", target, err)
+	}
+	return nil
+}
+
+// mountTmpfs mounts a fresh tmpfs at t.Staging, copies the rootfs content
+// at t.Destination onto it, and gives its root the mode and owner decided
+// at create.
+func mountTmpfs(t TmpfsMount, rootfs string) error {
+	if err := os.MkdirAll(t.Staging, 0o700); err != nil {
+		return err
+	}
+	var words []string
+	for _, f := range t.Flags {
+		switch f {
+		case "ro", "rw", "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable":
+			// read-only and propagation are applied by the bind mount
+		default:
+			words = append(words, f)
+		}
+	}
+	data := fmt.Sprintf("mode=%o,uid=%d,gid=%d", t.Mode, t.UID, t.GID)
+	if t.Data != "" {
+		data = t.Data + "," + data
+	}
+	opts := strings.Join(append(words, data), ",")
+	if err := mount.Mount("tmpfs", t.Staging, "tmpfs", opts); err != nil {
+		return fmt.Errorf("mount tmpfs for %s with %q: %w", t.Destination, opts, err)
+	}
+	if t.CopyUp {
+		root, rel := rootfs, t.Destination
+		if t.Lower != "" {
+			root, rel = t.Lower, strings.TrimPrefix(t.Destination, t.LowerDestination)
+		}
+		src, err := securejoin.SecureJoin(root, rel)
+		if err != nil {
+			return fmt.Errorf("tmpfs %s: resolve in rootfs: %w", t.Destination, err)
+		}
+		fi, err := os.Lstat(src)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return fmt.Errorf("tmpfs %s: %w", t.Destination, err)
+		case fi.IsDir():
+			if err := copyup.Dir(src, t.Staging); err != nil {
+				return fmt.Errorf("tmpfs %s: %w", t.Destination, err)
+			}
+		}
+	}
+	return nil
+}
