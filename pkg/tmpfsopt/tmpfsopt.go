@@ -116,7 +116,7 @@ var flagWords = func() map[string]flagWord {
 }()
 
 // DefaultPropagation is the propagation of a mount whose options name none.
-const DefaultPropagation = unix.MS_PRIVATE | unix.MS_REC
+const DefaultPropagation uintptr = unix.MS_PRIVATE | unix.MS_REC
 
 // IsReadOnlyWord reports whether word is "ro" or "rw".
 func IsReadOnlyWord(word string) bool {
