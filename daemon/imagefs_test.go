@@ -1,8 +1,11 @@
 package daemon
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -31,4 +34,29 @@ func TestMountpointsRefuseDanglingLink(t *testing.T) {
 	st, err := os.Stat(filepath.Join(layer, "run", "real", "x"))
 	assert.NilError(t, err)
 	assert.Assert(t, st.IsDir())
+}
+
+func TestImageFSAttrs(t *testing.T) {
+	t.Parallel()
+	img := t.TempDir()
+	assert.NilError(t, os.Mkdir(filepath.Join(img, "run"), 0o700))
+	assert.NilError(t, syscall.Chmod(filepath.Join(img, "run"), 0o1750))
+	assert.NilError(t, os.Symlink("run", filepath.Join(img, "lnk")))
+	fsys := imageFS{layers: []string{img}}
+
+	a, err := fsys.Attrs("/run", false)
+	assert.NilError(t, err)
+	assert.Equal(t, a.Type, fs.ModeDir)
+	assert.Equal(t, a.Perm, uint32(0o1750))
+	assert.Equal(t, a.UID, os.Getuid())
+
+	a, err = fsys.Attrs("/lnk", false)
+	assert.NilError(t, err)
+	assert.Equal(t, a.Type, fs.ModeSymlink)
+	a, err = fsys.Attrs("/lnk", true)
+	assert.NilError(t, err)
+	assert.Equal(t, a.Type, fs.ModeDir)
+
+	_, err = fsys.Attrs("/missing", true)
+	assert.Assert(t, errors.Is(err, fs.ErrNotExist), "%v", err)
 }
