@@ -34,21 +34,30 @@ type Mount struct {
 	Tmpfs *Tmpfs `json:",omitempty"`
 }
 
-// Tmpfs is a tmpfs mount as the shim will perform it.
+// Tmpfs is a tmpfs mount as the shim performs it: the user's options
+// parsed once at create into what mount(2) takes, so nothing downstream
+// parses or joins option words again.
+//
+// This shape replaced option words (Flags []string) in the persisted
+// container JSON before 1.0; containers written by older builds are not
+// readable.
 type Tmpfs struct {
 	// Options is the merged option string as the user would write it
-	// (defaults first), kept for display.
+	// (defaults first), for display only: nothing parses it.
 	Options string
-	// Flags are the mount(2) flags words (nosuid, nodev, noexec, ro, ...).
-	Flags []string
-	// Data is the kernel data string (size=..., nr_inodes=..., ...),
-	// without mode, uid and gid, which are below.
+	// Flags are the MS_* flags of the mount (MS_NOSUID, MS_RDONLY, ...).
+	Flags uintptr
+	// Propagation is the MS_* propagation type of the mount in the
+	// container (MS_PRIVATE|MS_REC unless the user chose another).
+	Propagation uintptr
+	// Data is the complete kernel data string of the tmpfs
+	// ("size=64m,mode=1777,uid=0,gid=0", ...).
 	Data string
 	// SizeBytes is the resolved size limit, 0 when unlimited or a percentage.
 	SizeBytes int64
-	// Mode, UID and GID of the tmpfs root: the user's values or those of
-	// the image's directory at the destination, fixed at create so that they
-	// never change across restarts.
+	// Mode, UID and GID of the tmpfs root (also in Data): the user's values
+	// or those of the image's directory at the destination, fixed at create
+	// so that they never change across restarts.
 	Mode uint32
 	UID  int
 	GID  int

@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/images"
+	"github.com/berth-project/berth/daemon/mountspec"
 )
 
 var validContainerName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
@@ -84,10 +85,10 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if _, err := d.runtimePath(c.Runtime); err != nil {
 		return resp, err
 	}
-	if c.Mounts, err = d.resolveMounts(c.Config, hc, fsys); err != nil {
+	if c.Mounts, err = mountspec.Resolve(mountspec.Request{Config: c.Config, Requested: cfg, HostConfig: hc}, fsys, d.tmpfsPolicy); err != nil {
 		return resp, err
 	}
-	if err := checkRequestedVolumes(cfg, c.Mounts); err != nil {
+	if err := checkBindSources(c.Mounts); err != nil {
 		return resp, err
 	}
 

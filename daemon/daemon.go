@@ -23,6 +23,7 @@ import (
 	"github.com/berth-project/berth/daemon/config"
 	"github.com/berth-project/berth/daemon/events"
 	"github.com/berth-project/berth/daemon/images"
+	"github.com/berth-project/berth/daemon/mountspec"
 	"github.com/berth-project/berth/daemon/network"
 	"github.com/berth-project/berth/daemon/oci"
 	"github.com/berth-project/berth/daemon/shimclient"
@@ -40,6 +41,8 @@ type Daemon struct {
 	locks      []*os.File
 	hardNofile uint64
 	hostCaps   []string // the daemon's bounding set: containers get no more
+	// tmpfsPolicy is the tmpfs part of cfg, parsed once.
+	tmpfsPolicy mountspec.Policy
 
 	containers *container.Store
 	images     *images.Store
@@ -83,6 +86,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		containers: container.NewStore(),
 		live:       map[string]*live{},
 		events:     events.New(),
+	}
+	if d.tmpfsPolicy, err = mountspec.NewPolicy(cfg.DefaultTmpfsSize, cfg.MaxTmpfsSize, cfg.TmpfsCopyUp); err != nil {
+		return nil, err
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	ok := false

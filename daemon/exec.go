@@ -20,6 +20,7 @@ import (
 	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/oci"
+	"github.com/berth-project/berth/daemon/runspec"
 	"github.com/berth-project/berth/daemon/shim"
 	"github.com/berth-project/berth/daemon/shimclient"
 )
@@ -367,7 +368,7 @@ func (d *Daemon) execProcess(c *container.Container, req *containertypes.ExecCre
 	p.Terminal = req.Tty
 	p.ConsoleSize = nil
 	p.Env = mergeEnv(p.Env, req.Env)
-	if req.Tty && !hasEnv(p.Env, "TERM") {
+	if req.Tty && !runspec.HasEnv(p.Env, "TERM") {
 		p.Env = append(p.Env, "TERM=xterm")
 	}
 	if req.WorkingDir != "" {

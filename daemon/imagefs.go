@@ -12,6 +12,7 @@ import (
 
 	"github.com/moby/sys/user"
 
+	"github.com/berth-project/berth/daemon/mountspec"
 	"github.com/berth-project/berth/pkg/unionfs"
 )
 
@@ -55,7 +56,8 @@ func (f imageFS) execUser(spec string) (*user.ExecUser, error) {
 	return eu, nil
 }
 
-func (f imageFS) lookupUID(name string) (int, error) {
+// LookupUser resolves a user name in the image's /etc/passwd.
+func (f imageFS) LookupUser(name string) (int, error) {
 	for _, u := range f.passwd() {
 		if u.Name == name {
 			return u.Uid, nil
@@ -64,7 +66,8 @@ func (f imageFS) lookupUID(name string) (int, error) {
 	return 0, fmt.Errorf("no user %q in the image's /etc/passwd", name)
 }
 
-func (f imageFS) lookupGID(name string) (int, error) {
+// LookupGroup resolves a group name in the image's /etc/group.
+func (f imageFS) LookupGroup(name string) (int, error) {
 	for _, g := range f.groups() {
 		if g.Name == name {
 			return g.Gid, nil
@@ -73,14 +76,18 @@ func (f imageFS) lookupGID(name string) (int, error) {
 	return 0, fmt.Errorf("no group %q in the image's /etc/group", name)
 }
 
-// dirAttrs returns the mode and owner of the directory at p in the image.
-func (f imageFS) dirAttrs(p string) (mode uint32, uid, gid int, ok bool) {
-	e, err := f.lookup(p, true)
-	if err != nil || !e.Info.IsDir() {
-		return 0, 0, 0, false
+// Attrs returns the type, mode and owner of p in the image (see
+// mountspec.ImageFS).
+func (f imageFS) Attrs(p string, follow bool) (mountspec.Attrs, error) {
+	e, err := f.lookup(p, follow)
+	if err != nil {
+		return mountspec.Attrs{}, err
 	}
-	st := e.Info.Sys().(*syscall.Stat_t)
-	return st.Mode & 0o7777, int(st.Uid), int(st.Gid), true
+	st, ok := e.Info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return mountspec.Attrs{}, fmt.Errorf("%s in the image: no owner information", p)
+	}
+	return mountspec.Attrs{Type: e.Info.Mode().Type(), Perm: st.Mode & 0o7777, UID: int(st.Uid), GID: int(st.Gid)}, nil
 }
 
 // mountpoints creates, in the container's mount point layer, what the

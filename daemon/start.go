@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/oci"
+	"github.com/berth-project/berth/daemon/runspec"
 	"github.com/berth-project/berth/daemon/shim"
 	"github.com/berth-project/berth/daemon/shimclient"
 )
@@ -119,194 +120,39 @@ func exitCodeFor(err error) int {
 }
 
 // buildRun computes the shim's configuration and the OCI spec of one run
-// of c. It does no I/O beyond reading the image's user database.
+// of c. Its I/O is here, before the pure runspec.Build: the runtime is
+// looked up in PATH, and a missing -v host directory is created, as
+// Docker does.
 func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, error) {
-	shimDir := d.shimDir(c.ID)
 	rt, err := d.runtimePath(c.Runtime)
 	if err != nil {
 		return shim.Config{}, nil, err
 	}
-	eu := c.User
-	cfg := shim.Config{
-		ID:          c.ID,
+	for _, m := range c.Mounts {
+		if m.Type != container.MountBind || m.FromAPIMounts {
+			continue
+		}
+		if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(m.Source, 0o755); err != nil {
+				return shim.Config{}, nil, err
+			}
+		}
+	}
+	cfg, in := runspec.Build(c, runspec.Defaults{
 		Runtime:     rt,
-		RuntimeRoot: filepath.Join(d.runtimeRoot(), filepath.Base(rt)),
-		Bundle:      filepath.Join(shimDir, "bundle"),
-		LogPath:     c.LogPath(),
-		ExitPath:    c.ExitPath(),
-		Socket:      d.shimSocket(c.ID),
-		Stdin:       c.Config.OpenStdin,
-		StdinOnce:   c.Config.StdinOnce,
-		Terminal:    c.Config.Tty,
-	}
-	cfg.Rootfs.Lower = append([]string{c.MountpointLayer()}, c.Layers...)
-	if !c.ReadonlyRootfs() {
-		cfg.Rootfs.Upper, cfg.Rootfs.Work = c.UpperDir(), c.WorkDir()
-	}
-
-	var mounts []oci.Mount
-	for i, m := range c.Mounts {
-		switch m.Type {
-		case container.MountTmpfs:
-			staging := tmpfsStaging(shimDir, i)
-			cfg.Tmpfs = append(cfg.Tmpfs, shim.TmpfsMount{
-				Destination: m.Destination,
-				Staging:     staging,
-				Flags:       m.Tmpfs.Flags,
-				Data:        m.Tmpfs.Data,
-				Mode:        m.Tmpfs.Mode,
-				UID:         m.Tmpfs.UID,
-				GID:         m.Tmpfs.GID,
-				CopyUp:      m.Tmpfs.CopyUp,
-			})
-			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: staging, Options: tmpfsBindOptions(m.Tmpfs.Flags)})
-		case container.MountBind:
-			if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) && !m.FromAPIMounts {
-				// -v creates a missing host directory, as Docker does.
-				if err := os.MkdirAll(m.Source, 0o755); err != nil {
-					return shim.Config{}, nil, err
-				}
-			}
-			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: bindOptions(m)})
-		case container.MountVolume:
-			src := d.volumes.Path(m.VolumeName)
-			if copiesImageContent(m) {
-				cfg.Volumes = append(cfg.Volumes, shim.VolumeCopy{Destination: m.Destination, Path: src})
-			}
-			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m)})
-		}
-	}
-	d.setTmpfsLowers(c, cfg.Tmpfs)
-
-	env := c.Config.Env
-	if !hasEnv(env, "PATH") {
-		env = append(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-	}
-	env = append([]string{"HOSTNAME=" + c.Config.Hostname}, env...)
-	if !hasEnv(env, "HOME") {
-		home := eu.Home
-		if home == "" {
-			home = "/"
-		}
-		env = append(env, "HOME="+home)
-	}
-	if c.Config.Tty && !hasEnv(env, "TERM") {
-		env = append(env, "TERM=xterm")
-	}
-	gids := make([]uint32, 0, len(eu.AdditionalGids))
-	for _, g := range eu.AdditionalGids {
-		gids = append(gids, uint32(g))
-	}
-	hc := c.HostConfig
-	shm := hc.ShmSize
-	if shm == 0 {
-		shm = d.cfg.ShmSize()
-	}
-	netMode := string(hc.NetworkMode)
-	if netMode != "host" && netMode != "none" {
-		netMode = "private"
-	}
-	ipc := string(hc.IpcMode)
-	if ipc == "shareable" {
-		ipc = "private"
-	}
-	in := oci.Input{
-		ID:               c.ID,
-		Hostname:         c.Config.Hostname,
-		Domainname:       c.Config.Domainname,
-		Rootfs:           filepath.Join(cfg.Bundle, "rootfs"),
-		ReadonlyRootfs:   c.ReadonlyRootfs(),
-		Args:             append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...),
-		Env:              env,
-		Cwd:              c.Config.WorkingDir,
-		UID:              uint32(eu.UID),
-		GID:              uint32(eu.GID),
-		AdditionalGids:   gids,
-		Terminal:         c.Config.Tty,
-		Mounts:           mounts,
-		HostsPath:        c.HostsPath(),
-		HostnamePath:     c.HostnamePath(),
-		ResolvConfPath:   c.ResolvConfPath(),
-		ShmSize:          shm,
-		NetworkMode:      netMode,
-		IpcMode:          ipc,
-		PidMode:          string(hc.PidMode),
-		UTSMode:          string(hc.UTSMode),
-		CgroupsPath:      "/berth/" + c.ID,
-		CapAdd:           hc.CapAdd,
-		CapDrop:          hc.CapDrop,
-		Privileged:       hc.Privileged,
-		HostCapabilities: d.hostCaps,
-		Sysctls:          hc.Sysctls,
-		Rlimits:          d.rlimits(),
-	}
-	if hc.OomScoreAdj != 0 {
-		v := hc.OomScoreAdj
-		in.OomScoreAdj = &v
-	}
-	for _, o := range hc.SecurityOpt {
-		if o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true" {
-			in.NoNewPrivileges = true
-		}
-	}
+		RuntimeRoot: d.runtimeRoot(),
+		ShimDir:     d.shimDir(c.ID),
+		ShimSocket:  d.shimSocket(c.ID),
+		ShmSize:     d.cfg.ShmSize(),
+		HostCaps:    d.hostCaps,
+		HardNofile:  d.hardNofile,
+		VolumePath:  d.volumes.Path,
+	})
 	spec, err := oci.Build(in)
 	if err != nil {
 		return shim.Config{}, nil, err
 	}
 	return cfg, spec, nil
-}
-
-// rlimits keeps the container's open-file limit within the daemon's own
-// hard limit: root may lack CAP_SYS_RESOURCE, and a runtime asked for more
-// fails.
-func (d *Daemon) rlimits() []specs.POSIXRlimit {
-	if d.hardNofile == 0 {
-		return nil
-	}
-	n := d.hardNofile
-	if n > 1048576 {
-		n = 1048576
-	}
-	return []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: n, Soft: n}}
-}
-
-func hasEnv(env []string, key string) bool {
-	for _, e := range env {
-		if k, _, _ := strings.Cut(e, "="); k == key {
-			return true
-		}
-	}
-	return false
-}
-
-// tmpfsBindOptions are the bind mount options that give a prepared tmpfs
-// its flags in the container.
-func tmpfsBindOptions(flags []string) []string {
-	opts := []string{"rbind"}
-	prop := "rprivate"
-	for _, f := range flags {
-		switch f {
-		case "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable":
-			prop = f
-		default:
-			opts = append(opts, f)
-		}
-	}
-	return append(opts, prop)
-}
-
-func bindOptions(m container.Mount) []string {
-	opts := []string{"rbind"}
-	if m.ReadOnly {
-		opts = append(opts, "ro")
-	} else {
-		opts = append(opts, "rw")
-	}
-	prop := m.Propagation
-	if prop == "" {
-		prop = "rprivate"
-	}
-	return append(opts, prop)
 }
 
 // cleanupShimDir removes what a run left in the exec root.

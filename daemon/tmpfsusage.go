@@ -13,12 +13,13 @@ import (
 
 	"github.com/berth-project/berth/api/types/berth"
 	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/runspec"
 )
 
 // ContainerTmpfsUsage reports every tmpfs mount of a running (or paused)
 // container with its size and the bytes in use. The tmpfs mounts live in
-// the shim's private mount namespace, at the staging directories buildRun
-// chose; they are measured with statfs through /proc/<shim pid>/root,
+// the shim's private mount namespace, at the staging directories
+// runspec.TmpfsStaging names; they are measured with statfs through /proc/<shim pid>/root,
 // which resolves paths in that namespace.
 func (d *Daemon) ContainerTmpfsUsage(ctx context.Context, name string) ([]berth.TmpfsUsage, error) {
 	c, err := d.containers.Get(name)
@@ -49,7 +50,7 @@ func (d *Daemon) ContainerTmpfsUsage(ctx context.Context, name string) ([]berth.
 			CopyUp:      m.Tmpfs.CopyUp,
 			Options:     m.Tmpfs.Options,
 		}
-		staging := tmpfsStaging(d.shimDir(c.ID), i)
+		staging := runspec.TmpfsStaging(d.shimDir(c.ID), i)
 		size, used, err := statfsUsage(filepath.Join(shimRoot, staging))
 		if err != nil {
 			return nil, fmt.Errorf("tmpfs %s of container %s: %w", m.Destination, c.ID, err)
@@ -58,12 +59,6 @@ func (d *Daemon) ContainerTmpfsUsage(ctx context.Context, name string) ([]berth.
 		out = append(out, u)
 	}
 	return out, nil
-}
-
-// tmpfsStaging is where the shim mounts the tmpfs of c.Mounts[index] (see
-// buildRun).
-func tmpfsStaging(shimDir string, index int) string {
-	return filepath.Join(shimDir, "tmpfs", strconv.Itoa(index))
 }
 
 // shimRootDir returns /proc/<pid>/root of the container's shim, after

@@ -28,15 +28,17 @@ type Rootfs struct {
 }
 
 // TmpfsMount is one tmpfs the shim mounts at Staging and the spec binds at
-// Destination.
+// Destination, as decided at create (container.Tmpfs): nothing here is
+// parsed again.
 type TmpfsMount struct {
 	Destination string
 	Staging     string
-	Flags       []string
-	Data        string // without mode/uid/gid
-	Mode        uint32
-	UID, GID    int
-	CopyUp      bool
+	// Flags are the MS_* flags of the mount. MS_RDONLY is applied by the
+	// bind mount in the spec, after copy-up.
+	Flags uintptr
+	// Data is the kernel data string, with the root's mode, uid and gid.
+	Data   string
+	CopyUp bool
 	// Lower, when set, is the host directory of the bind or volume mount
 	// mounted at LowerDestination that the tmpfs is nested in: copy-up
 	// reads the content there instead of in the rootfs.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/berth-project/berth/pkg/copyup"
 	securejoin "github.com/cyphar/filepath-securejoin"
-	"github.com/moby/sys/mount"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,29 +27,17 @@ func mountRootfs(r Rootfs, target string) error {
 	return nil
 }
 
-// mountTmpfs mounts a fresh tmpfs at t.Staging, copies the rootfs content
-// at t.Destination onto it, and gives its root the mode and owner decided
-// at create.
+// mountTmpfs mounts a fresh tmpfs at t.Staging with the flags and data
+// decided at create (the data gives its root the mode and owner), and
+// copies the rootfs content at t.Destination onto it.
 func mountTmpfs(t TmpfsMount, rootfs string) error {
 	if err := os.MkdirAll(t.Staging, 0o700); err != nil {
 		return err
 	}
-	var words []string
-	for _, f := range t.Flags {
-		switch f {
-		case "ro", "rw", "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable":
-			// read-only and propagation are applied by the bind mount
-		default:
-			words = append(words, f)
-		}
-	}
-	data := fmt.Sprintf("mode=%o,uid=%d,gid=%d", t.Mode, t.UID, t.GID)
-	if t.Data != "" {
-		data = t.Data + "," + data
-	}
-	opts := strings.Join(append(words, data), ",")
-	if err := mount.Mount("tmpfs", t.Staging, "tmpfs", opts); err != nil {
-		return fmt.Errorf("mount tmpfs for %s with %q: %w", t.Destination, opts, err)
+	// Writable for the copy-up: the spec's bind mount makes it read-only.
+	flags := t.Flags &^ unix.MS_RDONLY
+	if err := unix.Mount("tmpfs", t.Staging, "tmpfs", flags, t.Data); err != nil {
+		return fmt.Errorf("mount tmpfs for %s with flags %#x and %q: %w", t.Destination, flags, t.Data, err)
 	}
 	if t.CopyUp {
 		root, rel := rootfs, t.Destination

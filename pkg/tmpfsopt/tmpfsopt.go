@@ -11,6 +11,7 @@ package tmpfsopt
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -41,7 +42,8 @@ type Options struct {
 	// Names must be resolved with ResolveIDs before the options reach mount(2).
 	UID, GID string
 	// NrInodes and NrBlocks are the raw values (a number with an optional
-	// k, m, g or t suffix).
+	// k, m, g or t suffix). Size and NrBlocks set the same limit, so at most
+	// one of them is set: the last one given, as the kernel reads them.
 	NrInodes, NrBlocks string
 	// Mpol is the NUMA memory policy, e.g. "bind:0-3,5" or "interleave".
 	Mpol string
@@ -64,39 +66,95 @@ type flagWord struct {
 	prop  bool    // a propagation mode; bit is the MS_* propagation type
 }
 
-// flagWords are the mount flag words accepted in a tmpfs option string. Words
-// that share a bit override each other, as do all propagation modes.
-// "bind", "rbind" and "remount" are refused: they make no sense for a tmpfs.
-var flagWords = map[string]flagWord{
-	"ro":            {bit: unix.MS_RDONLY},
-	"rw":            {bit: unix.MS_RDONLY, clear: true},
-	"suid":          {bit: unix.MS_NOSUID, clear: true},
-	"nosuid":        {bit: unix.MS_NOSUID},
-	"dev":           {bit: unix.MS_NODEV, clear: true},
-	"nodev":         {bit: unix.MS_NODEV},
-	"exec":          {bit: unix.MS_NOEXEC, clear: true},
-	"noexec":        {bit: unix.MS_NOEXEC},
-	"sync":          {bit: unix.MS_SYNCHRONOUS},
-	"async":         {bit: unix.MS_SYNCHRONOUS, clear: true},
-	"dirsync":       {bit: unix.MS_DIRSYNC},
-	"mand":          {bit: unix.MS_MANDLOCK},
-	"nomand":        {bit: unix.MS_MANDLOCK, clear: true},
-	"atime":         {bit: unix.MS_NOATIME, clear: true},
-	"noatime":       {bit: unix.MS_NOATIME},
-	"diratime":      {bit: unix.MS_NODIRATIME, clear: true},
-	"nodiratime":    {bit: unix.MS_NODIRATIME},
-	"relatime":      {bit: unix.MS_RELATIME},
-	"norelatime":    {bit: unix.MS_RELATIME, clear: true},
-	"strictatime":   {bit: unix.MS_STRICTATIME},
-	"nostrictatime": {bit: unix.MS_STRICTATIME, clear: true},
-	"private":       {bit: unix.MS_PRIVATE, prop: true},
-	"rprivate":      {bit: unix.MS_PRIVATE | unix.MS_REC, prop: true},
-	"shared":        {bit: unix.MS_SHARED, prop: true},
-	"rshared":       {bit: unix.MS_SHARED | unix.MS_REC, prop: true},
-	"slave":         {bit: unix.MS_SLAVE, prop: true},
-	"rslave":        {bit: unix.MS_SLAVE | unix.MS_REC, prop: true},
-	"unbindable":    {bit: unix.MS_UNBINDABLE, prop: true},
-	"runbindable":   {bit: unix.MS_UNBINDABLE | unix.MS_REC, prop: true},
+// flagWordList lists the mount flag words accepted in a tmpfs option
+// string, in the order BindOptions writes them: the one list of Berth's
+// flag, read-only and propagation words. Words that share a bit override
+// each other, as do all propagation modes. "bind", "rbind" and "remount"
+// are refused: they make no sense for a tmpfs.
+var flagWordList = []struct {
+	name string
+	flagWord
+}{
+	{"ro", flagWord{bit: unix.MS_RDONLY}},
+	{"rw", flagWord{bit: unix.MS_RDONLY, clear: true}},
+	{"suid", flagWord{bit: unix.MS_NOSUID, clear: true}},
+	{"nosuid", flagWord{bit: unix.MS_NOSUID}},
+	{"dev", flagWord{bit: unix.MS_NODEV, clear: true}},
+	{"nodev", flagWord{bit: unix.MS_NODEV}},
+	{"exec", flagWord{bit: unix.MS_NOEXEC, clear: true}},
+	{"noexec", flagWord{bit: unix.MS_NOEXEC}},
+	{"sync", flagWord{bit: unix.MS_SYNCHRONOUS}},
+	{"async", flagWord{bit: unix.MS_SYNCHRONOUS, clear: true}},
+	{"dirsync", flagWord{bit: unix.MS_DIRSYNC}},
+	{"mand", flagWord{bit: unix.MS_MANDLOCK}},
+	{"nomand", flagWord{bit: unix.MS_MANDLOCK, clear: true}},
+	{"atime", flagWord{bit: unix.MS_NOATIME, clear: true}},
+	{"noatime", flagWord{bit: unix.MS_NOATIME}},
+	{"diratime", flagWord{bit: unix.MS_NODIRATIME, clear: true}},
+	{"nodiratime", flagWord{bit: unix.MS_NODIRATIME}},
+	{"relatime", flagWord{bit: unix.MS_RELATIME}},
+	{"norelatime", flagWord{bit: unix.MS_RELATIME, clear: true}},
+	{"strictatime", flagWord{bit: unix.MS_STRICTATIME}},
+	{"nostrictatime", flagWord{bit: unix.MS_STRICTATIME, clear: true}},
+	{"private", flagWord{bit: unix.MS_PRIVATE, prop: true}},
+	{"rprivate", flagWord{bit: unix.MS_PRIVATE | unix.MS_REC, prop: true}},
+	{"shared", flagWord{bit: unix.MS_SHARED, prop: true}},
+	{"rshared", flagWord{bit: unix.MS_SHARED | unix.MS_REC, prop: true}},
+	{"slave", flagWord{bit: unix.MS_SLAVE, prop: true}},
+	{"rslave", flagWord{bit: unix.MS_SLAVE | unix.MS_REC, prop: true}},
+	{"unbindable", flagWord{bit: unix.MS_UNBINDABLE, prop: true}},
+	{"runbindable", flagWord{bit: unix.MS_UNBINDABLE | unix.MS_REC, prop: true}},
+}
+
+// flagWords indexes flagWordList by word.
+var flagWords = func() map[string]flagWord {
+	m := make(map[string]flagWord, len(flagWordList))
+	for _, w := range flagWordList {
+		m[w.name] = w.flagWord
+	}
+	return m
+}()
+
+// DefaultPropagation is the propagation of a mount whose options name none.
+const DefaultPropagation uintptr = unix.MS_PRIVATE | unix.MS_REC
+
+// IsReadOnlyWord reports whether word is "ro" or "rw".
+func IsReadOnlyWord(word string) bool {
+	w, ok := flagWords[word]
+	return ok && !w.prop && w.bit == unix.MS_RDONLY
+}
+
+// IsPropagationWord reports whether word is a mount propagation mode
+// (private, rprivate, shared, rshared, slave, rslave, unbindable,
+// runbindable).
+func IsPropagationWord(word string) bool {
+	return flagWords[word].prop
+}
+
+// BindOptions returns the OCI bind mount options that give a bind of a
+// prepared tmpfs the mount flags and propagation computed by
+// [Options.MountFlags]: "rbind", the words of the flags set, "ro" or "rw",
+// and the propagation mode (rprivate when propagation is 0).
+func BindOptions(flags, propagation uintptr) []string {
+	opts := []string{"rbind"}
+	prop := "rprivate"
+	for _, w := range flagWordList {
+		switch {
+		case w.prop:
+			if w.bit == propagation {
+				prop = w.name
+			}
+		case w.bit == unix.MS_RDONLY:
+		case !w.clear && flags&w.bit == w.bit:
+			opts = append(opts, w.name)
+		}
+	}
+	if flags&unix.MS_RDONLY != 0 {
+		opts = append(opts, "ro")
+	} else {
+		opts = append(opts, "rw")
+	}
+	return append(opts, prop)
 }
 
 // kernelOptions are the options that only newer kernels accept, in the order
@@ -146,19 +204,44 @@ func Parse(s string) (Options, error) {
 	return ParseList(items)
 }
 
-// ParseList is Parse for a list that is already split into items, such as
-// the API's Mounts[].TmpfsOptions.Options joined to "key=value" items.
+// ParseList is Parse for a list that is already split into "key=value"
+// items.
 func ParseList(items []string) (Options, error) {
+	list := make([]Item, len(items))
+	for i, item := range items {
+		key, value, hasValue := strings.Cut(item, "=")
+		list[i] = Item{Key: key, Value: value, HasValue: hasValue}
+	}
+	return ParseItems(list)
+}
+
+// Item is one option: a flag word (Key alone) or a data option (Key with
+// Value), such as an entry of the API's Mounts[].TmpfsOptions.Options.
+type Item struct {
+	Key, Value string
+	HasValue   bool
+}
+
+// String is the item as a user writes it, for messages.
+func (it Item) String() string {
+	if it.HasValue {
+		return it.Key + "=" + it.Value
+	}
+	return it.Key
+}
+
+// ParseItems is Parse for options that arrive as items.
+func ParseItems(items []Item) (Options, error) {
 	var (
 		o       Options
 		words   []string
 		copyUps int
 	)
-	for _, item := range items {
+	for _, it := range items {
+		item, key, value, hasValue := it.String(), it.Key, it.Value, it.HasValue
 		if item == "" {
 			return Options{}, invalid("", "empty option")
 		}
-		key, value, hasValue := strings.Cut(item, "=")
 		if item == "defaults" {
 			continue // accepted and dropped, as Docker does
 		}
@@ -196,6 +279,62 @@ func ParseList(items []string) (Options, error) {
 	return o, nil
 }
 
+// HasSize reports whether the options set a size limit (size= or
+// nr_blocks=).
+func (o Options) HasSize() bool {
+	return o.Size != "" || o.NrBlocks != ""
+}
+
+// SetSizeBytes sets the size limit to n bytes, replacing size= or
+// nr_blocks=; n must not be negative (0 is unlimited to the kernel).
+func (o *Options) SetSizeBytes(n int64) {
+	o.Size, o.SizeBytes, o.SizePercent, o.NrBlocks = strconv.FormatInt(n, 10), n, 0, ""
+}
+
+// SizeOption is the option that sets the size limit as the user wrote it
+// ("size=64m", "nr_blocks=100"), or "" when there is none.
+func (o Options) SizeOption() string {
+	switch {
+	case o.NrBlocks != "":
+		return "nr_blocks=" + o.NrBlocks
+	case o.Size != "":
+		return "size=" + o.Size
+	}
+	return ""
+}
+
+// Limit is the size limit a tmpfs gets from its options.
+type Limit struct {
+	// Unlimited: no size limit at all (none given, size=0 or nr_blocks=0).
+	Unlimited bool
+	// Percent is the limit in percent of RAM (size=N%), 0 otherwise.
+	Percent int
+	// Bytes is the absolute limit (math.MaxInt64 when larger).
+	Bytes int64
+}
+
+// Limit returns the size limit the kernel will apply for o: the last of
+// size= and nr_blocks= (nr_blocks counts pages of pageSize bytes), where 0
+// means unlimited, as does no size at all.
+func (o Options) Limit(pageSize int64) Limit {
+	switch {
+	case o.NrBlocks != "":
+		n, _, _ := parseSize(o.NrBlocks, false)
+		if n == 0 {
+			return Limit{Unlimited: true}
+		}
+		if pageSize <= 0 || n > math.MaxInt64/pageSize {
+			return Limit{Bytes: math.MaxInt64}
+		}
+		return Limit{Bytes: n * pageSize}
+	case o.SizePercent > 0:
+		return Limit{Percent: o.SizePercent}
+	case o.Size != "" && o.SizeBytes > 0:
+		return Limit{Bytes: o.SizeBytes}
+	}
+	return Limit{Unlimited: true}
+}
+
 // set validates one data or Berth option and stores it in o.
 func (o *Options) set(item, key, value string) error {
 	switch key {
@@ -204,7 +343,8 @@ func (o *Options) set(item, key, value string) error {
 		if reason != "" {
 			return invalid(item, "invalid size: "+reason)
 		}
-		o.Size, o.SizeBytes, o.SizePercent = value, b, p
+		// size= and nr_blocks= set the same limit: the kernel keeps the last.
+		o.Size, o.SizeBytes, o.SizePercent, o.NrBlocks = value, b, p, ""
 	case "mode":
 		m, err := strconv.ParseUint(value, 8, 32)
 		if err != nil || m > 0o7777 {
@@ -229,6 +369,7 @@ func (o *Options) set(item, key, value string) error {
 			o.NrInodes = value
 		} else {
 			o.NrBlocks = value
+			o.Size, o.SizeBytes, o.SizePercent = "", 0, 0
 		}
 	case "mpol":
 		if !validMpol(value) {
@@ -315,8 +456,9 @@ func Merge(defaults []string, user Options) Options {
 	}
 	out := user
 	out.Flags = mergeFlags(append(slices.Clone(base.Flags), user.Flags...))
-	if out.Size == "" {
+	if !out.HasSize() {
 		out.Size, out.SizeBytes, out.SizePercent = base.Size, base.SizeBytes, base.SizePercent
+		out.NrBlocks = base.NrBlocks
 	}
 	if out.Mode == nil {
 		out.Mode = base.Mode
@@ -333,7 +475,6 @@ func Merge(defaults []string, user Options) Options {
 	fill(&out.UID, base.UID)
 	fill(&out.GID, base.GID)
 	fill(&out.NrInodes, base.NrInodes)
-	fill(&out.NrBlocks, base.NrBlocks)
 	fill(&out.Mpol, base.Mpol)
 	fill(&out.Huge, base.Huge)
 	out.Noswap = out.Noswap || base.Noswap

@@ -270,7 +270,7 @@ func TestData(t *testing.T) {
 		{in: "rw,noexec,rprivate", want: ""},
 		{in: "size=64m", want: "size=64m"},
 		{in: "inode64,noswap,huge=advise,mpol=bind:0,1,nr_blocks=10,nr_inodes=2k,gid=5,uid=7,mode=1777,size=50%,exec,tmpcopyup",
-			want: "size=50%,mode=1777,uid=7,gid=5,nr_inodes=2k,nr_blocks=10,mpol=bind:0,1,huge=advise,noswap,inode64"},
+			want: "size=50%,mode=1777,uid=7,gid=5,nr_inodes=2k,mpol=bind:0,1,huge=advise,noswap,inode64"}, // size= after nr_blocks= wins,
 		{in: "mode=0755", want: "mode=755"},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,255 @@
+// Package runspec computes the inputs of one run of a container from its
+// persisted model and the daemon's resolved settings: the shim's
+// configuration and the input of the OCI spec builder (daemon/oci).
+//
+// It is pure: the daemon looks up the runtime, creates missing bind
+// sources and reads its own limits first, and passes the results in
+// Defaults.
+package runspec
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/oci"
+	"github.com/berth-project/berth/daemon/shim"
+	"github.com/berth-project/berth/pkg/tmpfsopt"
+)
+
+// Defaults are the daemon's settings and paths for one run.
+type Defaults struct {
+	// Runtime is the runtime binary's path, RuntimeRoot the directory that
+	// holds the state directory of each runtime (--root is below it).
+	Runtime, RuntimeRoot string
+	// ShimDir is the run's directory in the exec root (bundle, staging
+	// mounts); ShimSocket the shim's socket.
+	ShimDir, ShimSocket string
+	// ShmSize is the daemon's /dev/shm size for containers that set none.
+	ShmSize int64
+	// HostCaps is the daemon's bounding set.
+	HostCaps []string
+	// HardNofile is the daemon's hard RLIMIT_NOFILE (0: unknown).
+	HardNofile uint64
+	// VolumePath returns the host directory of a named volume.
+	VolumePath func(name string) string
+}
+
+// defaultPath is the PATH of a container whose image sets none.
+const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// maxNofile caps RLIMIT_NOFILE, as Docker's default (1048576).
+const maxNofile = 1048576
+
+// Build returns the shim's configuration and the OCI spec input of one run
+// of c.
+func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
+	cfg := shim.Config{
+		ID:          c.ID,
+		Runtime:     d.Runtime,
+		RuntimeRoot: filepath.Join(d.RuntimeRoot, filepath.Base(d.Runtime)),
+		Bundle:      filepath.Join(d.ShimDir, "bundle"),
+		LogPath:     c.LogPath(),
+		ExitPath:    c.ExitPath(),
+		Socket:      d.ShimSocket,
+		Stdin:       c.Config.OpenStdin,
+		StdinOnce:   c.Config.StdinOnce,
+		Terminal:    c.Config.Tty,
+	}
+	cfg.Rootfs.Lower = append([]string{c.MountpointLayer()}, c.Layers...)
+	if !c.ReadonlyRootfs() {
+		cfg.Rootfs.Upper, cfg.Rootfs.Work = c.UpperDir(), c.WorkDir()
+	}
+
+	var mounts []oci.Mount
+	for i, m := range c.Mounts {
+		switch m.Type {
+		case container.MountTmpfs:
+			staging := TmpfsStaging(d.ShimDir, i)
+			t := shim.TmpfsMount{
+				Destination: m.Destination,
+				Staging:     staging,
+				Flags:       m.Tmpfs.Flags,
+				Data:        m.Tmpfs.Data,
+				CopyUp:      m.Tmpfs.CopyUp,
+			}
+			if lower, ok := lowerMount(c.Mounts, m.Destination); ok {
+				t.Lower, t.LowerDestination = mountSource(lower, d.VolumePath), lower.Destination
+			}
+			cfg.Tmpfs = append(cfg.Tmpfs, t)
+			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: staging,
+				Options: tmpfsopt.BindOptions(m.Tmpfs.Flags, m.Tmpfs.Propagation)})
+		case container.MountBind:
+			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: bindOptions(m)})
+		case container.MountVolume:
+			src := d.VolumePath(m.VolumeName)
+			if copiesImageContent(m) {
+				cfg.Volumes = append(cfg.Volumes, shim.VolumeCopy{Destination: m.Destination, Path: src})
+			}
+			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m)})
+		}
+	}
+
+	eu := c.User
+	env := c.Config.Env
+	if !HasEnv(env, "PATH") {
+		env = append(env, defaultPath)
+	}
+	env = append([]string{"HOSTNAME=" + c.Config.Hostname}, env...)
+	if !HasEnv(env, "HOME") {
+		home := eu.Home
+		if home == "" {
+			home = "/"
+		}
+		env = append(env, "HOME="+home)
+	}
+	if c.Config.Tty && !HasEnv(env, "TERM") {
+		env = append(env, "TERM=xterm")
+	}
+	gids := make([]uint32, 0, len(eu.AdditionalGids))
+	for _, g := range eu.AdditionalGids {
+		gids = append(gids, uint32(g))
+	}
+	hc := c.HostConfig
+	shm := hc.ShmSize
+	if shm == 0 {
+		shm = d.ShmSize
+	}
+	netMode := string(hc.NetworkMode)
+	if netMode != "host" && netMode != "none" {
+		netMode = "private"
+	}
+	ipc := string(hc.IpcMode)
+	if ipc == "shareable" {
+		ipc = "private"
+	}
+	in := oci.Input{
+		ID:               c.ID,
+		Hostname:         c.Config.Hostname,
+		Domainname:       c.Config.Domainname,
+		Rootfs:           filepath.Join(cfg.Bundle, "rootfs"),
+		ReadonlyRootfs:   c.ReadonlyRootfs(),
+		Args:             append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...),
+		Env:              env,
+		Cwd:              c.Config.WorkingDir,
+		UID:              uint32(eu.UID),
+		GID:              uint32(eu.GID),
+		AdditionalGids:   gids,
+		Terminal:         c.Config.Tty,
+		Mounts:           mounts,
+		HostsPath:        c.HostsPath(),
+		HostnamePath:     c.HostnamePath(),
+		ResolvConfPath:   c.ResolvConfPath(),
+		ShmSize:          shm,
+		NetworkMode:      netMode,
+		IpcMode:          ipc,
+		PidMode:          string(hc.PidMode),
+		UTSMode:          string(hc.UTSMode),
+		CgroupsPath:      "/berth/" + c.ID,
+		CapAdd:           hc.CapAdd,
+		CapDrop:          hc.CapDrop,
+		Privileged:       hc.Privileged,
+		HostCapabilities: d.HostCaps,
+		Sysctls:          hc.Sysctls,
+		Rlimits:          rlimits(d.HardNofile),
+	}
+	if hc.OomScoreAdj != 0 {
+		v := hc.OomScoreAdj
+		in.OomScoreAdj = &v
+	}
+	for _, o := range hc.SecurityOpt {
+		if o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true" {
+			in.NoNewPrivileges = true
+		}
+	}
+	return cfg, in
+}
+
+// TmpfsStaging is where the shim mounts the tmpfs of the container's
+// Mounts[index], in the shim's own mount namespace.
+func TmpfsStaging(shimDir string, index int) string {
+	return filepath.Join(shimDir, "tmpfs", strconv.Itoa(index))
+}
+
+// rlimits keeps the container's open-file limit within the daemon's own
+// hard limit: root may lack CAP_SYS_RESOURCE, and a runtime asked for more
+// fails.
+func rlimits(hardNofile uint64) []specs.POSIXRlimit {
+	if hardNofile == 0 {
+		return nil
+	}
+	n := min(hardNofile, maxNofile)
+	return []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: n, Soft: n}}
+}
+
+// HasEnv reports whether env sets key.
+func HasEnv(env []string, key string) bool {
+	for _, e := range env {
+		if k, _, _ := strings.Cut(e, "="); k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func bindOptions(m container.Mount) []string {
+	opts := []string{"rbind"}
+	if m.ReadOnly {
+		opts = append(opts, "ro")
+	} else {
+		opts = append(opts, "rw")
+	}
+	prop := m.Propagation
+	if prop == "" {
+		prop = "rprivate"
+	}
+	return append(opts, prop)
+}
+
+// copiesImageContent reports whether a volume mount gets the image's
+// content at its destination when the volume is empty, as in Docker: every
+// volume mount unless -v ...:nocopy or --mount volume-nocopy.
+func copiesImageContent(m container.Mount) bool {
+	for _, o := range strings.Split(m.Mode, ",") {
+		if o == "nocopy" {
+			return false
+		}
+	}
+	return true
+}
+
+// mountSource is the host directory of a bind or volume mount.
+func mountSource(m container.Mount, volumePath func(string) string) string {
+	if m.Type == container.MountVolume {
+		return volumePath(m.VolumeName)
+	}
+	return m.Source
+}
+
+// lowerMount returns the innermost bind or volume mount that holds dest:
+// copy-up gives a tmpfs what the container would see at its path without
+// it, which is the content of that mount, or the rootfs when there is
+// none. Tmpfs mounts that hold dest are looked through, since their
+// content comes from below them too.
+func lowerMount(mounts []container.Mount, dest string) (container.Mount, bool) {
+	var best container.Mount
+	found := false
+	for _, m := range mounts {
+		if m.Type == container.MountTmpfs || !pathHolds(m.Destination, dest) {
+			continue
+		}
+		if !found || len(m.Destination) > len(best.Destination) {
+			best, found = m, true
+		}
+	}
+	return best, found
+}
+
+// pathHolds reports whether dest lies strictly below dir; both are clean
+// absolute paths.
+func pathHolds(dir, dest string) bool {
+	return dir != dest && (dir == "/" || strings.HasPrefix(dest, dir+"/"))
+}
