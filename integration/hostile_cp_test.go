@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/berth-project/berth/integration/internal/harness"
 )
@@ -166,4 +168,212 @@ func TestHostileCpRace(t *testing.T) {
 	st, err := c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	assert.NilError(t, err)
 	assert.Check(t, st.Container.State.Running)
+}
+
+// escapeCase is one copy into or out of a hostile container, with its
+// exact outcome: an error (status class and message) or what the
+// container then holds.
+type escapeCase struct {
+	name string
+	// out: copy this path out; in: extract content at this path.
+	out, in string
+	content *bytes.Buffer
+	// wantErr is the start of the error message; wantStatus its class.
+	wantErr    string
+	wantStatus func(error) bool
+	// wantFile (container path) must then hold wantBody, read back.
+	wantFile, wantBody string
+	// wantLink: the copied-out entry is a symlink to this target.
+	wantLink string
+}
+
+// TestHostileCpStaticEscapes copies into and out of a running and a
+// stopped container through symlinks to "/", "../..", and to a host
+// directory, and with tar entries that lead out of the extraction
+// directory: every operation either fails with its exact message or acts
+// inside the container; the host directory never changes.
+func TestHostileCpStaticEscapes(t *testing.T) {
+	d := harness.New(t)
+	d.LoadImage(t)
+	ctx := context.Background()
+	canary := newHostileCanary(t)
+	c := d.Client(t)
+
+	id := cpRunDetached(t, d, "--name", "hostile", "busybox", "sh", "-c",
+		"mkdir /esc /target && ln -s / /esc/root && ln -s ../../../../.. /esc/up && ln -s "+canary.dir+" /esc/abs && "+
+			"ln -s "+canary.dir+"/secret.txt /esc/absfile && echo container-root > /marker && touch /ready && exec sleep 300")
+	for i := 0; d.Berth(t, "cp", "hostile:/ready", "-").ExitCode != 0; i++ {
+		assert.Assert(t, i < 100, "container never wrote /ready")
+	}
+
+	notFound := func(p string) string { return "Could not find the file " + p + " in container " + id }
+	cases := func(phase string) []escapeCase {
+		return []escapeCase{
+			{name: "out through absolute symlink to host dir", out: "/esc/abs/secret.txt", wantErr: notFound("/esc/abs/secret.txt"), wantStatus: cerrdefs.IsNotFound},
+			{name: "out absolute symlink itself", out: "/esc/absfile", wantLink: canary.dir + "/secret.txt"},
+			{name: "out through symlink to /", out: "/esc/root/marker", wantBody: "container-root\n"},
+			{name: "out through ../..", out: "/esc/up/marker", wantBody: "container-root\n"},
+			{name: "out with .. in the path", out: "/../../../marker", wantBody: "container-root\n"},
+			{name: "in through symlink to host dir", in: "/esc/abs", content: tarOf(t, regEntry("planted.txt", "x")),
+				wantErr: notFound("/esc/abs"), wantStatus: cerrdefs.IsNotFound},
+			{name: "in through ../..", in: "/esc/up", content: tarOf(t, regEntry("up-"+phase+".txt", phase)),
+				wantFile: "/up-" + phase + ".txt", wantBody: phase},
+			{name: "in through symlink to /", in: "/esc/root/target", content: tarOf(t, regEntry("root-"+phase+".txt", phase)),
+				wantFile: "/target/root-" + phase + ".txt", wantBody: phase},
+			{name: "entry with ..", in: "/target", content: tarOf(t, regEntry("../../../dotdot-"+phase+".txt", "x")),
+				wantErr: "invalid archive: an entry leads out of the extraction directory", wantStatus: cerrdefs.IsInvalidArgument},
+			{name: "absolute entry", in: "/target", content: tarOf(t, regEntry("/abs-"+phase+".txt", phase)),
+				wantFile: "/target/abs-" + phase + ".txt", wantBody: phase},
+			{name: "symlink to / then a file through it", in: "/target", content: tarOf(t,
+				tarEntry{h: tar.Header{Name: "l-" + phase, Typeflag: tar.TypeSymlink, Linkname: "/"}},
+				regEntry("l-"+phase+"/etc/through-"+phase, phase)),
+				wantFile: "/target/etc/through-" + phase, wantBody: phase},
+			{name: "symlink to host dir then a file through it", in: "/target", content: tarOf(t,
+				tarEntry{h: tar.Header{Name: "h-" + phase, Typeflag: tar.TypeSymlink, Linkname: canary.dir}},
+				regEntry("h-"+phase+"/planted.txt", phase)),
+				wantFile: "/target" + canary.dir + "/planted.txt", wantBody: phase},
+			{name: "symlink to ../.. then a file through it", in: "/target", content: tarOf(t,
+				tarEntry{h: tar.Header{Name: "u-" + phase, Typeflag: tar.TypeSymlink, Linkname: "../../../../.."}},
+				regEntry("u-"+phase+"/planted.txt", phase)),
+				wantErr: "invalid archive: an entry leads out of the extraction directory", wantStatus: cerrdefs.IsInvalidArgument},
+			{name: "hardlink to a host path", in: "/target", content: tarOf(t,
+				tarEntry{h: tar.Header{Name: "hl-" + phase, Typeflag: tar.TypeLink, Linkname: canary.dir + "/secret.txt"}}),
+				wantErr: "invalid archive: the target", wantStatus: cerrdefs.IsInvalidArgument},
+			{name: "hardlink with ..", in: "/target", content: tarOf(t,
+				tarEntry{h: tar.Header{Name: "hd-" + phase, Typeflag: tar.TypeLink, Linkname: "../../etc/passwd"}}),
+				wantErr: "invalid archive: an entry leads out of the extraction directory", wantStatus: cerrdefs.IsInvalidArgument},
+		}
+	}
+	run := func(t *testing.T, phase string) {
+		for _, tc := range cases(phase) {
+			var err error
+			var hdr *tar.Header
+			var body string
+			if tc.out != "" {
+				res, e := c.CopyFromContainer(ctx, id, client.CopyFromContainerOptions{SourcePath: tc.out})
+				err = e
+				if err == nil {
+					tr := tar.NewReader(res.Content)
+					hdr, err = tr.Next()
+					assert.NilError(t, err, tc.name)
+					data, _ := io.ReadAll(tr)
+					body = string(data)
+					res.Content.Close()
+				}
+			} else {
+				_, err = c.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: tc.in, Content: tc.content})
+			}
+			if tc.wantErr != "" {
+				assert.Check(t, err != nil && tc.wantStatus(err), "%s: %v", tc.name, err)
+				if err != nil {
+					assert.Check(t, is.Contains(err.Error(), tc.wantErr), tc.name)
+				}
+				continue
+			}
+			if !assert.Check(t, err, tc.name) {
+				continue
+			}
+			switch {
+			case tc.wantLink != "":
+				assert.Check(t, is.Equal(hdr.Typeflag, byte(tar.TypeSymlink)), tc.name)
+				assert.Check(t, is.Equal(hdr.Linkname, tc.wantLink), tc.name)
+			case tc.out != "":
+				assert.Check(t, is.Equal(body, tc.wantBody), tc.name)
+			default:
+				got, err := readOne(ctx, c, id, tc.wantFile)
+				assert.Check(t, err, tc.name)
+				assert.Check(t, is.Equal(got, tc.wantBody), tc.name)
+			}
+		}
+		canary.check(t)
+		for _, p := range []string{"/up-" + phase + ".txt", "/dotdot-" + phase + ".txt", "/etc/through-" + phase} {
+			_, err := os.Lstat(p)
+			assert.Check(t, os.IsNotExist(err), "%s exists on the host", p)
+		}
+	}
+	t.Run("running", func(t *testing.T) { run(t, "running") })
+	res := d.Berth(t, "stop", "-t", "0", "hostile")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	t.Run("stopped", func(t *testing.T) { run(t, "stopped") })
+	assert.Check(t, is.Len(d.Mounts(), 0))
+}
+
+// TestCpBadArchives: a body that is no tar archive, and an archive whose
+// hardlink names a missing file, are the client's fault (400), with a
+// message that says so, and leave nothing behind.
+func TestCpBadArchives(t *testing.T) {
+	d := harness.New(t)
+	d.LoadImage(t)
+	ctx := context.Background()
+	c := d.Client(t)
+	id := cpRunDetached(t, d, "--name", "bad", "busybox", "sh", "-c", "mkdir /target && touch /ready && exec sleep 300")
+	for i := 0; d.Berth(t, "cp", "bad:/ready", "-").ExitCode != 0; i++ {
+		assert.Assert(t, i < 100, "container never wrote /ready")
+	}
+	for _, tc := range []struct {
+		name, body, wantErr string
+	}{
+		{"short text", "this is not a tar archive\n", "the content is not a valid tar archive"},
+		{"a block of junk", strings.Repeat("junk", 300), "the content is not a valid tar archive"},
+		{"missing hardlink target", tarOf(t, regEntry("a.txt", "a"),
+			tarEntry{h: tar.Header{Name: "b.txt", Typeflag: tar.TypeLink, Linkname: "missing.txt"}}).String(),
+			`invalid archive: the target "missing.txt" of hardlink "b.txt" is missing`},
+	} {
+		_, err := c.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/target", Content: strings.NewReader(tc.body)})
+		assert.Check(t, cerrdefs.IsInvalidArgument(err), "%s: %v", tc.name, err)
+		if err != nil {
+			assert.Check(t, is.Contains(err.Error(), tc.wantErr), tc.name)
+		}
+	}
+	// The hardlink's archive stopped at the link: a.txt is there, b.txt not.
+	res := d.Berth(t, "exec", "bad", "ls", "/target")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Equal(t, res.Stdout, "a.txt\n")
+}
+
+// TestCpLongNamesPAX: names longer than ustar's 100 (and 155+100) bytes
+// go out of a container as PAX records, and come back in intact.
+func TestCpLongNamesPAX(t *testing.T) {
+	d := harness.New(t)
+	d.LoadImage(t)
+	ctx := context.Background()
+	c := d.Client(t)
+	id := cpRunDetached(t, d, "--name", "pax", "--read-only", "--tmpfs", "/tmp", "busybox", "sh", "-c", "touch /tmp/ready && exec sleep 300")
+	for i := 0; d.Berth(t, "cp", "pax:/tmp/ready", "-").ExitCode != 0; i++ {
+		assert.Assert(t, i < 100, "container never wrote /tmp/ready")
+	}
+	long := strings.Repeat("n", 160) + ".txt"
+	deep := strings.Repeat("d", 120) + "/" + strings.Repeat("e", 120) + "/" + long
+	_, err := c.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/tmp",
+		Content: tarOf(t, regEntry(long, "long"), regEntry(deep, "deep"))})
+	assert.NilError(t, err)
+
+	for _, p := range []string{"/tmp", "/"} {
+		res, err := c.CopyFromContainer(ctx, id, client.CopyFromContainerOptions{SourcePath: p})
+		assert.NilError(t, err)
+		raw, err := io.ReadAll(res.Content)
+		res.Content.Close()
+		assert.NilError(t, err)
+		// No GNU long-name records: PAX only.
+		assert.Check(t, !bytes.Contains(raw, []byte("././@LongLink")), p)
+		prefix := "tmp/"
+		if p == "/" {
+			prefix = "/tmp/"
+		}
+		got := map[string]string{}
+		tr := tar.NewReader(bytes.NewReader(raw))
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			assert.NilError(t, err)
+			if h.Typeflag == tar.TypeReg && len(h.Name) > 100 {
+				assert.Check(t, h.Format&tar.FormatPAX != 0, "%s: %s is %v", p, h.Name, h.Format)
+				data, _ := io.ReadAll(tr)
+				got[h.Name] = string(data)
+			}
+		}
+		assert.Check(t, is.DeepEqual(got, map[string]string{prefix + long: "long", prefix + deep: "deep"}), p)
+	}
 }
