@@ -332,13 +332,14 @@ func TestCpBadArchives(t *testing.T) {
 }
 
 // TestCpLongNamesPAX: names longer than ustar's 100 (and 155+100) bytes
-// go out of a container as PAX records, and come back in intact.
+// go out of a container as PAX records, and come back in intact; also in
+// an archive of the whole root, whose names get a leading "/".
 func TestCpLongNamesPAX(t *testing.T) {
 	d := harness.New(t)
 	d.LoadImage(t)
 	ctx := context.Background()
 	c := d.Client(t)
-	id := cpRunDetached(t, d, "--name", "pax", "--read-only", "--tmpfs", "/tmp", "busybox", "sh", "-c", "touch /tmp/ready && exec sleep 300")
+	id := cpRunDetached(t, d, "--name", "pax", "--tmpfs", "/tmp", "busybox", "sh", "-c", "touch /tmp/ready && exec sleep 300")
 	for i := 0; d.Berth(t, "cp", "pax:/tmp/ready", "-").ExitCode != 0; i++ {
 		assert.Assert(t, i < 100, "container never wrote /tmp/ready")
 	}
@@ -346,6 +347,11 @@ func TestCpLongNamesPAX(t *testing.T) {
 	deep := strings.Repeat("d", 120) + "/" + strings.Repeat("e", 120) + "/" + long
 	_, err := c.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/tmp",
 		Content: tarOf(t, regEntry(long, "long"), regEntry(deep, "deep"))})
+	assert.NilError(t, err)
+	// 100 bytes fit ustar's name field; the whole root's "/"-prefixed
+	// name does not.
+	top := strings.Repeat("t", 100)
+	_, err = c.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/", Content: tarOf(t, regEntry(top, "top"))})
 	assert.NilError(t, err)
 
 	for _, p := range []string{"/tmp", "/"} {
@@ -374,6 +380,10 @@ func TestCpLongNamesPAX(t *testing.T) {
 				got[h.Name] = string(data)
 			}
 		}
-		assert.Check(t, is.DeepEqual(got, map[string]string{prefix + long: "long", prefix + deep: "deep"}), p)
+		want := map[string]string{prefix + long: "long", prefix + deep: "deep"}
+		if p == "/" {
+			want["/"+top] = "top"
+		}
+		assert.Check(t, is.DeepEqual(got, want), p)
 	}
 }
