@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
-	securejoin "github.com/cyphar/filepath-securejoin"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/container"
@@ -150,22 +150,32 @@ func mountStoppedRootfs(c *container.Container, target string, writable bool) er
 	return nil
 }
 
-// bindInto bind-mounts b at its destination inside root.
+// bindInto bind-mounts b at its destination inside root. The mount point
+// is opened by a walk that cannot leave root (a volume shared with a
+// running container may be changing under it), and the bind is attached
+// to that handle, never to a path resolved again.
 func bindInto(root string, b hostBind) error {
-	target, err := securejoin.SecureJoin(root, b.destination)
-	if err != nil {
-		return err
-	}
 	if _, err := os.Stat(b.source); err != nil {
 		return nil // a bind whose source is gone: the path shows the layer
 	}
-	if err := unix.Mount(b.source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	target, err := pathrs.OpenInRoot(root, b.destination)
+	if err != nil {
+		return fmt.Errorf("mount point %s: %w", b.destination, err)
+	}
+	defer target.Close()
+	tree, err := unix.OpenTree(unix.AT_FDCWD, b.source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	if err != nil {
 		return fmt.Errorf("bind %s at %s: %w", b.source, b.destination, err)
 	}
+	defer unix.Close(tree)
 	if b.readOnly {
-		if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+		if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
 			return fmt.Errorf("make %s read-only: %w", b.destination, err)
 		}
+	}
+	if err := unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("bind %s at %s: %w", b.source, b.destination, err)
 	}
 	return nil
 }

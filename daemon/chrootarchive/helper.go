@@ -55,6 +55,10 @@ func Main(args []string) int {
 // directory. Go's threads share one root (CLONE_FS), so chroot applies to
 // all of them.
 func enterRoot() error {
+	// Not dumpable: nothing but the host's root can trace or read it.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("archive helper: %w", err)
+	}
 	if err := unix.Fchdir(rootFD); err != nil {
 		return fmt.Errorf("archive helper: enter the container's root: %w", err)
 	}
