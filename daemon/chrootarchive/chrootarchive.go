@@ -53,11 +53,7 @@ const (
 type request struct {
 	Op   op
 	Path string // the container's path, as the client gave it
-
-	// Untar.
-	NoOverwriteDirNonDir bool    `json:",omitempty"`
-	Chown                *IDs    `json:",omitempty"`
-	Places               []Place `json:",omitempty"`
+	UntarOptions
 }
 
 // IDs is an owner for every extracted file (copyUIDGID).
@@ -116,7 +112,7 @@ func (a *Archive) Close() error {
 // Tar starts archiving the file or directory at p in the container. The
 // caller reads the archive, then calls Wait (or Close and Wait).
 // An archive of the whole root holds neither /proc, /sys nor /dev, and
-// names its entries relative to the root.
+// names its entries from the root, as Docker does ("/etc/passwd").
 func Tar(ctx context.Context, self string, root *os.File, p string) (*Archive, error) {
 	h, err := start(ctx, self, root, request{Op: opTar, Path: p}, nil)
 	if err != nil {
@@ -127,16 +123,15 @@ func Tar(ctx context.Context, self string, root *os.File, p string) (*Archive, e
 
 // UntarOptions are the options of an extraction.
 type UntarOptions struct {
-	NoOverwriteDirNonDir bool
-	Chown                *IDs
-	Places               []Place
+	NoOverwriteDirNonDir bool    `json:",omitempty"`
+	Chown                *IDs    `json:",omitempty"`
+	Places               []Place `json:",omitempty"`
 }
 
 // Untar extracts the uncompressed tar stream content into the directory at
 // p in the container.
 func Untar(ctx context.Context, self string, root *os.File, p string, opts UntarOptions, content io.Reader) error {
-	req := request{Op: opUntar, Path: p, NoOverwriteDirNonDir: opts.NoOverwriteDirNonDir, Chown: opts.Chown, Places: opts.Places}
-	h, err := start(ctx, self, root, req, content)
+	h, err := start(ctx, self, root, request{Op: opUntar, Path: p, UntarOptions: opts}, content)
 	if err != nil {
 		return err
 	}
