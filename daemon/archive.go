@@ -1,24 +1,20 @@
 package daemon
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path"
-	"path/filepath"
-	"strings"
 
 	"github.com/containerd/errdefs"
-	securejoin "github.com/cyphar/filepath-securejoin"
-	"github.com/moby/go-archive"
+	"github.com/moby/go-archive/compression"
 	containertypes "github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 
 	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/chrootarchive"
 )
 
 // Copying files from and into containers (docker cp). A running container
@@ -26,8 +22,9 @@ import (
 // namespace, so its tmpfs mounts (and their content) are seen as the
 // container sees them, which Docker cannot do. A stopped container's
 // filesystem is assembled for the operation in a private mount namespace
-// (see containerfs.go). Paths are resolved inside the container's root
-// with securejoin, so symlinks never lead out of it.
+// (see containerfs.go). Every file is read and written by a helper process
+// chrooted to the container's root (daemon/chrootarchive), so neither a
+// symlink nor a container process racing with the copy leads out of it.
 
 // ContainerStatPath describes the file at p in the container.
 func (d *Daemon) ContainerStatPath(ctx context.Context, name, p string) (*containertypes.PathStat, error) {
@@ -36,12 +33,8 @@ func (d *Daemon) ContainerStatPath(ctx context.Context, name, p string) (*contai
 		return nil, err
 	}
 	var stat *containertypes.PathStat
-	err = d.inContainerFS(c, false, func(root string, _ bool) error {
-		resolved, abs, err := resolveIn(root, p)
-		if err != nil {
-			return err
-		}
-		stat, err = statIn(root, resolved, abs)
+	err = d.inContainerFS(c, false, func(root *os.File, _ bool) error {
+		stat, err = chrootarchive.Stat(ctx, d.self, root, p)
 		return err
 	})
 	if err != nil {
@@ -64,39 +57,20 @@ func (d *Daemon) ContainerArchivePath(ctx context.Context, name, p string) (io.R
 	}
 	ch := make(chan handoff, 1)
 	go func() {
-		err := d.inContainerFS(c, false, func(root string, _ bool) error {
-			resolved, abs, err := resolveIn(root, p)
+		err := d.inContainerFS(c, false, func(root *os.File, _ bool) error {
+			a, err := chrootarchive.Tar(d.ctx, d.self, root, p)
 			if err != nil {
 				return err
 			}
-			stat, err := statIn(root, resolved, abs)
-			if err != nil {
-				return err
+			pr, pw := io.Pipe()
+			ch <- handoff{rc: &archiveReader{PipeReader: pr, a: a}, stat: a.Stat}
+			// Stream here: for a stopped container, the filesystem stays
+			// mounted until this function returns.
+			_, err = io.Copy(pw, a)
+			if werr := a.Wait(); err == nil {
+				err = werr
 			}
-			dir, base := archive.SplitPathDirEntry(resolved)
-			opts := archive.TarResourceRebaseOpts(base, filepath.Base(abs))
-			wholeRoot := len(dir) < len(root)
-			if wholeRoot {
-				// The container's whole root: archive its content, without
-				// that of the kernel's filesystems, which the container's
-				// image does not hold (and whose files lie about their
-				// size).
-				dir, opts = root, &archive.TarOptions{ExcludePatterns: []string{"proc/*", "sys/*", "dev/*"}}
-			}
-			// "/." makes the archiver follow a root that is a symlink
-			// (/proc/<pid>/root) instead of archiving the link.
-			tb, err := archive.NewTarballer(dir+string(filepath.Separator)+".", opts)
-			if err != nil {
-				return err
-			}
-			rc := tb.Reader()
-			if wholeRoot {
-				rc = absoluteEntries(rc)
-			}
-			ch <- handoff{rc: rc, stat: stat}
-			// Archive here: for a stopped container, the filesystem is only
-			// mounted in this goroutine's thread.
-			tb.Do()
+			pw.CloseWithError(err)
 			return nil
 		})
 		if err != nil {
@@ -111,6 +85,17 @@ func (d *Daemon) ContainerArchivePath(ctx context.Context, name, p string) (io.R
 	return h.rc, h.stat, nil
 }
 
+// archiveReader ends the helper when its reader is closed early.
+type archiveReader struct {
+	*io.PipeReader
+	a *chrootarchive.Archive
+}
+
+func (r *archiveReader) Close() error {
+	r.a.Close()
+	return r.PipeReader.Close()
+}
+
 // ContainerExtractToDir extracts the tar stream content into the directory
 // at p in the container. Docker's rules apply (no writing into a read-only
 // rootfs or a read-only volume), except that a writable tmpfs of a running
@@ -120,7 +105,7 @@ func (d *Daemon) ContainerExtractToDir(ctx context.Context, name, p string, copy
 	if err != nil {
 		return err
 	}
-	opts := &archive.TarOptions{NoOverwriteDirNonDir: noOverwriteDirNonDir}
+	opts := chrootarchive.UntarOptions{NoOverwriteDirNonDir: noOverwriteDirNonDir}
 	if copyUIDGID {
 		c.Lock()
 		spec := userSpec(c.Config.User)
@@ -129,26 +114,26 @@ func (d *Daemon) ContainerExtractToDir(ctx context.Context, name, p string, copy
 		if err != nil {
 			return err
 		}
-		opts.ChownOpts = &archive.ChownOpts{UID: eu.Uid, GID: eu.Gid}
+		opts.Chown = &chrootarchive.IDs{UID: eu.Uid, GID: eu.Gid}
 	}
-	err = d.inContainerFS(c, true, func(root string, live bool) error {
-		// The last element is resolved too: extracting to a symlink that
-		// points to a directory extracts into that directory.
-		resolved, err := securejoin.SecureJoin(root, path.Join("/", p))
-		if err != nil {
-			return err
+	// Decompressed here, by the daemon: the helper runs nothing of the
+	// container's (go-archive may run unpigz).
+	plain, err := compression.DecompressStream(content)
+	if err != nil {
+		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("the content is not a valid tar archive: %v", err))
+	}
+	defer plain.Close()
+	// Both sets of rules are taken now: a stopped container stays locked
+	// while it is written.
+	c.Lock()
+	livePlaces, stoppedPlaces := writablePlaces(c, true), writablePlaces(c, false)
+	c.Unlock()
+	err = d.inContainerFS(c, true, func(root *os.File, live bool) error {
+		opts.Places = stoppedPlaces
+		if live {
+			opts.Places = livePlaces
 		}
-		fi, err := os.Lstat(resolved)
-		if err != nil {
-			return err
-		}
-		if !fi.IsDir() {
-			return errdefs.ErrInvalidArgument.WithMessage("extraction point is not a directory")
-		}
-		if err := checkWritable(c, containerPath(root, resolved), live); err != nil {
-			return err
-		}
-		return archive.Untar(content, resolved, opts)
+		return chrootarchive.Untar(ctx, d.self, root, p, opts, plain)
 	})
 	if err != nil {
 		return archiveError(err, name, p)
@@ -157,111 +142,28 @@ func (d *Daemon) ContainerExtractToDir(ctx context.Context, name, p string, copy
 	return nil
 }
 
-// absoluteEntries names the entries of an archive of a whole root as
-// Docker does ("/etc/passwd"), which its clients rebase onto the
-// destination.
-func absoluteEntries(src io.ReadCloser) io.ReadCloser {
-	pr, pw := io.Pipe()
-	go func() {
-		defer src.Close()
-		tr := tar.NewReader(src)
-		tw := tar.NewWriter(pw)
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				pw.CloseWithError(tw.Close())
-				return
-			}
-			if err != nil {
-				pw.CloseWithError(err)
-				return
-			}
-			h.Name = "/" + h.Name
-			if h.Typeflag == tar.TypeLink {
-				h.Linkname = "/" + h.Linkname
-			}
-			if err := tw.WriteHeader(h); err != nil {
-				pw.CloseWithError(err)
-				return
-			}
-			if _, err := io.Copy(tw, tr); err != nil {
-				pw.CloseWithError(err)
-				return
-			}
-		}
-	}()
-	return pr
-}
-
-// resolveIn resolves p inside root, following symlinks in every element
-// but the last, as Docker does for reading.
-func resolveIn(root, p string) (resolved, abs string, err error) {
-	abs = archive.PreserveTrailingDotOrSeparator(filepath.Join("/", p), p)
-	dir, base := filepath.Split(abs)
-	rdir, err := securejoin.SecureJoin(root, dir)
-	if err != nil {
-		return "", "", err
+// writablePlaces applies Docker's rules for extracting into c: the mount
+// that holds the extraction point decides; outside any mount, the rootfs
+// does. A tmpfs only holds files while the container runs. The caller
+// holds c's lock.
+func writablePlaces(c *container.Container, running bool) []chrootarchive.Place {
+	places := []chrootarchive.Place{{Dir: "/"}}
+	if c.ReadonlyRootfs() {
+		places[0].Refusal = "container rootfs is marked read-only"
 	}
-	return rdir + string(filepath.Separator) + base, abs, nil
-}
-
-// statIn describes the resolved file; a symlink's target is resolved in
-// the container's root.
-func statIn(root, resolved, abs string) (*containertypes.PathStat, error) {
-	fi, err := os.Lstat(resolved)
-	if err != nil {
-		return nil, err
-	}
-	var target string
-	if fi.Mode()&os.ModeSymlink != 0 {
-		full, err := securejoin.SecureJoin(root, abs)
-		if err != nil {
-			return nil, err
-		}
-		target = containerPath(root, full)
-	}
-	return &containertypes.PathStat{
-		Name:       filepath.Base(abs),
-		Size:       fi.Size(),
-		Mode:       fi.Mode(),
-		Mtime:      fi.ModTime(),
-		LinkTarget: target,
-	}, nil
-}
-
-// containerPath turns a host path under root back into the container's
-// path.
-func containerPath(root, host string) string {
-	return path.Clean("/" + strings.TrimPrefix(host, root))
-}
-
-// checkWritable applies Docker's rules for extracting at p: the mount that
-// holds p decides; outside any mount, the rootfs does. A tmpfs only holds
-// files while the container runs.
-func checkWritable(c *container.Container, p string, running bool) error {
-	var holder *container.Mount
-	for i := range c.Mounts {
-		m := &c.Mounts[i]
-		if m.Type == container.MountTmpfs && !running {
+	for _, m := range c.Mounts {
+		pl := chrootarchive.Place{Dir: m.Destination}
+		switch {
+		case m.Type == container.MountTmpfs && !running:
 			continue
+		case m.ReadOnly && m.Type == container.MountTmpfs:
+			pl.Refusal = "mounted tmpfs is marked read-only"
+		case m.ReadOnly:
+			pl.Refusal = "mounted volume is marked read-only"
 		}
-		if p == m.Destination || strings.HasPrefix(p, m.Destination+"/") {
-			if holder == nil || len(m.Destination) > len(holder.Destination) {
-				holder = m
-			}
-		}
+		places = append(places, pl)
 	}
-	switch {
-	case holder == nil:
-		if c.ReadonlyRootfs() {
-			return errdefs.ErrInvalidArgument.WithMessage("container rootfs is marked read-only")
-		}
-	case holder.ReadOnly && holder.Type == container.MountTmpfs:
-		return errdefs.ErrInvalidArgument.WithMessage("mounted tmpfs is marked read-only")
-	case holder.ReadOnly:
-		return errdefs.ErrInvalidArgument.WithMessage("mounted volume is marked read-only")
-	}
-	return nil
+	return places
 }
 
 // archiveError gives a missing file Docker's message.

@@ -6,14 +6,16 @@ import (
 	"runtime"
 	"strings"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/containerd/errdefs"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/container"
 )
 
-// inContainerFS runs fn with root, the host path of c's root filesystem as
-// its processes see it, and whether that is the live view of a running
+// inContainerFS runs fn with root, c's root directory as its processes see
+// it (open, so that nothing of the container is ever resolved by a path
+// from the host's root), and whether that is the live view of a running
 // container.
 //
 // A running (or paused) container is reached through /proc/<init
@@ -26,12 +28,17 @@ import (
 // volumes and binds. Nothing appears in the host's mount table, and the
 // mounts vanish with the thread. For writing, c stays locked so that it
 // cannot start meanwhile.
-func (d *Daemon) inContainerFS(c *container.Container, writable bool, fn func(root string, live bool) error) error {
+func (d *Daemon) inContainerFS(c *container.Container, writable bool, fn func(root *os.File, live bool) error) error {
 	c.Lock()
 	if c.State.IsRunning() && c.State.Pid > 0 {
 		pid := c.State.Pid
 		c.Unlock()
-		return fn(fmt.Sprintf("/proc/%d/root", pid), true)
+		root, err := openProcessRoot(pid)
+		if err != nil {
+			return fmt.Errorf("container %s: %w", c.ID, err)
+		}
+		defer root.Close()
+		return fn(root, true)
 	}
 	if writable {
 		defer c.Unlock()
@@ -53,8 +60,48 @@ func (d *Daemon) inContainerFS(c *container.Container, writable bool, fn func(ro
 				return err
 			}
 		}
-		return fn(dir, false)
+		root, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return err
+		}
+		defer root.Close()
+		return fn(root, false)
 	})
+}
+
+// openProcessRoot opens the root directory of process pid. A pid whose
+// process ended can name another one by the time /proc is read: the
+// process is held by a pidfd while its root is opened, and must still be
+// alive afterwards; a root that is the daemon's own is refused too, as a
+// container never has it.
+func openProcessRoot(pid int) (*os.File, error) {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open process %d: %w", pid, err)
+	}
+	defer unix.Close(pidfd)
+	root, err := os.OpenFile(fmt.Sprintf("/proc/%d/root", pid), os.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open the root of process %d: %w", pid, err)
+	}
+	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
+		root.Close()
+		return nil, fmt.Errorf("process %d ended: %w", pid, errdefs.ErrConflict)
+	}
+	var rst, hst unix.Stat_t
+	if err := unix.Fstat(int(root.Fd()), &rst); err != nil {
+		root.Close()
+		return nil, err
+	}
+	if err := unix.Stat("/", &hst); err != nil {
+		root.Close()
+		return nil, err
+	}
+	if rst.Dev == hst.Dev && rst.Ino == hst.Ino {
+		root.Close()
+		return nil, fmt.Errorf("process %d runs in the host's root: %w", pid, errdefs.ErrConflict)
+	}
+	return root, nil
 }
 
 // hostBind is a volume or bind mount of a container, by host source.
@@ -103,22 +150,32 @@ func mountStoppedRootfs(c *container.Container, target string, writable bool) er
 	return nil
 }
 
-// bindInto bind-mounts b at its destination inside root.
+// bindInto bind-mounts b at its destination inside root. The mount point
+// is opened by a walk that cannot leave root (a volume shared with a
+// running container may be changing under it), and the bind is attached
+// to that handle, never to a path resolved again.
 func bindInto(root string, b hostBind) error {
-	target, err := securejoin.SecureJoin(root, b.destination)
-	if err != nil {
-		return err
-	}
 	if _, err := os.Stat(b.source); err != nil {
 		return nil // a bind whose source is gone: the path shows the layer
 	}
-	if err := unix.Mount(b.source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	target, err := pathrs.OpenInRoot(root, b.destination)
+	if err != nil {
+		return fmt.Errorf("mount point %s: %w", b.destination, err)
+	}
+	defer target.Close()
+	tree, err := unix.OpenTree(unix.AT_FDCWD, b.source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	if err != nil {
 		return fmt.Errorf("bind %s at %s: %w", b.source, b.destination, err)
 	}
+	defer unix.Close(tree)
 	if b.readOnly {
-		if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+		if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
 			return fmt.Errorf("make %s read-only: %w", b.destination, err)
 		}
+	}
+	if err := unix.MoveMount(tree, "", int(target.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("bind %s at %s: %w", b.source, b.destination, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 // Command berthd is Berth's daemon: it serves the Docker Engine API on a
 // unix socket and runs containers through an OCI runtime. `berthd shim DIR`
-// is the per-container supervisor it starts.
+// is the per-container supervisor it starts; `berthd chroot-archive` the
+// helper that copies files from and into a container (docker cp).
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 
 	"github.com/berth-project/berth/api/server"
 	"github.com/berth-project/berth/daemon"
+	"github.com/berth-project/berth/daemon/chrootarchive"
 	"github.com/berth-project/berth/daemon/config"
 	"github.com/berth-project/berth/daemon/shim"
 )
@@ -27,6 +29,9 @@ import (
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == "shim" {
 		os.Exit(shim.Run(os.Args[2]))
+	}
+	if len(os.Args) >= 2 && os.Args[1] == chrootarchive.Command {
+		os.Exit(chrootarchive.Main(os.Args[2:]))
 	}
 	cfg := config.Defaults()
 	cmd := &cobra.Command{

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/pkg/copyup"
-	securejoin "github.com/cyphar/filepath-securejoin"
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,20 +44,43 @@ func mountTmpfs(t TmpfsMount, rootfs string) error {
 		if t.Lower != "" {
 			root, rel = t.Lower, strings.TrimPrefix(t.Destination, t.LowerDestination)
 		}
-		src, err := securejoin.SecureJoin(root, rel)
-		if err != nil {
-			return fmt.Errorf("tmpfs %s: resolve in rootfs: %w", t.Destination, err)
-		}
-		fi, err := os.Lstat(src)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-		case err != nil:
+		if err := copyUpFrom(root, rel, t.Staging); err != nil {
 			return fmt.Errorf("tmpfs %s: %w", t.Destination, err)
-		case fi.IsDir():
-			if err := copyup.Dir(src, t.Staging); err != nil {
-				return fmt.Errorf("tmpfs %s: %w", t.Destination, err)
-			}
 		}
 	}
 	return nil
+}
+
+// copyUpFrom copies the directory at rel inside root (image content, whose
+// symlinks may point anywhere) into dst. The directory is opened by a
+// walk that cannot leave root, and copied by handle; a missing path or a
+// non-directory copies nothing.
+func copyUpFrom(root, rel, dst string) error {
+	src, err := openDirInRoot(root, rel)
+	if err != nil || src == nil {
+		return err
+	}
+	defer src.Close()
+	return copyup.DirFrom(src, dst)
+}
+
+// openDirInRoot opens the directory at rel inside root, symlinks resolved
+// inside root; nil when there is none.
+func openDirInRoot(root, rel string) (*os.File, error) {
+	h, err := pathrs.OpenInRoot(root, rel)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s in the rootfs: %w", rel, err)
+	}
+	defer h.Close()
+	fi, err := h.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, nil
+	}
+	return pathrs.Reopen(h, unix.O_RDONLY|unix.O_DIRECTORY)
 }

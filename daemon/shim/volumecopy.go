@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/pkg/copyup"
@@ -32,20 +31,19 @@ func copyIntoVolume(v VolumeCopy, rootfs string) error {
 	if !empty {
 		return nil
 	}
-	src, err := securejoin.SecureJoin(rootfs, v.Destination)
+	src, err := openDirInRoot(rootfs, v.Destination)
 	if err != nil {
-		return fmt.Errorf("volume for %s: resolve in rootfs: %w", v.Destination, err)
-	}
-	var st unix.Stat_t
-	switch err := unix.Lstat(src, &st); {
-	case errors.Is(err, unix.ENOENT):
-		return nil
-	case err != nil:
 		return fmt.Errorf("volume for %s: %w", v.Destination, err)
-	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+	}
+	if src == nil {
 		return nil
 	}
-	if err := copyup.Dir(src, v.Path); err != nil {
+	defer src.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
+		return fmt.Errorf("volume for %s: %w", v.Destination, err)
+	}
+	if err := copyup.DirFrom(src, v.Path); err != nil {
 		return fmt.Errorf("copy the image's content into the volume for %s: %w", v.Destination, err)
 	}
 	if err := os.Lchown(v.Path, int(st.Uid), int(st.Gid)); err != nil {

@@ -18,21 +18,31 @@ import (
 )
 
 // Dir copies the content of the directory src into the existing directory
-// dst. The root of dst keeps its own mode and owner.
+// dst. The root of dst keeps its own mode and owner. The last element of
+// src must not be a symlink; one in an earlier element is followed: a
+// caller whose src lies in content it does not trust opens it safely and
+// uses DirFrom.
 func Dir(src, dst string) error {
 	sfd, err := unix.Open(src, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("copy-up: open %s: %w", src, err)
 	}
-	defer unix.Close(sfd)
+	f := os.NewFile(uintptr(sfd), src)
+	defer f.Close()
+	return DirFrom(f, dst)
+}
+
+// DirFrom copies the content of the open directory src into the existing
+// directory dst, as Dir does.
+func DirFrom(src *os.File, dst string) error {
 	dfd, err := unix.Open(dst, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("copy-up: open %s: %w", dst, err)
 	}
 	defer unix.Close(dfd)
 	c := &copier{links: map[inode]string{}, dstRoot: dfd}
-	if err := c.children(sfd, dfd, ""); err != nil {
-		return fmt.Errorf("copy-up %s: %w", src, err)
+	if err := c.children(int(src.Fd()), dfd, ""); err != nil {
+		return fmt.Errorf("copy-up %s: %w", src.Name(), err)
 	}
 	return nil
 }
