@@ -37,7 +37,6 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	srv     *http.Server
-	started time.Time
 
 	// streams is cancelled by Shutdown to end long-running responses
 	// (events, wait, followed logs, attach) that would otherwise keep
@@ -61,7 +60,6 @@ func New(backend Backend, opts Options) *Server {
 		version: version,
 		log:     log,
 		mux:     http.NewServeMux(),
-		started: time.Now().UTC(),
 	}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	s.registerRoutes()
