@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client/pkg/versions"
 
 	"github.com/berth-project/berth/api/server/httputils"
 	"github.com/berth-project/berth/api/types/backend"
@@ -71,7 +72,7 @@ func (s *Server) postExecStart(w http.ResponseWriter, r *http.Request) error {
 	sess := &attachSession{
 		w:       w,
 		upgrade: r.Header.Get("Upgrade") != "",
-		muxType: httputils.VersionAtLeast(httputils.VersionFromContext(r.Context()), "1.42"),
+		muxType: versions.GreaterThanOrEqualTo(httputils.VersionFromContext(r.Context()), "1.42"),
 		ctx:     ctx,
 		cancel:  cancel,
 		log:     s.log.With(slog.String("exec", id)),

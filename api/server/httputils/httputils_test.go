@@ -72,26 +72,6 @@ func TestIntValue(t *testing.T) {
 	assert.Equal(t, h, uint(40))
 }
 
-func TestCompareVersions(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"1.47", "1.47", 0},
-		{"1.9", "1.10", -1},
-		{"1.100", "1.47", 1},
-		{"1.24", "1.24.0", 0},
-		{"2", "1.47", 1},
-		{"1..2", "1.0.2", 0},
-	}
-	for _, tc := range tests {
-		assert.Equal(t, CompareVersions(tc.a, tc.b), tc.want, "%s vs %s", tc.a, tc.b)
-	}
-	assert.Check(t, VersionLessThan("1.41", "1.42"))
-	assert.Check(t, VersionAtLeast("1.42", "1.42"))
-}
-
 func TestVersionContext(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, VersionFromContext(context.Background()), "")
