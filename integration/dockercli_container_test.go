@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"archive/tar"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -118,7 +117,8 @@ func TestDockerCLIReadOnlyExamples(t *testing.T) {
 func TestDockerCLIImagesAndVolumes(t *testing.T) {
 	tg := harness.NewTarget(t)
 	rootfs := filepath.Join(t.TempDir(), "rootfs.tar")
-	writeBusyboxRootfs(t, rootfs)
+	assert.NilError(t, os.WriteFile(rootfs, harness.Tar(t, append(harness.BusyboxRootfs(t),
+		harness.TarEntry{Name: "hello", Mode: 0o644, Body: "imported\n"})), 0o600))
 	forEachCLI(t, tg, func(t *testing.T, c cli) {
 		assert.Check(t, is.Contains(c.ok(t, "load", "-i", harness.TestImage(t)), "Loaded image: busybox:latest"))
 		assert.Check(t, is.Contains(c.ok(t, "images", "--format", "{{.Repository}}:{{.Tag}}"), "busybox:latest\n"))
@@ -153,25 +153,4 @@ func TestDockerCLIImagesAndVolumes(t *testing.T) {
 		info := c.ok(t, "info", "--format", "{{.OSType}} {{.Driver}} {{.LoggingDriver}}")
 		assert.Equal(t, info, "linux overlay2 json-file\n")
 	})
-}
-
-// writeBusyboxRootfs writes a rootfs tar holding the host's static busybox
-// and a file, for docker import.
-func writeBusyboxRootfs(t *testing.T, path string) {
-	t.Helper()
-	bb, err := os.ReadFile("/bin/busybox")
-	assert.NilError(t, err, "busybox-static is needed: run hack/install-deps")
-	f, err := os.Create(path)
-	assert.NilError(t, err)
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	assert.NilError(t, tw.WriteHeader(&tar.Header{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755}))
-	assert.NilError(t, tw.WriteHeader(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bb))}))
-	_, err = tw.Write(bb)
-	assert.NilError(t, err)
-	hello := []byte("imported\n")
-	assert.NilError(t, tw.WriteHeader(&tar.Header{Name: "hello", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(hello))}))
-	_, err = tw.Write(hello)
-	assert.NilError(t, err)
-	assert.NilError(t, tw.Close())
 }
