@@ -84,10 +84,10 @@ func (e engine) hijack(t *testing.T, path, body string) (net.Conn, *bufio.Reader
 // them (it handles detach keys itself).
 func TestDockerCLIEngineExecAndDetach(t *testing.T) {
 	tg := harness.NewTarget(t)
-	c := cli{tg: tg, bin: harness.DockerCLI, prefix: "api"}
+	c := harness.CLI{Target: tg, Bin: harness.DockerCLI, Prefix: "api"}
 	e := newEngine(t, tg)
-	name := c.runDetached(t, "exec", "--read-only", "busybox", "sleep", "300")
-	id := c.inspect(t, "{{.Id}}", name)
+	name := c.RunDetached(t, "exec", "--read-only", "busybox", "sleep", "300")
+	id := c.Inspect(t, name, "{{.Id}}")
 
 	var created struct {
 		ID string `json:"Id"`
@@ -151,8 +151,8 @@ func TestDockerCLIEngineExecAndDetach(t *testing.T) {
 
 	// The daemon's detach keys end an attach to a TTY container; the
 	// container runs on.
-	tty := c.name("tty")
-	c.ok(t, "run", "-d", "-it", "--name", tty, "busybox", "sh")
+	tty := c.Name("tty")
+	c.OK(t, "run", "-d", "-it", "--name", tty, "busybox", "sh")
 	conn, br = e.hijack(t, "/containers/"+tty+"/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-x,x", "")
 	_, err = io.WriteString(conn, "echo attached-$((4+4))\r")
 	assert.NilError(t, err)
@@ -162,13 +162,13 @@ func TestDockerCLIEngineExecAndDetach(t *testing.T) {
 	assert.NilError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
 	_, err = io.ReadAll(br)
 	assert.NilError(t, err, "the daemon ends the session on the detach keys (seen %q)", seen)
-	assert.Equal(t, c.inspect(t, "{{.State.Running}}", tty), "true")
+	assert.Equal(t, c.Inspect(t, tty, "{{.State.Running}}"), "true")
 	status, body = e.call(t, "POST", "/containers/"+tty+"/attach?stream=1&stdin=1&detachKeys=ctrl-1", "", nil)
 	assert.Check(t, is.Equal(status, 400), body)
 
 	// Exec in a stopped container.
-	c.ok(t, "kill", name)
-	c.waitFor(t, "{{.State.Running}}", name, "false")
+	c.OK(t, "kill", name)
+	c.WaitFor(t, name, "{{.State.Running}}", "false")
 	status, body = e.call(t, "POST", "/containers/"+name+"/exec", `{"Cmd":["true"]}`, nil)
 	assert.Equal(t, status, 409)
 	assert.Check(t, is.Contains(strings.ToLower(body), "container "+id+" is not running"))
