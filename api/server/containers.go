@@ -17,8 +17,16 @@ import (
 // validContainerName is Docker's rule for container names.
 var validContainerName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 
+// maxContainerName bounds a container name, which Docker leaves unbounded:
+// a name travels in every list, inspect and event, and is stored with the
+// container, so a hostile client must not make it megabytes long.
+const maxContainerName = 255
+
 func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request) error {
 	name := r.URL.Query().Get("name")
+	if len(name) > maxContainerName {
+		return invalidParameter("Invalid container name: %d characters, the limit is %d", len(name), maxContainerName)
+	}
 	if name != "" && !validContainerName.MatchString(name) {
 		return invalidParameter("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 	}

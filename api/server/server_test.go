@@ -19,6 +19,7 @@ import (
 	"github.com/berth-project/berth/api/server/httputils"
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -218,6 +219,8 @@ func TestContainerCreate(t *testing.T) {
 			`{"message":"Invalid container name (-bad), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"}` + "\n"},
 		{"one-char name", "/containers/create?name=a", `{"Image":"busybox"}`, "", 400,
 			`{"message":"Invalid container name (a), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"}` + "\n"},
+		{"long name", "/containers/create?name=" + strings.Repeat("n", 256), `{"Image":"busybox"}`, "", 400,
+			`{"message":"Invalid container name: 256 characters, the limit is 255"}` + "\n"},
 		{"no body", "/containers/create", "", "", 400, `{"message":"config cannot be empty in order to create a container"}` + "\n"},
 		{"empty object", "/containers/create", `{}`, "", 400, `{"message":"config cannot be empty in order to create a container"}` + "\n"},
 		{"bad json", "/containers/create", `{"Image":`, "", 400, `{"message":"invalid JSON: unexpected EOF"}` + "\n"},
@@ -749,6 +752,35 @@ func TestEvents(t *testing.T) {
 	})
 }
 
+func TestReadHeaderTimeout(t *testing.T) {
+	fb := &fakeBackend{events: make(chan eventtypes.Message, 1)}
+	srv := New(fb, Options{Logger: slog.New(slog.DiscardHandler), ReadHeaderTimeout: 200 * time.Millisecond})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	assert.NilError(t, err)
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Shutdown(context.Background())
+
+	// A stream opened before...
+	resp, err := http.Get("http://" + l.Addr().String() + "/events")
+	assert.NilError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, resp.StatusCode, 200)
+
+	// ...a client that never sends its headers is disconnected...
+	silent, err := net.Dial("tcp", l.Addr().String())
+	assert.NilError(t, err)
+	defer silent.Close()
+	assert.NilError(t, silent.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = silent.Read(make([]byte, 1))
+	assert.Assert(t, errors.Is(err, io.EOF), "the silent connection was not closed: %v", err)
+
+	// ...while the stream, older than the header timeout, still delivers.
+	fb.events <- eventtypes.Message{Type: eventtypes.ContainerEventType, Action: "start", Actor: eventtypes.Actor{ID: "c1"}}
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	assert.NilError(t, err)
+	assert.Check(t, strings.Contains(line, `"Action":"start"`), line)
+}
+
 func TestServeAndShutdown(t *testing.T) {
 	srv := New(&fakeBackend{}, Options{Logger: slog.New(slog.DiscardHandler)})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -813,4 +845,22 @@ func TestAttachClientHangup(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("session did not end when the client hung up")
 	}
+}
+
+func TestJSONBodyLimit(t *testing.T) {
+	fb, ts := newTestServer(t)
+	big := `{"Image":"busybox","Env":["X=` + strings.Repeat("x", httputils.MaxJSONBody) + `"]}`
+	resp := do(t, ts, "POST", "/containers/create", big)
+	assert.Equal(t, resp.status, http.StatusRequestEntityTooLarge)
+	assert.Equal(t, resp.body, `{"message":"request body is too large: a JSON request body is limited to 10 MiB"}`+"\n")
+	assert.Equal(t, fb.lastCall(), "", "the backend was not called")
+
+	// Streams are not JSON and have no limit.
+	fb.loadFn = func(r io.Reader) ([]string, error) {
+		n, err := io.Copy(io.Discard, r)
+		return []string{fmt.Sprint(n)}, err
+	}
+	resp = do(t, ts, "POST", "/images/load", big)
+	assert.Equal(t, resp.status, 200)
+	assert.Check(t, strings.Contains(resp.body, fmt.Sprint(len(big))), resp.body)
 }

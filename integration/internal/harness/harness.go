@@ -225,6 +225,14 @@ func (d *Daemon) Restart(t testing.TB) {
 	d.Start(t)
 }
 
+// Pid is the process ID of the running berthd, 0 when it is stopped.
+func (d *Daemon) Pid() int {
+	if d.cmd == nil || d.cmd.Process == nil {
+		return 0
+	}
+	return d.cmd.Process.Pid
+}
+
 // Log returns the daemon's log so far.
 func (d *Daemon) Log() string {
 	data, _ := os.ReadFile(d.LogPath)
