@@ -4,9 +4,11 @@ package harness
 // against: one dialect for every suite (d.OK, d.Fails, d.API, d.Snapshot...).
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -89,12 +91,14 @@ func (d *Daemon) WaitLogs(t testing.TB, name, want string) {
 }
 
 // HTTPClient is an HTTP client talking to the daemon's socket.
-func (d *Daemon) HTTPClient() *http.Client {
+func (d *Daemon) HTTPClient() *http.Client { return unixClient(d.Sock) }
+
+func unixClient(sock string) *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var dl net.Dialer
-			return dl.DialContext(ctx, "unix", d.Sock)
+			return dl.DialContext(ctx, "unix", sock)
 		}},
 	}
 }
@@ -125,15 +129,54 @@ func (r Response) Decode(t testing.TB, want int, v any) {
 
 // API sends one request to the Engine API (path without a version means
 // the daemon's default one). body is JSON-encoded unless it is nil, a
-// string (sent as JSON) or an io.Reader (sent as a tar stream).
+// string (sent as JSON; "" is no body) or an io.Reader (sent as a tar
+// stream).
 func (d *Daemon) API(t testing.TB, method, path string, body any) Response {
+	t.Helper()
+	return apiRequest(t, d.Sock, method, path, body)
+}
+
+// API sends one request to the target's Engine API, as Daemon.API does.
+func (tg *Target) API(t testing.TB, method, path string, body any) Response {
+	t.Helper()
+	return apiRequest(t, tg.sock(t), method, path, body)
+}
+
+// Hijack sends a POST that upgrades the connection, as docker attach and
+// exec start do, requires 101 Switching Protocols, and returns the stream.
+// The connection is closed when the test ends.
+func (tg *Target) Hijack(t testing.TB, path, body string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("unix", tg.sock(t))
+	assert.NilError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	req := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s", path, len(body), body)
+	_, err = io.WriteString(conn, req)
+	assert.NilError(t, err)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	assert.NilError(t, err)
+	assert.Equal(t, resp.StatusCode, http.StatusSwitchingProtocols)
+	return conn, br
+}
+
+func (tg *Target) sock(t testing.TB) string {
+	t.Helper()
+	sock, ok := strings.CutPrefix(tg.host, "unix://")
+	assert.Assert(t, ok, "target host %s is not a unix socket", tg.host)
+	return sock
+}
+
+func apiRequest(t testing.TB, sock, method, path string, body any) Response {
 	t.Helper()
 	var rd io.Reader
 	ctype := "application/json"
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		if b != "" {
+			rd = strings.NewReader(b)
+		}
 	case io.Reader:
 		rd, ctype = b, "application/x-tar"
 	default:
@@ -146,7 +189,7 @@ func (d *Daemon) API(t testing.TB, method, path string, body any) Response {
 	if rd != nil {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := d.HTTPClient().Do(req)
+	resp, err := unixClient(sock).Do(req)
 	assert.NilError(t, err, "%s %s", method, path)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
