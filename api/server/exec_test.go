@@ -23,19 +23,7 @@ import (
 // CLI does and returns the hijacked connection.
 func rawExecStart(t *testing.T, ts *httptest.Server, path string, upgrade bool, body string) (net.Conn, *bufio.Reader, *http.Response) {
 	t.Helper()
-	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
-	assert.NilError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	req := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", path, len(body))
-	if upgrade {
-		req += "Connection: Upgrade\r\nUpgrade: tcp\r\n"
-	}
-	_, err = io.WriteString(conn, req+"\r\n"+body)
-	assert.NilError(t, err)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	assert.NilError(t, err)
-	return conn, br, resp
+	return rawPost(t, ts, path, upgrade, fmt.Sprintf("Content-Type: application/json\r\nContent-Length: %d\r\n", len(body)), body)
 }
 
 func TestExecCreate(t *testing.T) {

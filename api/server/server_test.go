@@ -598,20 +598,43 @@ func TestContainerLogs(t *testing.T) {
 // connection and the parsed response head.
 func rawAttach(t *testing.T, ts *httptest.Server, path string, upgrade bool, early string) (net.Conn, *bufio.Reader, *http.Response) {
 	t.Helper()
+	return rawPost(t, ts, path, upgrade, "Content-Type: text/plain\r\n", early)
+}
+
+// rawPost sends a POST with the extra header lines and payload (a body, or
+// early stream data) on its own connection, asking for an upgrade if told,
+// and returns the connection and the response.
+func rawPost(t *testing.T, ts *httptest.Server, path string, upgrade bool, header, payload string) (net.Conn, *bufio.Reader, *http.Response) {
+	t.Helper()
 	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
 	assert.NilError(t, err)
 	t.Cleanup(func() { conn.Close() })
-	req := "POST " + path + " HTTP/1.1\r\nHost: docker\r\nContent-Type: text/plain\r\n"
+	req := "POST " + path + " HTTP/1.1\r\nHost: docker\r\n" + header
 	if upgrade {
 		req += "Connection: Upgrade\r\nUpgrade: tcp\r\n"
 	}
-	req += "\r\n" + early
-	_, err = io.WriteString(conn, req)
+	_, err = io.WriteString(conn, req+"\r\n"+payload)
 	assert.NilError(t, err)
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	assert.NilError(t, err)
 	return conn, br, resp
+}
+
+// attachUntilDone is a backend attach session that takes its streams and
+// lasts until its context ends, then closes ended.
+func attachUntilDone(ended chan struct{}) func(context.Context, string, AttachOptions) error {
+	return func(ctx context.Context, _ string, opts AttachOptions) error {
+		if _, err := opts.GetStreams(false); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			close(ended)
+		case <-time.After(10 * time.Second):
+		}
+		return nil
+	}
 }
 
 func TestContainerAttach(t *testing.T) {
@@ -695,17 +718,7 @@ func TestContainerAttach(t *testing.T) {
 		ts := httptest.NewServer(srv)
 		defer ts.Close()
 		ended := make(chan struct{})
-		fb.attachFn = func(ctx context.Context, _ string, opts AttachOptions) error {
-			if _, err := opts.GetStreams(false); err != nil {
-				return err
-			}
-			select {
-			case <-ctx.Done():
-				close(ended)
-			case <-time.After(5 * time.Second):
-			}
-			return nil
-		}
+		fb.attachFn = attachUntilDone(ended)
 		rawAttach(t, ts, "/containers/web/attach?stream=1&stdout=1", true, "")
 		srv.stopStreams()
 		select {
@@ -812,17 +825,7 @@ func TestAttachClientHangup(t *testing.T) {
 	defer srv.Shutdown(context.Background())
 
 	ended := make(chan struct{})
-	fb.attachFn = func(ctx context.Context, _ string, opts AttachOptions) error {
-		if _, err := opts.GetStreams(false); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			close(ended)
-		case <-time.After(10 * time.Second):
-		}
-		return nil
-	}
+	fb.attachFn = attachUntilDone(ended)
 	conn, err := net.Dial("unix", sock)
 	assert.NilError(t, err)
 	_, err = io.WriteString(conn, "POST /containers/web/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
