@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,21 +18,11 @@ import (
 )
 
 // engBerthd runs a second berthd that is expected to refuse to start, and
-// returns its combined output and exit code.
+// returns its output and exit code.
 func engBerthd(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(harness.Binaries(t), "berthd"), args...)
-	out, err := cmd.CombinedOutput()
-	assert.NilError(t, ctx.Err(), "the second berthd did not exit (it should refuse to start):\n%s", out)
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		assert.NilError(t, err)
-	}
-	return string(out), code
+	res := harness.Run(t, harness.Command{Bin: filepath.Join(harness.Binaries(t), "berthd"), Args: args, Timeout: 15 * time.Second})
+	return res.Combined(), res.ExitCode
 }
 
 // TestEngineDaemonRefusesSharedState: a second daemon never shares the data

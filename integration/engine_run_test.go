@@ -1,9 +1,7 @@
 package integration
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,18 +17,7 @@ import (
 // that a hang fails fast and says so.
 func engBerthWithin(t *testing.T, d *harness.Daemon, timeout time.Duration, args ...string) harness.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(harness.Binaries(t), "berth"), append([]string{"-H", d.Host()}, args...)...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	assert.NilError(t, ctx.Err(), "berth %v hung: %s%s", args, out.String(), errb.String())
-	res := harness.Result{Stdout: out.String(), Stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		res.ExitCode = ee.ExitCode()
-	}
-	return res
+	return harness.Run(t, harness.Command{Bin: filepath.Join(harness.Binaries(t), "berth"), Args: append([]string{"-H", d.Host()}, args...), Timeout: timeout})
 }
 
 // TestEngineRunExitCodes: berth run exits as docker run does: the
