@@ -3,12 +3,12 @@ package daemon
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 
+	"github.com/moby/moby/api/pkg/stdcopy"
 	containertypes "github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 
@@ -128,7 +128,8 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 		}
 		return ignoreClosed(err)
 	}
-	return ignoreClosed(demux(ac.r, streams.Stdout, streams.Stderr))
+	_, err = stdcopy.StdCopy(streams.Stdout, streams.Stderr, ac.r)
+	return ignoreClosed(err)
 }
 
 // attachRegistration is an attach session's place on the container's
@@ -222,35 +223,6 @@ func (d *Daemon) failPending(l *live, err error) {
 		p.ready <- attachConn{err: nil}
 	}
 	l.pending = nil
-}
-
-// demux splits Docker's multiplexed stream into stdout and stderr.
-func demux(r io.Reader, stdout, stderr io.Writer) error {
-	var hdr [8]byte
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		n := int64(binary.BigEndian.Uint32(hdr[4:]))
-		var w io.Writer
-		switch hdr[0] {
-		case 1:
-			w = stdout
-		case 2:
-			w = stderr
-		default:
-			w = io.Discard
-		}
-		if w == nil {
-			w = io.Discard
-		}
-		if _, err := io.CopyN(w, r, n); err != nil {
-			return err
-		}
-	}
 }
 
 func ignoreClosed(err error) error {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -20,8 +19,6 @@ import (
 	"github.com/berth-project/berth/daemon/mountspec"
 )
 
-var validContainerName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
-
 // ContainerCreate validates the request completely, then persists the new
 // container. Any error leaves nothing behind.
 func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containertypes.Config, hc *containertypes.HostConfig, nc *network.NetworkingConfig) (containertypes.CreateResponse, error) {
@@ -31,9 +28,6 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	}
 	if hc == nil {
 		hc = &containertypes.HostConfig{}
-	}
-	if name != "" && !validContainerName.MatchString(name) {
-		return resp, fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", name, errInvalid)
 	}
 	if cfg.Image == "" {
 		return resp, fmt.Errorf("no image specified: %w", errInvalid)

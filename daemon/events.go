@@ -3,13 +3,11 @@ package daemon
 import (
 	"context"
 	"maps"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/distribution/reference"
 	eventtypes "github.com/moby/moby/api/types/events"
-	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/container"
@@ -94,13 +92,4 @@ func (d *Daemon) networkEvent(id, name, driver string, action eventtypes.Action,
 		Action: action,
 		Actor:  eventtypes.Actor{ID: id, Attributes: attrs},
 	})
-}
-
-// signalAttr is a signal as Docker's kill events show it: its number.
-func signalAttr(sig string) map[string]string {
-	if _, err := strconv.Atoi(sig); err == nil {
-		return map[string]string{"signal": sig}
-	}
-	n := unix.SignalNum("SIG" + strings.TrimPrefix(strings.ToUpper(sig), "SIG"))
-	return map[string]string{"signal": strconv.Itoa(int(n))}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
 	containertypes "github.com/moby/moby/api/types/container"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -227,7 +228,7 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	if req.Tty {
 		_, err = io.Copy(streams.Stdout, r)
 	} else {
-		err = demux(r, streams.Stdout, streams.Stderr)
+		_, err = stdcopy.StdCopy(streams.Stdout, streams.Stderr, r)
 	}
 	select {
 	case <-detached:

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
+	"syscall"
 	"time"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
+	"github.com/moby/sys/signal"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/container"
@@ -63,7 +64,7 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int,
 		return err
 	}
 	if paused {
-		sig = "KILL"
+		sig = unix.SIGKILL
 	}
 	if err := d.signal(ctx, c, shim, sig, false); err != nil {
 		d.log.Warn("stop signal", "container", c.ID, "err", err)
@@ -79,7 +80,7 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int,
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if err := d.signal(ctx, c, shim, "KILL", true); err != nil {
+		if err := d.signal(ctx, c, shim, unix.SIGKILL, true); err != nil {
 			d.log.Warn("kill after stop timeout", "container", c.ID, "err", err)
 		}
 	}
@@ -111,7 +112,7 @@ func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 	}
 	l := d.liveOf(c.ID)
 	shim := l.shim
-	if sig == "KILL" {
+	if sig == unix.SIGKILL {
 		l.stopping = true
 	}
 	c.Unlock()
@@ -124,9 +125,11 @@ func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 // signal sends sig through the shim. The kill event goes out first: a
 // process that dies at once would otherwise report its die before the
 // kill that caused it.
-func (d *Daemon) signal(ctx context.Context, c *container.Container, shim *shimclient.Client, sig string, all bool) error {
-	d.containerEvent(c, eventtypes.ActionKill, signalAttr(sig))
-	return shim.Kill(ctx, sig, all)
+func (d *Daemon) signal(ctx context.Context, c *container.Container, shim *shimclient.Client, sig syscall.Signal, all bool) error {
+	num := strconv.Itoa(int(sig))
+	// Docker's kill events show the signal's number.
+	d.containerEvent(c, eventtypes.ActionKill, map[string]string{"signal": num})
+	return shim.Kill(ctx, num, all)
 }
 
 // ContainerRestart stops the container if it runs, then starts it.
@@ -201,18 +204,12 @@ func (d *Daemon) ContainerUnpause(ctx context.Context, name string) error {
 	return c.ToDisk()
 }
 
-// parseSignal accepts "TERM", "SIGTERM", "sigterm" or "15" and returns the
-// name the runtimes take.
-func parseSignal(s string) (string, error) {
-	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
-			return "", fmt.Errorf("invalid signal: %s: %w", s, errInvalid)
-		}
-		return s, nil
+// parseSignal accepts what Docker accepts ("TERM", "SIGTERM", "sigterm",
+// "15", "RTMIN+3") and refuses signals Linux does not have.
+func parseSignal(s string) (syscall.Signal, error) {
+	sig, err := signal.ParseSignal(s)
+	if err != nil || !signal.ValidSignalForPlatform(sig) {
+		return 0, fmt.Errorf("invalid signal: %s: %w", s, errInvalid)
 	}
-	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
-	if unix.SignalNum("SIG"+name) == 0 {
-		return "", fmt.Errorf("invalid signal: %s: %w", s, errInvalid)
-	}
-	return name, nil
+	return sig, nil
 }

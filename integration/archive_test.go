@@ -18,16 +18,6 @@ import (
 	"github.com/berth-project/berth/integration/internal/harness"
 )
 
-const dockerCLIPath = "/usr/local/bin/docker"
-
-// runDetached starts a container with berth run -d and returns its ID.
-func cpRunDetached(t *testing.T, d *harness.Daemon, args ...string) string {
-	t.Helper()
-	res := d.Berth(t, append([]string{"run", "-d"}, args...)...)
-	assert.Equal(t, res.ExitCode, 0, res.Combined())
-	return strings.TrimSpace(res.Stdout)
-}
-
 func cpReadFile(t *testing.T, p string) string {
 	t.Helper()
 	data, err := os.ReadFile(p)
@@ -59,7 +49,7 @@ func TestArchiveRunningContainer(t *testing.T) {
 	d := harness.New(t)
 	d.LoadImage(t)
 	ctx := context.Background()
-	id := cpRunDetached(t, d, "--name", "cpro", "--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp:size=1m",
+	id := d.OK(t, "run", "-d", "--name", "cpro", "--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp:size=1m",
 		"-v", "rovol:/data:ro", "busybox",
 		"sh", "-c", "echo live > /tmp/live.txt; ln -s /etc /tmp/etclink; ln -s ../../../.. /tmp/up; touch /tmp/ready; exec sleep 300")
 	out := t.TempDir()
@@ -78,7 +68,7 @@ func TestArchiveRunningContainer(t *testing.T) {
 		assert.Equal(t, res.ExitCode, 0, res.Combined())
 		assert.Equal(t, cpReadFile(t, filepath.Join(out, "live.txt")), "live\n")
 
-		res = d.Docker(t, dockerCLIPath, "cp", "cpro:/tmp/live.txt", filepath.Join(out, "docker-live.txt"))
+		res = d.Docker(t, harness.DockerCLI, "cp", "cpro:/tmp/live.txt", filepath.Join(out, "docker-live.txt"))
 		assert.Equal(t, res.ExitCode, 0, res.Combined())
 		assert.Equal(t, cpReadFile(t, filepath.Join(out, "docker-live.txt")), "live\n")
 	})
@@ -102,7 +92,7 @@ func TestArchiveRunningContainer(t *testing.T) {
 		assert.NilError(t, os.WriteFile(src, []byte("from host\n"), 0o644))
 		res := d.Berth(t, "cp", src, "cpro:/tmp/")
 		assert.Equal(t, res.ExitCode, 0, res.Combined())
-		res = d.Docker(t, dockerCLIPath, "cp", src, "cpro:/run/renamed.txt")
+		res = d.Docker(t, harness.DockerCLI, "cp", src, "cpro:/run/renamed.txt")
 		assert.Equal(t, res.ExitCode, 0, res.Combined())
 
 		for _, p := range []string{"/tmp/in.txt", "/run/renamed.txt"} {
@@ -124,10 +114,10 @@ func TestArchiveRunningContainer(t *testing.T) {
 		res := d.Berth(t, "cp", src, "cpro:/etc/")
 		assert.Equal(t, res.ExitCode, 1, res.Combined())
 		assert.Check(t, is.Contains(res.Stderr, "container rootfs is marked read-only"))
-		res = d.Docker(t, dockerCLIPath, "cp", src, "cpro:/etc/")
+		res = d.Docker(t, harness.DockerCLI, "cp", src, "cpro:/etc/")
 		assert.Equal(t, res.ExitCode, 1, res.Combined())
 		assert.Check(t, is.Contains(res.Stderr, "Error response from daemon: container rootfs is marked read-only"))
-		res = d.Docker(t, dockerCLIPath, "cp", src, "cpro:/data/")
+		res = d.Docker(t, harness.DockerCLI, "cp", src, "cpro:/data/")
 		assert.Equal(t, res.ExitCode, 1, res.Combined())
 		assert.Check(t, is.Contains(res.Stderr, "mounted volume is marked read-only"))
 	})
@@ -146,7 +136,7 @@ func TestArchiveRunningContainer(t *testing.T) {
 		_, err = d.Client(t).ContainerStatPath(ctx, id, client.ContainerStatPathOptions{Path: "/nope"})
 		assert.Assert(t, errdefs.IsNotFound(err), "%v", err)
 
-		res := d.Docker(t, dockerCLIPath, "cp", "cpro:/nope", out)
+		res := d.Docker(t, harness.DockerCLI, "cp", "cpro:/nope", out)
 		assert.Equal(t, res.ExitCode, 1, res.Combined())
 		assert.Check(t, is.Contains(res.Stderr, "Could not find the file /nope in container cpro"))
 	})
@@ -215,7 +205,7 @@ func TestArchiveStoppedContainer(t *testing.T) {
 
 	// Files of the image, of the container's layer, and of its volume.
 	for p, want := range map[string]string{"/run/app/config": "image-config\n", "/written": "written\n", "/data/v.txt": "vol\n"} {
-		res := d.Docker(t, dockerCLIPath, "cp", "rw:"+p, filepath.Join(out, "f"))
+		res := d.Docker(t, harness.DockerCLI, "cp", "rw:"+p, filepath.Join(out, "f"))
 		assert.Equal(t, res.ExitCode, 0, "%s: %s", p, res.Combined())
 		assert.Equal(t, cpReadFile(t, filepath.Join(out, "f")), want, p)
 	}
@@ -234,15 +224,15 @@ func TestArchiveStoppedContainer(t *testing.T) {
 	// A created, read-only container refuses writes outside its mounts.
 	res = d.Berth(t, "create", "--name", "ro", "--read-only", "--tmpfs", "/tmp", "busybox", "true")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
-	res = d.Docker(t, dockerCLIPath, "cp", src, "ro:/tmp/")
+	res = d.Docker(t, harness.DockerCLI, "cp", src, "ro:/tmp/")
 	assert.Equal(t, res.ExitCode, 1, res.Combined())
 	assert.Check(t, is.Contains(res.Stderr, "container rootfs is marked read-only"))
-	res = d.Docker(t, dockerCLIPath, "cp", "ro:/etc/passwd", filepath.Join(out, "passwd"))
+	res = d.Docker(t, harness.DockerCLI, "cp", "ro:/etc/passwd", filepath.Join(out, "passwd"))
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Check(t, is.Contains(cpReadFile(t, filepath.Join(out, "passwd")), "app:x:1000"))
 	// The whole root of a stopped container, with the docker CLI.
 	dst := filepath.Join(t.TempDir(), "rootcopy")
-	res = d.Docker(t, dockerCLIPath, "cp", "rw:/", dst)
+	res = d.Docker(t, harness.DockerCLI, "cp", "rw:/", dst)
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Equal(t, cpReadFile(t, filepath.Join(dst, "written")), "written\n")
 	assert.Equal(t, cpReadFile(t, filepath.Join(dst, "run", "app", "config")), "image-config\n")

@@ -1,10 +1,8 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,22 +44,8 @@ services:
 // compose runs docker-compose in dir against the daemon.
 func compose(t *testing.T, d *harness.Daemon, dir string, args ...string) harness.Result {
 	t.Helper()
-	bin := harness.RequireTool(t, "docker-compose")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DOCKER_HOST="+d.Host(), "COMPOSE_PROJECT_NAME=bt", "COMPOSE_INTERACTIVE_NO_CLI=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := harness.Result{Stdout: stdout.String(), Stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		res.ExitCode = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("docker-compose %v: %v", args, err)
-	}
-	return res
+	return harness.Run(t, harness.Command{Bin: harness.RequireTool(t, "docker-compose"), Args: args, Dir: dir,
+		Env: []string{"DOCKER_HOST=" + d.Host(), "COMPOSE_PROJECT_NAME=bt", "COMPOSE_INTERACTIVE_NO_CLI=1"}})
 }
 
 // TestComposeReadOnlyTmpfs runs a docker-compose 1.29 project with

@@ -2,11 +2,8 @@ package integration
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,96 +16,46 @@ import (
 	"github.com/berth-project/berth/integration/internal/harness"
 )
 
-// engine talks HTTP to a target's socket, for what the CLIs hide: exec
-// inspect fields, status codes, the daemon's own detach-key handling.
-type engine struct {
-	sock string
-	http *http.Client
-}
-
-func newEngine(t *testing.T, tg *harness.Target) engine {
-	t.Helper()
-	sock, ok := strings.CutPrefix(tg.Host(), "unix://")
-	assert.Assert(t, ok, "target host %s is not a unix socket", tg.Host())
-	return engine{sock: sock, http: &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-	}}}
-}
-
-// call sends a JSON request and decodes a JSON answer into out (if not
-// nil); it returns the status and the raw body.
-func (e engine) call(t *testing.T, method, path, body string, out any) (int, string) {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, "http://engine/v1.41"+path, rd)
-	assert.NilError(t, err)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := e.http.Do(req)
-	assert.NilError(t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	assert.NilError(t, err)
-	if out != nil && resp.StatusCode < 300 {
-		assert.NilError(t, json.Unmarshal(data, out), string(data))
-	}
-	return resp.StatusCode, string(data)
-}
-
-// hijack sends a request that upgrades the connection, as docker attach
-// and exec start do, and returns the stream.
-func (e engine) hijack(t *testing.T, path, body string) (net.Conn, *bufio.Reader) {
-	t.Helper()
-	conn, err := net.Dial("unix", e.sock)
-	assert.NilError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	req := fmt.Sprintf("POST /v1.41%s HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n%s", path, len(body), body)
-	_, err = io.WriteString(conn, req)
-	assert.NilError(t, err)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	assert.NilError(t, err)
-	assert.Equal(t, resp.StatusCode, http.StatusSwitchingProtocols)
-	return conn, br
-}
-
 // TestDockerCLIEngineExecAndDetach checks the exec endpoints and the
 // daemon's detach keys at the API level, where the docker CLI would hide
 // them (it handles detach keys itself).
 func TestDockerCLIEngineExecAndDetach(t *testing.T) {
 	tg := harness.NewTarget(t)
-	c := cli{tg: tg, bin: harness.DockerCLI, prefix: "api"}
-	e := newEngine(t, tg)
-	name := c.runDetached(t, "exec", "--read-only", "busybox", "sleep", "300")
-	id := c.inspect(t, "{{.Id}}", name)
+	c := harness.CLI{Target: tg, Bin: harness.DockerCLI, Prefix: "api"}
+	// call sends a JSON request through the API, where the CLIs would hide
+	// exec inspect fields, status codes and the daemon's own detach keys;
+	// it decodes a successful answer into out (if not nil).
+	call := func(method, path, body string, out any) (int, string) {
+		t.Helper()
+		r := tg.API(t, method, "/v1.41"+path, body)
+		if out != nil && r.Status < 300 {
+			assert.NilError(t, json.Unmarshal(r.Body, out), "%s", r.Body)
+		}
+		return r.Status, string(r.Body)
+	}
+	name := c.RunDetached(t, "exec", "--read-only", "busybox", "sleep", "300")
+	id := c.Inspect(t, name, "{{.Id}}")
 
 	var created struct {
 		ID string `json:"Id"`
 	}
-	status, body := e.call(t, "POST", "/containers/"+name+"/exec", `{"Cmd":["sh","-c","read x; echo got-$x; exit 6"],"AttachStdin":true,"AttachStdout":true,"AttachStderr":true}`, &created)
+	status, body := call("POST", "/containers/"+name+"/exec", `{"Cmd":["sh","-c","read x; echo got-$x; exit 6"],"AttachStdin":true,"AttachStdout":true,"AttachStderr":true}`, &created)
 	assert.Equal(t, status, 201, body)
 	var ins containertypes.ExecInspectResponse
-	e.call(t, "GET", "/exec/"+created.ID+"/json", "", &ins)
+	call("GET", "/exec/"+created.ID+"/json", "", &ins)
 	assert.Check(t, !ins.Running && ins.ExitCode == nil && ins.Pid == 0, "%+v", ins)
 	assert.Check(t, is.Equal(ins.ContainerID, id))
 	assert.Check(t, is.Equal(ins.ProcessConfig.Entrypoint, "sh"))
 	assert.Check(t, is.DeepEqual(ins.ProcessConfig.Arguments, []string{"-c", "read x; echo got-$x; exit 6"}))
 	assert.Check(t, ins.OpenStdin && ins.OpenStdout && ins.OpenStderr)
 
-	conn, br := e.hijack(t, "/exec/"+created.ID+"/start", `{"Detach":false,"Tty":false}`)
+	conn, br := tg.Hijack(t, "/v1.41/exec/"+created.ID+"/start", `{"Detach":false,"Tty":false}`)
 	poll := func(cond func(containertypes.ExecInspectResponse) bool) containertypes.ExecInspectResponse {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			var got containertypes.ExecInspectResponse
-			e.call(t, "GET", "/exec/"+created.ID+"/json", "", &got)
+			call("GET", "/exec/"+created.ID+"/json", "", &got)
 			if cond(got) || time.Now().After(deadline) {
 				return got
 			}
@@ -120,7 +67,7 @@ func TestDockerCLIEngineExecAndDetach(t *testing.T) {
 	if !tg.IsDocker() { // dockerd 20.10 reports no pid here
 		assert.Check(t, ins.Pid > 0, "%+v", ins)
 	}
-	status, _ = e.call(t, "POST", "/exec/"+created.ID+"/start", `{"Detach":true}`, nil)
+	status, _ = call("POST", "/exec/"+created.ID+"/start", `{"Detach":true}`, nil)
 	assert.Check(t, is.Equal(status, http.StatusConflict), "starting a running exec again")
 	_, err := io.WriteString(conn, "input\n")
 	assert.NilError(t, err)
@@ -132,18 +79,18 @@ func TestDockerCLIEngineExecAndDetach(t *testing.T) {
 	assert.Assert(t, ins.ExitCode != nil)
 	assert.Equal(t, *ins.ExitCode, 6)
 
-	status, body = e.call(t, "GET", "/exec/nosuchexec/json", "", nil)
+	status, body = call("GET", "/exec/nosuchexec/json", "", nil)
 	assert.Equal(t, status, 404)
 	assert.Check(t, is.Contains(body, "No such exec instance: nosuchexec"))
-	status, _ = e.call(t, "POST", "/containers/"+name+"/exec", `{"Cmd":[]}`, nil)
+	status, _ = call("POST", "/containers/"+name+"/exec", `{"Cmd":[]}`, nil)
 	assert.Equal(t, status, 400)
 
 	// A TTY exec: raw output, resize, exit code.
-	status, body = e.call(t, "POST", "/containers/"+name+"/exec", `{"Cmd":["sh","-c","sleep 0.5; stty size"],"Tty":true,"AttachStdout":true}`, &created)
+	status, body = call("POST", "/containers/"+name+"/exec", `{"Cmd":["sh","-c","sleep 0.5; stty size"],"Tty":true,"AttachStdout":true}`, &created)
 	assert.Equal(t, status, 201, body)
-	_, br = e.hijack(t, "/exec/"+created.ID+"/start", `{"Tty":true,"ConsoleSize":[12,34]}`)
+	_, br = tg.Hijack(t, "/v1.41/exec/"+created.ID+"/start", `{"Tty":true,"ConsoleSize":[12,34]}`)
 	poll(func(i containertypes.ExecInspectResponse) bool { return i.Running })
-	status, body = e.call(t, "POST", "/exec/"+created.ID+"/resize?h=21&w=43", "", nil)
+	status, body = call("POST", "/exec/"+created.ID+"/resize?h=21&w=43", "", nil)
 	assert.Equal(t, status, 200, body)
 	out, err = io.ReadAll(br)
 	assert.NilError(t, err)
@@ -151,9 +98,9 @@ func TestDockerCLIEngineExecAndDetach(t *testing.T) {
 
 	// The daemon's detach keys end an attach to a TTY container; the
 	// container runs on.
-	tty := c.name("tty")
-	c.ok(t, "run", "-d", "-it", "--name", tty, "busybox", "sh")
-	conn, br = e.hijack(t, "/containers/"+tty+"/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-x,x", "")
+	tty := c.Name("tty")
+	c.OK(t, "run", "-d", "-it", "--name", tty, "busybox", "sh")
+	conn, br = tg.Hijack(t, "/v1.41/containers/"+tty+"/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-x,x", "")
 	_, err = io.WriteString(conn, "echo attached-$((4+4))\r")
 	assert.NilError(t, err)
 	seen := readUntil(t, br, "attached-8")
@@ -162,14 +109,14 @@ func TestDockerCLIEngineExecAndDetach(t *testing.T) {
 	assert.NilError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
 	_, err = io.ReadAll(br)
 	assert.NilError(t, err, "the daemon ends the session on the detach keys (seen %q)", seen)
-	assert.Equal(t, c.inspect(t, "{{.State.Running}}", tty), "true")
-	status, body = e.call(t, "POST", "/containers/"+tty+"/attach?stream=1&stdin=1&detachKeys=ctrl-1", "", nil)
+	assert.Equal(t, c.Inspect(t, tty, "{{.State.Running}}"), "true")
+	status, body = call("POST", "/containers/"+tty+"/attach?stream=1&stdin=1&detachKeys=ctrl-1", "", nil)
 	assert.Check(t, is.Equal(status, 400), body)
 
 	// Exec in a stopped container.
-	c.ok(t, "kill", name)
-	c.waitFor(t, "{{.State.Running}}", name, "false")
-	status, body = e.call(t, "POST", "/containers/"+name+"/exec", `{"Cmd":["true"]}`, nil)
+	c.OK(t, "kill", name)
+	c.WaitFor(t, name, "{{.State.Running}}", "false")
+	status, body = call("POST", "/containers/"+name+"/exec", `{"Cmd":["true"]}`, nil)
 	assert.Equal(t, status, 409)
 	assert.Check(t, is.Contains(strings.ToLower(body), "container "+id+" is not running"))
 }

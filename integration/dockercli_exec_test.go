@@ -16,38 +16,38 @@ import (
 // read-only container, and its errors.
 func TestDockerCLIExec(t *testing.T) {
 	tg := harness.NewTarget(t)
-	forEachCLI(t, tg, func(t *testing.T, c cli) {
-		ro := c.runDetached(t, "exec", "--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp", "-e", "FROM_RUN=run-env", "-w", "/run", "busybox", "sleep", "300")
+	harness.ForEachCLI(t, tg, func(t *testing.T, c harness.CLI) {
+		ro := c.RunDetached(t, "exec", "--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp", "-e", "FROM_RUN=run-env", "-w", "/run", "busybox", "sleep", "300")
 
-		assert.Equal(t, c.ok(t, "exec", ro, "echo", "hello"), "hello\n")
+		assert.Equal(t, c.OK(t, "exec", ro, "echo", "hello"), "hello\n")
 		// The container's environment and working directory by default.
-		assert.Equal(t, c.ok(t, "exec", ro, "sh", "-c", `echo "$FROM_RUN $HOME"; pwd; id -u`), "run-env /root\n/run\n0\n")
+		assert.Equal(t, c.OK(t, "exec", ro, "sh", "-c", `echo "$FROM_RUN $HOME"; pwd; id -u`), "run-env /root\n/run\n0\n")
 		// -u, -w, -e override them.
-		assert.Equal(t, c.ok(t, "exec", "-u", "app", "-w", "/tmp", "-e", "FROM_RUN=exec-env", "-e", "OTHER=x", ro, "sh", "-c", `echo "$FROM_RUN $OTHER"; pwd; id -u; id -g`), "exec-env x\n/tmp\n1000\n1000\n")
-		assert.Equal(t, c.ok(t, "exec", "-u", "1000:0", ro, "id", "-u"), "1000\n")
+		assert.Equal(t, c.OK(t, "exec", "-u", "app", "-w", "/tmp", "-e", "FROM_RUN=exec-env", "-e", "OTHER=x", ro, "sh", "-c", `echo "$FROM_RUN $OTHER"; pwd; id -u; id -g`), "exec-env x\n/tmp\n1000\n1000\n")
+		assert.Equal(t, c.OK(t, "exec", "-u", "1000:0", ro, "id", "-u"), "1000\n")
 		// Exit codes, stdout and stderr apart.
-		res := c.run(t, "exec", ro, "sh", "-c", "echo out; echo err >&2; exit 5")
+		res := c.Run(t, "exec", ro, "sh", "-c", "echo out; echo err >&2; exit 5")
 		assert.Equal(t, res.ExitCode, 5)
 		assert.Equal(t, res.Stdout, "out\n")
 		assert.Equal(t, res.Stderr, "err\n")
 		// -i: stdin reaches the process, and its end ends the process.
-		res = c.runIn(t, "abc\ndef\n", "exec", "-i", ro, "sh", "-c", "cat; echo done")
+		res = c.RunIn(t, "abc\ndef\n", "exec", "-i", ro, "sh", "-c", "cat; echo done")
 		assert.Equal(t, res.ExitCode, 0, res.Combined())
 		assert.Equal(t, res.Stdout, "abc\ndef\ndone\n")
 		// Without -i the process gets no input.
-		res = c.runIn(t, "ignored\n", "exec", ro, "cat")
+		res = c.RunIn(t, "ignored\n", "exec", ro, "cat")
 		assert.Equal(t, res.ExitCode, 0, res.Combined())
 		assert.Equal(t, res.Stdout, "")
 		// The tmpfs mounts are writable, the rootfs is not.
-		assert.Equal(t, c.ok(t, "exec", ro, "sh", "-c", "echo x > /tmp/f && cat /tmp/f"), "x\n")
-		c.fails(t, 1, "Read-only file system", "exec", ro, "touch", "/etc/x")
+		assert.Equal(t, c.OK(t, "exec", ro, "sh", "-c", "echo x > /tmp/f && cat /tmp/f"), "x\n")
+		c.Fails(t, 1, "Read-only file system", "exec", ro, "touch", "/etc/x")
 		// Exec output does not go to the container's log.
-		assert.Equal(t, c.ok(t, "logs", ro), "")
+		assert.Equal(t, c.OK(t, "logs", ro), "")
 
 		// -d returns at once; the process runs on.
-		assert.Equal(t, c.ok(t, "exec", "-d", ro, "sh", "-c", "sleep 0.3; echo detached > /tmp/d"), "")
+		assert.Equal(t, c.OK(t, "exec", "-d", ro, "sh", "-c", "sleep 0.3; echo detached > /tmp/d"), "")
 		poll.WaitOn(t, func(poll.LogT) poll.Result {
-			if res := c.run(t, "exec", ro, "cat", "/tmp/d"); res.Stdout == "detached\n" {
+			if res := c.Run(t, "exec", ro, "cat", "/tmp/d"); res.Stdout == "detached\n" {
 				return poll.Success()
 			}
 			return poll.Continue("detached exec has not written /tmp/d yet")
@@ -55,21 +55,21 @@ func TestDockerCLIExec(t *testing.T) {
 
 		// Errors as Docker reports them.
 		// 127 as current Docker reports it (dockerd 20.10 said 126).
-		res = c.run(t, "exec", ro, "nosuchcmd")
+		res = c.Run(t, "exec", ro, "nosuchcmd")
 		if !(res.ExitCode == 127 || (tg.IsDocker() && res.ExitCode == 126)) {
 			t.Errorf("docker exec of a missing command: exit %d, want 127\n%s", res.ExitCode, res.Combined())
 		}
 		assert.Check(t, is.Contains(res.Combined(), "OCI runtime exec failed"))
 		assert.Check(t, is.Contains(res.Combined(), `exec: "nosuchcmd": executable file not found in $PATH`))
-		c.fails(t, 1, "No such container: "+c.name("nosuch"), "exec", c.name("nosuch"), "true")
-		c.ok(t, "pause", ro)
-		c.fails(t, 1, "is paused, unpause the container before exec", "exec", ro, "true")
-		c.ok(t, "unpause", ro)
-		id := c.inspect(t, "{{.Id}}", ro)
-		c.ok(t, "kill", ro)
-		c.waitFor(t, "{{.State.Running}}", ro, "false")
+		c.Fails(t, 1, "No such container: "+c.Name("nosuch"), "exec", c.Name("nosuch"), "true")
+		c.OK(t, "pause", ro)
+		c.Fails(t, 1, "is paused, unpause the container before exec", "exec", ro, "true")
+		c.OK(t, "unpause", ro)
+		id := c.Inspect(t, ro, "{{.Id}}")
+		c.OK(t, "kill", ro)
+		c.WaitFor(t, ro, "{{.State.Running}}", "false")
 		// Current Docker's text; dockerd 20.10 capitalised "Container".
-		res = c.run(t, "exec", ro, "true")
+		res = c.Run(t, "exec", ro, "true")
 		assert.Equal(t, res.ExitCode, 1, res.Combined())
 		assert.Check(t, is.Contains(strings.ToLower(res.Stderr), "container "+id+" is not running"))
 	})
@@ -78,41 +78,41 @@ func TestDockerCLIExec(t *testing.T) {
 // TestDockerCLIPauseTopStats drives pause, unpause, top and stats.
 func TestDockerCLIPauseTopStats(t *testing.T) {
 	tg := harness.NewTarget(t)
-	forEachCLI(t, tg, func(t *testing.T, c cli) {
-		name := c.runDetached(t, "procs")
+	harness.ForEachCLI(t, tg, func(t *testing.T, c harness.CLI) {
+		name := c.RunDetached(t, "procs")
 
-		assert.Equal(t, c.ok(t, "pause", name), name+"\n")
-		assert.Equal(t, c.inspect(t, "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", name), "paused true true")
-		assert.Equal(t, c.ok(t, "ps", "--filter", "status=paused", "--format", "{{.Names}}"), name+"\n")
-		assert.Check(t, is.Contains(c.ok(t, "ps", "--filter", "name="+name, "--format", "{{.Status}}"), "(Paused)"))
-		c.fails(t, 1, "is already paused", "pause", name)
-		assert.Equal(t, c.ok(t, "unpause", name), name+"\n")
-		assert.Equal(t, c.inspect(t, "{{.State.Status}}", name), "running")
-		c.fails(t, 1, "is not paused", "unpause", name)
+		assert.Equal(t, c.OK(t, "pause", name), name+"\n")
+		assert.Equal(t, c.Inspect(t, name, "{{.State.Status}} {{.State.Paused}} {{.State.Running}}"), "paused true true")
+		assert.Equal(t, c.OK(t, "ps", "--filter", "status=paused", "--format", "{{.Names}}"), name+"\n")
+		assert.Check(t, is.Contains(c.OK(t, "ps", "--filter", "name="+name, "--format", "{{.Status}}"), "(Paused)"))
+		c.Fails(t, 1, "is already paused", "pause", name)
+		assert.Equal(t, c.OK(t, "unpause", name), name+"\n")
+		assert.Equal(t, c.Inspect(t, name, "{{.State.Status}}"), "running")
+		c.Fails(t, 1, "is not paused", "unpause", name)
 
-		top := c.ok(t, "top", name)
+		top := c.OK(t, "top", name)
 		lines := strings.Split(strings.TrimSpace(top), "\n")
 		assert.Assert(t, len(lines) == 2, top)
 		assert.Check(t, is.Equal(strings.Join(strings.Fields(lines[0]), " "), "UID PID PPID C STIME TTY TIME CMD"))
 		assert.Check(t, strings.HasSuffix(lines[1], "sleep 300"), lines[1])
-		top = c.ok(t, "top", name, "-o", "pid,comm")
+		top = c.OK(t, "top", name, "-o", "pid,comm")
 		assert.Check(t, is.Contains(top, "COMMAND"))
 		assert.Check(t, is.Contains(top, "sleep"))
 
-		stats := c.ok(t, "stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}} {{.MemUsage}}", name)
+		stats := c.OK(t, "stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}} {{.MemUsage}}", name)
 		fields := strings.Fields(stats)
 		assert.Assert(t, len(fields) >= 3, stats)
 		assert.Check(t, is.Equal(fields[0], name))
 		assert.Check(t, is.Equal(fields[1], "1"))
 		assert.Check(t, !strings.HasPrefix(fields[2], "0B"), "memory usage %q", fields[2])
-		all := c.ok(t, "stats", "--no-stream")
+		all := c.OK(t, "stats", "--no-stream")
 		assert.Check(t, is.Contains(all, "CONTAINER ID"))
 		assert.Check(t, is.Contains(all, name))
 
-		c.ok(t, "kill", name)
-		c.waitFor(t, "{{.State.Running}}", name, "false")
-		c.fails(t, 1, "is not running", "top", name)
-		c.fails(t, 1, "is not running", "pause", name)
+		c.OK(t, "kill", name)
+		c.WaitFor(t, name, "{{.State.Running}}", "false")
+		c.Fails(t, 1, "is not running", "top", name)
+		c.Fails(t, 1, "is not running", "pause", name)
 	})
 }
 

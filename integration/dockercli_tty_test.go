@@ -15,11 +15,11 @@ import (
 // keys leave the container running.
 func TestDockerCLIInteractiveTTY(t *testing.T) {
 	tg := harness.NewTarget(t)
-	for _, d := range dockerCLIs {
-		t.Run(d.name, func(t *testing.T) {
-			c := cli{tg: tg, bin: d.bin, prefix: d.prefix}
+	for _, d := range harness.DockerCLIs {
+		t.Run(d.TestName(), func(t *testing.T) {
+			c := harness.CLI{Target: tg, Bin: d.Bin, Prefix: d.Prefix}
 
-			p := tg.CLIOnPTY(t, d.bin, 24, 80, "run", "-it", "--rm", "busybox", "sh")
+			p := tg.CLIOnPTY(t, d.Bin, 24, 80, "run", "-it", "--rm", "busybox", "sh")
 			p.Expect(t, "# ")
 			p.Type(t, "echo hi-$((1+1))\r")
 			p.Expect(t, "hi-2")
@@ -35,25 +35,25 @@ func TestDockerCLIInteractiveTTY(t *testing.T) {
 			assert.Equal(t, p.Wait(t), 3, p.Output())
 
 			// ctrl-p ctrl-q detaches and leaves the shell running.
-			name := c.name("detach")
-			p = tg.CLIOnPTY(t, d.bin, 24, 80, "run", "-it", "--name", name, "busybox", "sh")
+			name := c.Name("detach")
+			p = tg.CLIOnPTY(t, d.Bin, 24, 80, "run", "-it", "--name", name, "busybox", "sh")
 			p.Expect(t, "# ")
 			p.Type(t, "echo before-detach\r")
 			p.Expect(t, "before-detach")
 			p.Type(t, "\x10\x11")
 			assert.Equal(t, p.Wait(t), 0, p.Output())
-			assert.Equal(t, c.inspect(t, "{{.State.Running}} {{.Config.Tty}}", name), "true true")
+			assert.Equal(t, c.Inspect(t, name, "{{.State.Running}} {{.Config.Tty}}"), "true true")
 			// The log of a TTY container is its raw terminal output.
-			assert.Assert(t, len(c.ok(t, "logs", name)) > 0)
+			assert.Assert(t, len(c.OK(t, "logs", name)) > 0)
 
 			if tg.Daemon != nil {
 				// The shim holds the terminal: it survives a daemon restart.
 				tg.Daemon.Restart(t)
-				assert.Equal(t, c.inspect(t, "{{.State.Running}}", name), "true")
+				assert.Equal(t, c.Inspect(t, name, "{{.State.Running}}"), "true")
 			}
 
 			// docker attach reconnects to the terminal; resize reaches it.
-			p = tg.CLIOnPTY(t, d.bin, 20, 70, "attach", name)
+			p = tg.CLIOnPTY(t, d.Bin, 20, 70, "attach", name)
 			p.Type(t, "echo re-$((5+5)); stty size\r")
 			p.Expect(t, "re-10")
 			p.Expect(t, "20 70")
@@ -61,10 +61,10 @@ func TestDockerCLIInteractiveTTY(t *testing.T) {
 			// As with Docker: attach ends with exit 1 on the detach keys.
 			assert.Equal(t, p.Wait(t), 1, p.Output())
 			assert.Check(t, strings.Contains(p.Output(), "read escape sequence"), p.Output())
-			assert.Equal(t, c.inspect(t, "{{.State.Running}}", name), "true")
+			assert.Equal(t, c.Inspect(t, name, "{{.State.Running}}"), "true")
 
 			// docker exec -it in the detached container.
-			p = tg.CLIOnPTY(t, d.bin, 30, 90, "exec", "-it", name, "sh")
+			p = tg.CLIOnPTY(t, d.Bin, 30, 90, "exec", "-it", name, "sh")
 			p.Expect(t, "# ")
 			p.Type(t, "stty size; echo exec-$((3+3))\r")
 			p.Expect(t, "30 90")
@@ -74,18 +74,18 @@ func TestDockerCLIInteractiveTTY(t *testing.T) {
 			p.Expect(t, "33 77")
 			p.Type(t, "exit 4\r")
 			assert.Equal(t, p.Wait(t), 4, p.Output())
-			c.ok(t, "rm", "-f", name)
+			c.OK(t, "rm", "-f", name)
 
 			// The output and log of a TTY container are raw: one stream, the
 			// terminal's line endings, no framing.
-			ttyOut := c.name("ttyout")
-			res := c.run(t, "run", "-t", "--name", ttyOut, "busybox", "sh", "-c", "echo out; echo err >&2")
+			ttyOut := c.Name("ttyout")
+			res := c.Run(t, "run", "-t", "--name", ttyOut, "busybox", "sh", "-c", "echo out; echo err >&2")
 			assert.Equal(t, res.ExitCode, 0, res.Combined())
 			assert.Equal(t, res.Stdout, "out\r\nerr\r\n")
-			assert.Equal(t, c.ok(t, "logs", ttyOut), "out\r\nerr\r\n")
+			assert.Equal(t, c.OK(t, "logs", ttyOut), "out\r\nerr\r\n")
 
 			// -t without a terminal on stdin is refused by the CLI.
-			res = c.runIn(t, "", "run", "-it", "--rm", "busybox", "true")
+			res = c.RunIn(t, "", "run", "-it", "--rm", "busybox", "true")
 			assert.Assert(t, res.ExitCode != 0)
 		})
 	}
@@ -96,11 +96,11 @@ func TestDockerCLIInteractiveTTY(t *testing.T) {
 // after a restart; and /etc with explicit options.
 func TestDockerCLITmpfsEtc(t *testing.T) {
 	tg := harness.NewTarget(t)
-	for _, d := range dockerCLIs {
-		t.Run(d.name, func(t *testing.T) {
-			c := cli{tg: tg, bin: d.bin, prefix: d.prefix}
-			name := c.name("etc")
-			p := tg.CLIOnPTY(t, d.bin, 24, 80, "run", "-ti", "--name", name, "--tmpfs", "/etc", "busybox", "/bin/sh")
+	for _, d := range harness.DockerCLIs {
+		t.Run(d.TestName(), func(t *testing.T) {
+			c := harness.CLI{Target: tg, Bin: d.Bin, Prefix: d.Prefix}
+			name := c.Name("etc")
+			p := tg.CLIOnPTY(t, d.Bin, 24, 80, "run", "-ti", "--name", name, "--tmpfs", "/etc", "busybox", "/bin/sh")
 			p.Expect(t, "# ")
 			p.Type(t, "grep -c '^app:' /etc/passwd; echo written > /etc/new && cat /etc/new\r")
 			if tg.IsDocker() {
@@ -114,14 +114,14 @@ func TestDockerCLITmpfsEtc(t *testing.T) {
 			assert.Equal(t, p.Wait(t), 0, p.Output())
 
 			// Restarted, /etc is the image's again: the new file is gone.
-			c.ok(t, "start", name)
+			c.OK(t, "start", name)
 			if !tg.IsDocker() {
-				assert.Equal(t, c.ok(t, "exec", name, "grep", "-c", "^app:", "/etc/passwd"), "1\n")
+				assert.Equal(t, c.OK(t, "exec", name, "grep", "-c", "^app:", "/etc/passwd"), "1\n")
 			}
-			c.fails(t, 1, "No such file or directory", "exec", name, "cat", "/etc/new")
-			c.ok(t, "rm", "-f", name)
+			c.Fails(t, 1, "No such file or directory", "exec", name, "cat", "/etc/new")
+			c.OK(t, "rm", "-f", name)
 
-			p = tg.CLIOnPTY(t, d.bin, 24, 120, "run", "-ti", "--rm", "--tmpfs", "/etc:rw,noexec,nosuid,size=2g", "busybox")
+			p = tg.CLIOnPTY(t, d.Bin, 24, 120, "run", "-ti", "--rm", "--tmpfs", "/etc:rw,noexec,nosuid,size=2g", "busybox")
 			p.Expect(t, "# ")
 			p.Type(t, "grep ' /etc ' /proc/mounts\r")
 			p.Expect(t, "size=2097152k")

@@ -26,10 +26,10 @@ import (
 // TestEngineAPISystem: _ping headers, version negotiation over the whole
 // supported range, /version and /info.
 func TestEngineAPISystem(t *testing.T) {
-	d := engDaemon(t)
+	d := harness.NewWithImage(t)
 
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
-		r := engAPI(t, d, method, "/_ping", nil)
+		r := d.API(t, method, "/_ping", nil)
 		assert.Equal(t, r.Status, http.StatusOK)
 		assert.Equal(t, r.Header.Get("Api-Version"), "1.47")
 		assert.Equal(t, r.Header.Get("Docker-Experimental"), "false")
@@ -42,25 +42,25 @@ func TestEngineAPISystem(t *testing.T) {
 
 	for _, v := range []string{"/v1.24", "/v1.30", "/v1.41", "/v1.47", ""} {
 		var ver system.VersionResponse
-		engDecode(t, engAPI(t, d, "GET", v+"/version", nil), http.StatusOK, &ver)
+		d.API(t, "GET", v+"/version", nil).Decode(t, http.StatusOK, &ver)
 		assert.Equal(t, ver.APIVersion, "1.47", v)
 		assert.Equal(t, ver.MinAPIVersion, "1.24", v)
 		assert.Equal(t, ver.Os, "linux")
-		engDecode(t, engAPI(t, d, "GET", v+"/containers/json", nil), http.StatusOK, nil)
+		d.API(t, "GET", v+"/containers/json", nil).Decode(t, http.StatusOK, nil)
 	}
 	for _, v := range []string{"/v1.23", "/v1.48", "/v2.0"} {
-		r := engAPI(t, d, "GET", v+"/version", nil)
+		r := d.API(t, "GET", v+"/version", nil)
 		assert.Equal(t, r.Status, http.StatusBadRequest, "%s: %s", v, r.Body)
 		assert.Assert(t, r.Message() != "", "%s: error without a message: %s", v, r.Body)
 	}
-	r := engAPI(t, d, "GET", "/v1.48/containers/json", nil)
+	r := d.API(t, "GET", "/v1.48/containers/json", nil)
 	assert.Equal(t, r.Status, http.StatusBadRequest)
 	assert.Assert(t, is.Contains(r.Message(), "1.47"))
 
-	engOK(t, d, "run", "-d", "--name", "up", "--network", "none", "busybox", "sleep", "1000")
-	engOK(t, d, "create", "--name", "down", "--network", "none", "busybox", "true")
+	d.OK(t, "run", "-d", "--name", "up", "--network", "none", "busybox", "sleep", "1000")
+	d.OK(t, "create", "--name", "down", "--network", "none", "busybox", "true")
 	var info system.Info
-	engDecode(t, engAPI(t, d, "GET", "/info", nil), http.StatusOK, &info)
+	d.API(t, "GET", "/info", nil).Decode(t, http.StatusOK, &info)
 	assert.Equal(t, info.Containers, 2)
 	assert.Equal(t, info.ContainersRunning, 1)
 	assert.Equal(t, info.ContainersStopped, 1)
@@ -69,21 +69,21 @@ func TestEngineAPISystem(t *testing.T) {
 	assert.Equal(t, info.OSType, "linux")
 	assert.Equal(t, info.DefaultRuntime, "runc")
 
-	out := engOK(t, d, "version", "--format", "{{.Server.APIVersion}} {{.Server.Os}}")
+	out := d.OK(t, "version", "--format", "{{.Server.APIVersion}} {{.Server.Os}}")
 	assert.Equal(t, out, "1.47 linux")
-	out = engOK(t, d, "info", "--format", "{{.ContainersRunning}} {{.Images}}")
+	out = d.OK(t, "info", "--format", "{{.ContainersRunning}} {{.Images}}")
 	assert.Equal(t, out, "1 1")
 }
 
 // TestEngineAPIBadInput: bad requests get Docker's status and a message,
 // and leave no container, directory, volume or mount behind.
 func TestEngineAPIBadInput(t *testing.T) {
-	d := engDaemon(t)
-	engOK(t, d, "create", "--name", "taken", "--network", "none", "busybox", "true")
-	before := engTakeSnapshot(t, d)
+	d := harness.NewWithImage(t)
+	d.OK(t, "create", "--name", "taken", "--network", "none", "busybox", "true")
+	before := d.Snapshot(t)
 
-	create := func(query string, body any) engResponse {
-		return engAPI(t, d, "POST", "/v1.47/containers/create"+query, body)
+	create := func(query string, body any) harness.Response {
+		return d.API(t, "POST", "/v1.47/containers/create"+query, body)
 	}
 	cfg := func(mod func(c map[string]any)) map[string]any {
 		c := map[string]any{"Image": "busybox", "Cmd": []string{"true"}, "HostConfig": map[string]any{"NetworkMode": "none"}}
@@ -134,7 +134,7 @@ func TestEngineAPIBadInput(t *testing.T) {
 			}
 		})
 	}
-	r := engAPI(t, d, "POST", "/v1.99/containers/create", cfg(nil))
+	r := d.API(t, "POST", "/v1.99/containers/create", cfg(nil))
 	assert.Equal(t, r.Status, http.StatusBadRequest, "unknown API version: %s", r.Body)
 
 	// The CLI: 125 and the daemon's message, nothing left either.
@@ -144,7 +144,7 @@ func TestEngineAPIBadInput(t *testing.T) {
 	res = d.Berth(t, "run", "--network", "none", "no-such-image")
 	assert.Equal(t, res.ExitCode, 125, res.Combined())
 	assert.Assert(t, is.Contains(res.Stderr, "No such image"))
-	engUnchanged(t, d, before, "after bad requests")
+	d.AssertUnchanged(t, before, "after bad requests")
 
 	// Errors on existing resources.
 	for _, tc := range []struct {
@@ -168,25 +168,25 @@ func TestEngineAPIBadInput(t *testing.T) {
 		{"GET", "/containers/taken/logs", 400},
 		{"POST", "/containers/taken/kill?signal=NOSUCHSIG", 400},
 	} {
-		r := engAPI(t, d, tc.method, "/v1.47"+tc.path, nil)
+		r := d.API(t, tc.method, "/v1.47"+tc.path, nil)
 		assert.Equal(t, r.Status, tc.status, "%s %s: %s", tc.method, tc.path, r.Body)
 		assert.Assert(t, r.Message() != "", "%s %s: no message: %s", tc.method, tc.path, r.Body)
 	}
-	r = engAPI(t, d, "GET", "/containers/nope/json", nil)
+	r = d.API(t, "GET", "/containers/nope/json", nil)
 	assert.Equal(t, r.Message(), "No such container: nope")
 
-	engOK(t, d, "run", "-d", "--name", "running", "--network", "none", "busybox", "sleep", "1000")
-	r = engAPI(t, d, "DELETE", "/containers/running", nil)
+	d.OK(t, "run", "-d", "--name", "running", "--network", "none", "busybox", "sleep", "1000")
+	r = d.API(t, "DELETE", "/containers/running", nil)
 	assert.Equal(t, r.Status, http.StatusConflict, "%s", r.Body)
 	assert.Assert(t, is.Contains(r.Message(), "container is running"))
-	r = engAPI(t, d, "POST", "/containers/running/start", nil)
+	r = d.API(t, "POST", "/containers/running/start", nil)
 	assert.Equal(t, r.Status, http.StatusNotModified)
-	r = engAPI(t, d, "DELETE", "/images/busybox", nil)
+	r = d.API(t, "DELETE", "/images/busybox", nil)
 	assert.Equal(t, r.Status, http.StatusConflict, "removing an image in use: %s", r.Body)
-	vol := engAPI(t, d, "POST", "/volumes/create", volume.CreateRequest{Name: "used"})
+	vol := d.API(t, "POST", "/volumes/create", volume.CreateRequest{Name: "used"})
 	assert.Equal(t, vol.Status, http.StatusCreated, "%s", vol.Body)
-	engOK(t, d, "create", "--name", "user", "--network", "none", "-v", "used:/data", "busybox", "true")
-	r = engAPI(t, d, "DELETE", "/volumes/used", nil)
+	d.OK(t, "create", "--name", "user", "--network", "none", "-v", "used:/data", "busybox", "true")
+	r = d.API(t, "DELETE", "/volumes/used", nil)
 	assert.Equal(t, r.Status, http.StatusConflict, "removing a volume in use: %s", r.Body)
 }
 
@@ -194,30 +194,30 @@ func TestEngineAPIBadInput(t *testing.T) {
 // inspect by name and ID prefix, wait conditions, kill with a signal,
 // restart, delete with force and v.
 func TestEngineAPIContainers(t *testing.T) {
-	d := engDaemon(t)
+	d := harness.NewWithImage(t)
 	var created containertypes.CreateResponse
-	engDecode(t, engAPI(t, d, "POST", "/v1.24/containers/create?name=api-one", map[string]any{
+	d.API(t, "POST", "/v1.24/containers/create?name=api-one", map[string]any{
 		"Image": "busybox", "Cmd": []string{"sh", "-c", "trap 'echo got-usr1; exit 9' USR1; while true; do sleep 0.05; done"},
 		"Labels":     map[string]string{"tier": "front", "app": "one"},
 		"HostConfig": map[string]any{"NetworkMode": "none"},
-	}), http.StatusCreated, &created)
+	}).Decode(t, http.StatusCreated, &created)
 	assert.Equal(t, len(created.ID), 64)
-	engDecode(t, engAPI(t, d, "POST", "/containers/create?name=api-two", map[string]any{
+	d.API(t, "POST", "/containers/create?name=api-two", map[string]any{
 		"Image": "docker.io/library/busybox:latest", "Cmd": []string{"true"}, "Labels": map[string]string{"tier": "back"},
 		"HostConfig": map[string]any{"NetworkMode": "none"},
-	}), http.StatusCreated, nil)
+	}).Decode(t, http.StatusCreated, nil)
 
 	var inspect containertypes.InspectResponse
-	engDecode(t, engAPI(t, d, "GET", "/containers/"+created.ID[:7]+"/json", nil), http.StatusOK, &inspect)
+	d.API(t, "GET", "/containers/"+created.ID[:7]+"/json", nil).Decode(t, http.StatusOK, &inspect)
 	assert.Equal(t, inspect.Name, "/api-one")
 	assert.Equal(t, inspect.State.Status, containertypes.StateCreated)
 	assert.Equal(t, inspect.Config.Labels["tier"], "front")
 
-	engDecode(t, engAPI(t, d, "POST", "/containers/api-one/start", nil), http.StatusNoContent, nil)
+	d.API(t, "POST", "/containers/api-one/start", nil).Decode(t, http.StatusNoContent, nil)
 
 	list := func(query string) []string {
 		var cs []containertypes.Summary
-		engDecode(t, engAPI(t, d, "GET", "/containers/json"+query, nil), http.StatusOK, &cs)
+		d.API(t, "GET", "/containers/json"+query, nil).Decode(t, http.StatusOK, &cs)
 		var names []string
 		for _, c := range cs {
 			names = append(names, strings.Join(c.Names, ","))
@@ -234,58 +234,58 @@ func TestEngineAPIContainers(t *testing.T) {
 	assert.DeepEqual(t, list("?all=1&filters="+filter(`{"id":["`+created.ID[:10]+`"]}`)), []string{"/api-one"})
 	assert.DeepEqual(t, list("?all=1&filters="+filter(`{"status":["created"]}`)), []string{"/api-two"})
 	assert.DeepEqual(t, list("?all=1&filters="+filter(`{"status":["running"]}`)), []string{"/api-one"})
-	r := engAPI(t, d, "GET", "/containers/json?filters="+filter(`{"status":["sleepy"]}`), nil)
+	r := d.API(t, "GET", "/containers/json?filters="+filter(`{"status":["sleepy"]}`), nil)
 	assert.Equal(t, r.Status, http.StatusBadRequest, "%s", r.Body)
-	r = engAPI(t, d, "GET", "/containers/json?filters="+filter(`{"colour":["red"]}`), nil)
+	r = d.API(t, "GET", "/containers/json?filters="+filter(`{"colour":["red"]}`), nil)
 	assert.Equal(t, r.Status, http.StatusBadRequest, "%s", r.Body)
 
 	// The same through the CLI.
-	assert.Equal(t, engOK(t, d, "ps", "-a", "--filter", "label=tier=front", "--format", "{{.Names}}"), "api-one")
-	assert.Equal(t, engOK(t, d, "ps", "-a", "--filter", "status=created", "--format", "{{.Names}} {{.Label \"tier\"}}"), "api-two back")
-	assert.Equal(t, engOK(t, d, "ps", "-q"), created.ID[:12])
+	assert.Equal(t, d.OK(t, "ps", "-a", "--filter", "label=tier=front", "--format", "{{.Names}}"), "api-one")
+	assert.Equal(t, d.OK(t, "ps", "-a", "--filter", "status=created", "--format", "{{.Names}} {{.Label \"tier\"}}"), "api-two back")
+	assert.Equal(t, d.OK(t, "ps", "-q"), created.ID[:12])
 
 	// wait next-exit blocks until the kill ends the run; kill takes a signal.
-	waitDone := make(chan engResponse, 1)
-	go func() { waitDone <- engAPI(t, d, "POST", "/containers/api-one/wait?condition=next-exit", nil) }()
+	waitDone := make(chan harness.Response, 1)
+	go func() { waitDone <- d.API(t, "POST", "/containers/api-one/wait?condition=next-exit", nil) }()
 	select {
 	case r := <-waitDone:
 		t.Fatalf("wait returned while the container runs: %d %s", r.Status, r.Body)
 	case <-time.After(200 * time.Millisecond):
 	}
-	engDecode(t, engAPI(t, d, "POST", "/containers/api-one/kill?signal=SIGUSR1", nil), http.StatusNoContent, nil)
+	d.API(t, "POST", "/containers/api-one/kill?signal=SIGUSR1", nil).Decode(t, http.StatusNoContent, nil)
 	select {
 	case r := <-waitDone:
 		var w containertypes.WaitResponse
-		engDecode(t, r, http.StatusOK, &w)
+		r.Decode(t, http.StatusOK, &w)
 		assert.Equal(t, w.StatusCode, int64(9))
 	case <-time.After(20 * time.Second):
 		t.Fatal("wait?condition=next-exit did not return after the container exited")
 	}
-	engWaitLogs(t, d, "api-one", "got-usr1")
+	d.WaitLogs(t, "api-one", "got-usr1")
 	var w containertypes.WaitResponse
-	engDecode(t, engAPI(t, d, "POST", "/containers/api-one/wait", nil), http.StatusOK, &w)
+	d.API(t, "POST", "/containers/api-one/wait", nil).Decode(t, http.StatusOK, &w)
 	assert.Equal(t, w.StatusCode, int64(9), "not-running on an exited container returns at once")
 
 	// restart starts an exited container again; the count is not a restart
 	// policy's, but the run is new.
-	engDecode(t, engAPI(t, d, "POST", "/containers/api-one/restart?t=1", nil), http.StatusNoContent, nil)
-	engDecode(t, engAPI(t, d, "GET", "/containers/api-one/json", nil), http.StatusOK, &inspect)
+	d.API(t, "POST", "/containers/api-one/restart?t=1", nil).Decode(t, http.StatusNoContent, nil)
+	d.API(t, "GET", "/containers/api-one/json", nil).Decode(t, http.StatusOK, &inspect)
 	assert.Equal(t, inspect.State.Status, containertypes.StateRunning)
 	firstPid := inspect.State.Pid
-	engDecode(t, engAPI(t, d, "POST", "/containers/api-one/restart?t=0", nil), http.StatusNoContent, nil)
-	engDecode(t, engAPI(t, d, "GET", "/containers/api-one/json", nil), http.StatusOK, &inspect)
+	d.API(t, "POST", "/containers/api-one/restart?t=0", nil).Decode(t, http.StatusNoContent, nil)
+	d.API(t, "GET", "/containers/api-one/json", nil).Decode(t, http.StatusOK, &inspect)
 	assert.Equal(t, inspect.State.Status, containertypes.StateRunning)
 	assert.Assert(t, inspect.State.Pid != firstPid, "restart of a running container must start a new process")
 
 	// removed: wait returns once the force removal is done.
-	removed := make(chan engResponse, 1)
-	go func() { removed <- engAPI(t, d, "POST", "/containers/api-one/wait?condition=removed", nil) }()
+	removed := make(chan harness.Response, 1)
+	go func() { removed <- d.API(t, "POST", "/containers/api-one/wait?condition=removed", nil) }()
 	select {
 	case r := <-removed:
 		t.Fatalf("wait removed returned early: %d %s", r.Status, r.Body)
 	case <-time.After(200 * time.Millisecond):
 	}
-	engDecode(t, engAPI(t, d, "DELETE", "/containers/api-one?force=1&v=1", nil), http.StatusNoContent, nil)
+	d.API(t, "DELETE", "/containers/api-one?force=1&v=1", nil).Decode(t, http.StatusNoContent, nil)
 	select {
 	case r := <-removed:
 		assert.Equal(t, r.Status, http.StatusOK, "%s", r.Body)
@@ -301,13 +301,13 @@ func TestEngineAPIContainers(t *testing.T) {
 // carries stdin in and framed stdout/stderr out; logs honour stdout,
 // stderr, timestamps, tail, since and follow; resize reaches the tty.
 func TestEngineAPIAttachLogs(t *testing.T) {
-	d := engDaemon(t)
+	d := harness.NewWithImage(t)
 	var created containertypes.CreateResponse
-	engDecode(t, engAPI(t, d, "POST", "/containers/create?name=att", map[string]any{
+	d.API(t, "POST", "/containers/create?name=att", map[string]any{
 		"Image": "busybox", "Cmd": []string{"sh", "-c", "read line; echo got:$line; echo oops >&2; exit 4"},
 		"OpenStdin": true, "StdinOnce": true, "AttachStdin": true, "AttachStdout": true, "AttachStderr": true,
 		"HostConfig": map[string]any{"NetworkMode": "none"},
-	}), http.StatusCreated, &created)
+	}).Decode(t, http.StatusCreated, &created)
 
 	conn, err := net.Dial("unix", d.Sock)
 	assert.NilError(t, err)
@@ -323,25 +323,25 @@ func TestEngineAPIAttachLogs(t *testing.T) {
 	assert.Equal(t, resp.Header.Get("Content-Type"), "application/vnd.docker.multiplexed-stream")
 	assert.Equal(t, resp.Header.Get("Upgrade"), "tcp")
 
-	engDecode(t, engAPI(t, d, "POST", "/containers/att/start", nil), http.StatusNoContent, nil)
+	d.API(t, "POST", "/containers/att/start", nil).Decode(t, http.StatusNoContent, nil)
 	_, err = io.WriteString(conn, "hello\n")
 	assert.NilError(t, err)
 	assert.NilError(t, conn.(*net.UnixConn).CloseWrite())
 	assert.NilError(t, conn.SetReadDeadline(time.Now().Add(20*time.Second)))
 	data, err := io.ReadAll(br)
 	assert.NilError(t, err)
-	stdout, stderr := engFrames(t, data)
+	stdout, stderr := harness.Frames(t, data)
 	assert.Equal(t, stdout, "got:hello\n")
 	assert.Equal(t, stderr, "oops\n")
 	var w containertypes.WaitResponse
-	engDecode(t, engAPI(t, d, "POST", "/containers/att/wait", nil), http.StatusOK, &w)
+	d.API(t, "POST", "/containers/att/wait", nil).Decode(t, http.StatusOK, &w)
 	assert.Equal(t, w.StatusCode, int64(4))
 
 	// Logs of the exited container.
 	logs := func(query string) (string, string) {
-		r := engAPI(t, d, "GET", "/containers/att/logs?"+query, nil)
+		r := d.API(t, "GET", "/containers/att/logs?"+query, nil)
 		assert.Equal(t, r.Status, http.StatusOK, "%s", r.Body)
-		return engFrames(t, r.Body)
+		return harness.Frames(t, r.Body)
 	}
 	o, e := logs("stdout=1&stderr=1")
 	assert.Equal(t, o+"|"+e, "got:hello\n|oops\n")
@@ -359,16 +359,16 @@ func TestEngineAPIAttachLogs(t *testing.T) {
 	assert.Equal(t, o+e, "", "since in the future")
 	o, e = logs("stdout=1&stderr=1&since=" + strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10))
 	assert.Equal(t, o+e, "got:hello\noops\n", "since an hour ago")
-	assert.Equal(t, engOK(t, d, "logs", "--since", time.Now().Add(time.Hour).Format(time.RFC3339), "att"), "")
-	assert.Equal(t, engOK(t, d, "logs", "--since", "1h", "att"), "got:hello")
+	assert.Equal(t, d.OK(t, "logs", "--since", time.Now().Add(time.Hour).Format(time.RFC3339), "att"), "")
+	assert.Equal(t, d.OK(t, "logs", "--since", "1h", "att"), "got:hello")
 
 	// tail and follow through the CLI, on a container still writing.
 	ctl := t.TempDir()
-	engOK(t, d, "run", "-d", "--name", "talker", "--network", "none", "-v", ctl+":/ctl", "busybox", "sh", "-c",
+	d.OK(t, "run", "-d", "--name", "talker", "--network", "none", "-v", ctl+":/ctl", "busybox", "sh", "-c",
 		"for i in 1 2 3 4 5; do echo line$i; done; while [ ! -f /ctl/go ]; do sleep 0.05; done; echo last >&2")
-	engWaitLogs(t, d, "talker", "line5")
-	assert.Equal(t, engOK(t, d, "logs", "--tail", "2", "talker"), "line4\nline5")
-	o, _ = engFrames(t, engAPI(t, d, "GET", "/containers/talker/logs?stdout=1&tail=1", nil).Body)
+	d.WaitLogs(t, "talker", "line5")
+	assert.Equal(t, d.OK(t, "logs", "--tail", "2", "talker"), "line4\nline5")
+	o, _ = harness.Frames(t, d.API(t, "GET", "/containers/talker/logs?stdout=1&tail=1", nil).Body)
 	assert.Equal(t, o, "line5\n")
 	res := d.Berth(t, "logs", "-t", "--tail", "1", "talker")
 	assert.Assert(t, strings.HasSuffix(strings.TrimSpace(res.Stdout), " line5"), res.Stdout)
@@ -393,15 +393,15 @@ func TestEngineAPIAttachLogs(t *testing.T) {
 	}
 
 	// resize reaches the container's terminal.
-	engDecode(t, engAPI(t, d, "POST", "/containers/create?name=tty", map[string]any{
+	d.API(t, "POST", "/containers/create?name=tty", map[string]any{
 		"Image": "busybox", "Tty": true, "Cmd": []string{"sh", "-c", `until [ "$(stty size 2>/dev/null)" = "40 100" ]; do sleep 0.05; done; echo resized`},
 		"HostConfig": map[string]any{"NetworkMode": "none"},
-	}), http.StatusCreated, nil)
-	engDecode(t, engAPI(t, d, "POST", "/containers/tty/start", nil), http.StatusNoContent, nil)
-	engDecode(t, engAPI(t, d, "POST", "/containers/tty/resize?h=40&w=100", nil), http.StatusOK, nil)
-	engDecode(t, engAPI(t, d, "POST", "/containers/tty/wait", nil), http.StatusOK, &w)
+	}).Decode(t, http.StatusCreated, nil)
+	d.API(t, "POST", "/containers/tty/start", nil).Decode(t, http.StatusNoContent, nil)
+	d.API(t, "POST", "/containers/tty/resize?h=40&w=100", nil).Decode(t, http.StatusOK, nil)
+	d.API(t, "POST", "/containers/tty/wait", nil).Decode(t, http.StatusOK, &w)
 	assert.Equal(t, w.StatusCode, int64(0))
-	r := engAPI(t, d, "GET", "/containers/tty/logs?stdout=1", nil)
+	r := d.API(t, "GET", "/containers/tty/logs?stdout=1", nil)
 	assert.Equal(t, r.Status, http.StatusOK)
 	assert.Equal(t, strings.TrimSpace(string(r.Body)), "resized", "a tty container's logs are raw")
 

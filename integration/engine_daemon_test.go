@@ -1,7 +1,7 @@
 package integration
 
 import (
-	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,21 +19,11 @@ import (
 )
 
 // engBerthd runs a second berthd that is expected to refuse to start, and
-// returns its combined output and exit code.
+// returns its output and exit code.
 func engBerthd(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(harness.Binaries(t), "berthd"), args...)
-	out, err := cmd.CombinedOutput()
-	assert.NilError(t, ctx.Err(), "the second berthd did not exit (it should refuse to start):\n%s", out)
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		assert.NilError(t, err)
-	}
-	return string(out), code
+	res := harness.Run(t, harness.Command{Bin: filepath.Join(harness.Binaries(t), "berthd"), Args: args, Timeout: 15 * time.Second})
+	return res.Combined(), res.ExitCode
 }
 
 // TestEngineDaemonRefusesSharedState: a second daemon never shares the data
@@ -74,7 +64,7 @@ func TestEngineDaemonRefusesSharedState(t *testing.T) {
 	// The refused daemons took nothing away from the running one.
 	_, err := os.Stat(d.Sock)
 	assert.NilError(t, err, "the refused daemon removed the socket of the running one")
-	engOK(t, d, "version")
+	d.OK(t, "version")
 	_, err = os.Stat(filepath.Join(other, "s3.sock"))
 	assert.Assert(t, os.IsNotExist(err))
 }
@@ -90,9 +80,9 @@ func TestEngineDaemonConfig(t *testing.T) {
 			[]byte(`{"default-shm-size": "32m", "log-level": "info"}`), 0o600))
 	}, harness.WithArgs("--runtime", runc))
 	d.LoadImage(t)
-	out := engOK(t, d, "run", "--rm", "--network", "none", "busybox", "sh", "-c", "df -k /dev/shm | tail -n 1")
+	out := d.OK(t, "run", "--rm", "--network", "none", "busybox", "sh", "-c", "df -k /dev/shm | tail -n 1")
 	assert.Assert(t, is.Contains(out, "32768"), "default-shm-size from daemon.json: %s", out)
-	out = engOK(t, d, "info", "--format", "{{.DefaultRuntime}}")
+	out = d.OK(t, "info", "--format", "{{.DefaultRuntime}}")
 	assert.Equal(t, out, runc)
 	// --log-level debug on the command line beats the file's info.
 	assert.Assert(t, is.Contains(d.Log(), "level=DEBUG"))
@@ -125,17 +115,17 @@ func TestEngineDaemonConfig(t *testing.T) {
 // a clean stop; the new daemon finds them again with their logs, records
 // the later exit of a running one, and marks one whose shim died as exited.
 func TestEngineDaemonRestart(t *testing.T) {
-	d := engDaemon(t)
+	d := harness.NewWithImage(t)
 	ctl := t.TempDir()
-	engOK(t, d, "run", "-d", "--name", "survivor", "--network", "none", "-v", ctl+":/ctl", "busybox",
+	d.OK(t, "run", "-d", "--name", "survivor", "--network", "none", "-v", ctl+":/ctl", "busybox",
 		"sh", "-c", "echo before; while [ ! -f /ctl/go ]; do sleep 0.05; done; echo after; exit 42")
-	engOK(t, d, "run", "-d", "--name", "victim", "--network", "none", "busybox", "sleep", "1000")
+	d.OK(t, "run", "-d", "--name", "victim", "--network", "none", "busybox", "sleep", "1000")
 	res := d.Berth(t, "run", "--name", "finished", "--network", "none", "busybox", "sh", "-c", "echo finished; exit 3")
 	assert.Equal(t, res.ExitCode, 3, res.Combined())
-	engWaitLogs(t, d, "survivor", "before")
-	pid := engInspect(t, d, "survivor", "{{.State.Pid}}")
-	victimID := engInspect(t, d, "victim", "{{.Id}}")
-	victimPid, err := strconv.Atoi(engInspect(t, d, "victim", "{{.State.Pid}}"))
+	d.WaitLogs(t, "survivor", "before")
+	pid := d.Inspect(t, "survivor", "{{.State.Pid}}")
+	victimID := d.Inspect(t, "victim", "{{.Id}}")
+	victimPid, err := strconv.Atoi(d.Inspect(t, "victim", "{{.State.Pid}}"))
 	assert.NilError(t, err)
 	assert.Equal(t, len(d.Shims()), 2, "one shim per running container")
 
@@ -158,12 +148,12 @@ func TestEngineDaemonRestart(t *testing.T) {
 	// the new daemon's.
 	assert.NilError(t, os.Remove(d.Sock))
 	d.Start(t)
-	assert.Equal(t, engInspect(t, d, "survivor", "{{.State.Status}} {{.State.Pid}}"), "running "+pid)
-	assert.Equal(t, engOK(t, d, "logs", "survivor"), "before")
-	assert.Equal(t, engInspect(t, d, "finished", "{{.State.Status}} {{.State.ExitCode}}"), "exited 3")
-	assert.Equal(t, engOK(t, d, "logs", "finished"), "finished")
-	assert.Equal(t, engInspect(t, d, "victim", "{{.State.Status}}"), "exited")
-	assert.Assert(t, engInspect(t, d, "victim", "{{.State.ExitCode}}") != "0")
+	assert.Equal(t, d.Inspect(t, "survivor", "{{.State.Status}} {{.State.Pid}}"), "running "+pid)
+	assert.Equal(t, d.OK(t, "logs", "survivor"), "before")
+	assert.Equal(t, d.Inspect(t, "finished", "{{.State.Status}} {{.State.ExitCode}}"), "exited 3")
+	assert.Equal(t, d.OK(t, "logs", "finished"), "finished")
+	assert.Equal(t, d.Inspect(t, "victim", "{{.State.Status}}"), "exited")
+	assert.Assert(t, d.Inspect(t, "victim", "{{.State.ExitCode}}") != "0")
 	// The container process of the lost shim does not linger.
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
 		if syscall.Kill(victimPid, 0) == nil {
@@ -171,12 +161,12 @@ func TestEngineDaemonRestart(t *testing.T) {
 		}
 		return poll.Success()
 	}, poll.WithTimeout(10*time.Second))
-	ps := engOK(t, d, "ps", "--format", "{{.Names}}")
+	ps := d.OK(t, "ps", "--format", "{{.Names}}")
 	assert.Equal(t, ps, "survivor")
 
 	// A clean stop and start keeps it running too.
 	d.Restart(t)
-	assert.Equal(t, engInspect(t, d, "survivor", "{{.State.Status}} {{.State.Pid}}"), "running "+pid)
+	assert.Equal(t, d.Inspect(t, "survivor", "{{.State.Status}} {{.State.Pid}}"), "running "+pid)
 
 	// Its exit after the restarts is recorded, and a wait started now sees it.
 	waited := make(chan string, 1)
@@ -188,12 +178,16 @@ func TestEngineDaemonRestart(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("berth wait did not return after the container exited")
 	}
-	assert.Equal(t, engInspect(t, d, "survivor", "{{.State.Status}} {{.State.ExitCode}}"), "exited 42")
-	assert.Equal(t, engOK(t, d, "logs", "survivor"), "before\nafter")
-	assert.Equal(t, len(d.Shims()), 0)
+	assert.Equal(t, d.Inspect(t, "survivor", "{{.State.Status}} {{.State.ExitCode}}"), "exited 42")
+	assert.Equal(t, d.OK(t, "logs", "survivor"), "before\nafter")
+	// The shim ends a moment after it reported the exit.
+	harness.Poll(t, func() (bool, string) {
+		shims := d.Shims()
+		return len(shims) == 0, fmt.Sprintf("shims still running after the exit: %v", shims)
+	})
 
 	// And the restarted container runs again.
-	engOK(t, d, "start", "survivor")
-	assert.Equal(t, engOK(t, d, "wait", "survivor"), "42")
-	assert.Equal(t, engOK(t, d, "logs", "survivor"), "before\nafter\nbefore\nafter")
+	d.OK(t, "start", "survivor")
+	assert.Equal(t, d.OK(t, "wait", "survivor"), "42")
+	assert.Equal(t, d.OK(t, "logs", "survivor"), "before\nafter\nbefore\nafter")
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/moby/moby/api/types/image"
 	"gotest.tools/v3/assert"
@@ -20,61 +19,16 @@ import (
 	"github.com/berth-project/berth/integration/internal/harness"
 )
 
-// engTarFile is one entry of a tar archive the tests build.
-type engTarFile struct {
-	name     string
-	mode     int64
-	uid, gid int
-	body     []byte
-	link     string // symlink target
-	dir      bool
-}
-
-func engTar(t *testing.T, files []engTarFile) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		h := &tar.Header{Name: f.name, Mode: f.mode, Uid: f.uid, Gid: f.gid, ModTime: time.Unix(1700000000, 0), Format: tar.FormatPAX}
-		switch {
-		case f.dir:
-			h.Typeflag = tar.TypeDir
-		case f.link != "":
-			h.Typeflag, h.Linkname = tar.TypeSymlink, f.link
-		default:
-			h.Typeflag, h.Size = tar.TypeReg, int64(len(f.body))
-		}
-		assert.NilError(t, tw.WriteHeader(h))
-		if h.Typeflag == tar.TypeReg {
-			_, err := tw.Write(f.body)
-			assert.NilError(t, err)
-		}
-	}
-	assert.NilError(t, tw.Close())
-	return buf.Bytes()
-}
-
-// engRootfsTar is a minimal root file system: busybox with a few applets,
-// an app user (1000) and /data (1000:1000 0750) holding seed (0640).
+// engRootfsTar is a minimal root file system with an app user (1000) and
+// /data (1000:1000 0750) holding seed (0640).
 func engRootfsTar(t *testing.T) []byte {
 	t.Helper()
-	bb, err := os.ReadFile("/bin/busybox")
-	assert.NilError(t, err, "busybox-static is needed: run hack/install-deps")
-	files := []engTarFile{
-		{name: "bin/", dir: true, mode: 0o755},
-		{name: "bin/busybox", mode: 0o755, body: bb},
-		{name: "etc/", dir: true, mode: 0o755},
-		{name: "etc/passwd", mode: 0o644, body: []byte("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n")},
-		{name: "etc/group", mode: 0o644, body: []byte("root:x:0:\napp:x:1000:\n")},
-		{name: "data/", dir: true, mode: 0o750, uid: 1000, gid: 1000},
-		{name: "data/seed", mode: 0o640, uid: 1000, gid: 1000, body: []byte("seeded\n")},
-		{name: "data/sub/", dir: true, mode: 0o700, uid: 1000, gid: 1000},
-		{name: "data/sub/deep", mode: 0o600, uid: 1000, gid: 1000, body: []byte("deep\n")},
-	}
-	for _, applet := range []string{"sh", "echo", "id", "pwd", "cat", "ls", "stat", "true", "touch", "env"} {
-		files = append(files, engTarFile{name: "bin/" + applet, link: "busybox", mode: 0o777})
-	}
-	return engTar(t, files)
+	return harness.Tar(t, append(harness.BusyboxRootfs(t),
+		harness.TarEntry{Name: "data", Type: tar.TypeDir, Mode: 0o750, UID: 1000, GID: 1000},
+		harness.TarEntry{Name: "data/seed", Mode: 0o640, UID: 1000, GID: 1000, Body: "seeded\n"},
+		harness.TarEntry{Name: "data/sub", Type: tar.TypeDir, Mode: 0o700, UID: 1000, GID: 1000},
+		harness.TarEntry{Name: "data/sub/deep", Mode: 0o600, UID: 1000, GID: 1000, Body: "deep\n"},
+	))
 }
 
 // engOCIArchive rewrites the docker-save test image as an OCI image layout
@@ -125,64 +79,64 @@ func engOCIArchive(t *testing.T, ref string) []byte {
 	md["annotations"] = map[string]string{"io.containerd.image.name": ref, "org.opencontainers.image.ref.name": ref[strings.LastIndex(ref, ":")+1:]}
 	index, err := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []any{md}})
 	assert.NilError(t, err)
-	return engTar(t, []engTarFile{
-		{name: "oci-layout", mode: 0o644, body: []byte(`{"imageLayoutVersion":"1.0.0"}`)},
-		{name: "index.json", mode: 0o644, body: index},
-		{name: "blobs/", dir: true, mode: 0o755},
-		{name: "blobs/sha256/", dir: true, mode: 0o755},
-		{name: "blobs/sha256/" + digest(config), mode: 0o644, body: config},
-		{name: "blobs/sha256/" + digest(layer), mode: 0o644, body: layer},
-		{name: "blobs/sha256/" + digest(mf), mode: 0o644, body: mf},
+	return harness.Tar(t, []harness.TarEntry{
+		{Name: "oci-layout", Mode: 0o644, Body: `{"imageLayoutVersion":"1.0.0"}`},
+		{Name: "index.json", Mode: 0o644, Body: string(index)},
+		{Name: "blobs", Type: tar.TypeDir, Mode: 0o755},
+		{Name: "blobs/sha256", Type: tar.TypeDir, Mode: 0o755},
+		{Name: "blobs/sha256/" + digest(config), Mode: 0o644, Body: string(config)},
+		{Name: "blobs/sha256/" + digest(layer), Mode: 0o644, Body: string(layer)},
+		{Name: "blobs/sha256/" + digest(mf), Mode: 0o644, Body: string(mf)},
 	})
 }
 
 // TestEngineImages: docker-save and OCI archives load, references resolve
 // in every spelling, tag and rmi work, an image in use is protected.
 func TestEngineImages(t *testing.T) {
-	d := engDaemon(t)
+	d := harness.NewWithImage(t)
 	var img image.InspectResponse
-	engDecode(t, engAPI(t, d, "GET", "/images/busybox/json", nil), http.StatusOK, &img)
+	d.API(t, "GET", "/images/busybox/json", nil).Decode(t, http.StatusOK, &img)
 	assert.DeepEqual(t, img.RepoTags, []string{"busybox:latest"})
 	assert.Assert(t, strings.HasPrefix(img.ID, "sha256:"), img.ID)
 	for _, ref := range []string{"busybox:latest", "docker.io/library/busybox:latest", "library/busybox", "docker.io/library/busybox",
 		strings.TrimPrefix(img.ID, "sha256:")[:12], img.ID} {
 		var other image.InspectResponse
-		engDecode(t, engAPI(t, d, "GET", "/images/"+ref+"/json", nil), http.StatusOK, &other)
+		d.API(t, "GET", "/images/"+ref+"/json", nil).Decode(t, http.StatusOK, &other)
 		assert.Equal(t, other.ID, img.ID, ref)
 	}
-	engDecode(t, engAPI(t, d, "GET", "/images/busybox:other/json", nil), http.StatusNotFound, nil)
+	d.API(t, "GET", "/images/busybox:other/json", nil).Decode(t, http.StatusNotFound, nil)
 
 	// An OCI layout archive, through the CLI's stdin.
 	res := d.BerthIn(t, string(engOCIArchive(t, "docker.io/library/ocibox:v1")), "load")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Assert(t, is.Contains(res.Stdout, "ocibox:v1"))
-	assert.Equal(t, engOK(t, d, "run", "--rm", "--network", "none", "ocibox:v1", "cat", "/etc/motd"), "Berth test image")
-	assert.Equal(t, engOK(t, d, "inspect", "--format", "{{.Config.Labels.format}}", "ocibox:v1"), "oci")
+	assert.Equal(t, d.OK(t, "run", "--rm", "--network", "none", "ocibox:v1", "cat", "/etc/motd"), "Berth test image")
+	assert.Equal(t, d.OK(t, "inspect", "--format", "{{.Config.Labels.format}}", "ocibox:v1"), "oci")
 
 	// tag, images, rmi.
-	engOK(t, d, "tag", "busybox", "registry.example:5000/team/box:1.0")
-	engOK(t, d, "tag", "busybox", "mybox")
-	out := engOK(t, d, "images", "--format", "{{.Repository}}:{{.Tag}}")
+	d.OK(t, "tag", "busybox", "registry.example:5000/team/box:1.0")
+	d.OK(t, "tag", "busybox", "mybox")
+	out := d.OK(t, "images", "--format", "{{.Repository}}:{{.Tag}}")
 	for _, want := range []string{"busybox:latest", "mybox:latest", "registry.example:5000/team/box:1.0", "ocibox:v1"} {
 		assert.Assert(t, is.Contains(out, want))
 	}
-	engDecode(t, engAPI(t, d, "GET", "/images/json", nil), http.StatusOK, nil)
-	r := engAPI(t, d, "POST", "/images/busybox/tag?repo=Bad%20Name&tag=x", nil)
+	d.API(t, "GET", "/images/json", nil).Decode(t, http.StatusOK, nil)
+	r := d.API(t, "POST", "/images/busybox/tag?repo=Bad%20Name&tag=x", nil)
 	assert.Equal(t, r.Status, http.StatusBadRequest, "%s", r.Body)
-	assert.Equal(t, engOK(t, d, "images", "-q", "mybox"), strings.TrimPrefix(img.ID, "sha256:")[:12])
+	assert.Equal(t, d.OK(t, "images", "-q", "mybox"), strings.TrimPrefix(img.ID, "sha256:")[:12])
 
-	engOK(t, d, "create", "--name", "user", "--network", "none", "mybox", "true")
+	d.OK(t, "create", "--name", "user", "--network", "none", "mybox", "true")
 	res = d.Berth(t, "rmi", "mybox")
 	assert.Equal(t, res.ExitCode, 0, "untagging one of several names is fine while in use: %s", res.Combined())
 	assert.Assert(t, is.Contains(res.Stdout, "Untagged: mybox:latest"))
 	res = d.Berth(t, "rmi", img.ID)
 	assert.Assert(t, res.ExitCode != 0, "removing an image a container uses must fail")
 	assert.Assert(t, is.Contains(res.Stderr, "is being used by"))
-	engOK(t, d, "rm", "user")
+	d.OK(t, "rm", "user")
 	res = d.Berth(t, "rmi", "ocibox:v1")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Assert(t, is.Contains(res.Stdout, "Deleted: sha256:"))
-	r = engAPI(t, d, "GET", "/images/ocibox:v1/json", nil)
+	r = d.API(t, "GET", "/images/ocibox:v1/json", nil)
 	assert.Equal(t, r.Status, http.StatusNotFound)
 	assert.Equal(t, r.Message(), "No such image: ocibox:v1")
 	res = d.Berth(t, "rmi", "ocibox:v1")
@@ -190,7 +144,7 @@ func TestEngineImages(t *testing.T) {
 	assert.Assert(t, is.Contains(res.Stderr, "No such image"))
 
 	// A broken archive is a 400 and loads nothing.
-	r = engAPI(t, d, "POST", "/images/load", bytes.NewReader([]byte("not a tar")))
+	r = d.API(t, "POST", "/images/load", bytes.NewReader([]byte("not a tar")))
 	assert.Assert(t, r.Status == http.StatusBadRequest || strings.Contains(string(r.Body), "error"), "%d %s", r.Status, r.Body)
 	res = d.BerthIn(t, "garbage", "load")
 	assert.Assert(t, res.ExitCode != 0, res.Combined())
@@ -212,27 +166,27 @@ func TestEngineImageImport(t *testing.T) {
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Assert(t, strings.HasPrefix(strings.TrimSpace(res.Stdout), "sha256:"), res.Stdout)
 
-	assert.Equal(t, engOK(t, d, "run", "--rm", "--network", "none", "imported:v1"), "hello from /data as app")
-	assert.Equal(t, engOK(t, d, "run", "--rm", "--network", "none", "-e", "GREETING=hi", "-u", "0", "-w", "/", "imported:v1"), "hi from / as root")
-	assert.Equal(t, engOK(t, d, "run", "--rm", "--network", "none", "--entrypoint", "cat", "imported:v1", "seed"), "seeded")
-	assert.Equal(t, engOK(t, d, "inspect", "--format", "{{.Config.User}} {{.Config.WorkingDir}} {{.Config.Labels.origin}}", "imported:v1"), "app /data import")
+	assert.Equal(t, d.OK(t, "run", "--rm", "--network", "none", "imported:v1"), "hello from /data as app")
+	assert.Equal(t, d.OK(t, "run", "--rm", "--network", "none", "-e", "GREETING=hi", "-u", "0", "-w", "/", "imported:v1"), "hi from / as root")
+	assert.Equal(t, d.OK(t, "run", "--rm", "--network", "none", "--entrypoint", "cat", "imported:v1", "seed"), "seeded")
+	assert.Equal(t, d.OK(t, "inspect", "--format", "{{.Config.User}} {{.Config.WorkingDir}} {{.Config.Labels.origin}}", "imported:v1"), "app /data import")
 
 	// The API form, with the changes as query parameters.
 	q := url.Values{"fromSrc": {"-"}, "repo": {"imported"}, "tag": {"v2"},
 		"changes": {`CMD ["cat", "/data/seed"]`, "VOLUME /data", "USER 1000"}}
-	r := engAPI(t, d, "POST", "/images/create?"+q.Encode(), bytes.NewReader(rootfs))
+	r := d.API(t, "POST", "/images/create?"+q.Encode(), bytes.NewReader(rootfs))
 	assert.Equal(t, r.Status, http.StatusOK, "%s", r.Body)
 	assert.Assert(t, !strings.Contains(string(r.Body), `"error"`), "%s", r.Body)
 	var img image.InspectResponse
-	engDecode(t, engAPI(t, d, "GET", "/images/imported:v2/json", nil), http.StatusOK, &img)
+	d.API(t, "GET", "/images/imported:v2/json", nil).Decode(t, http.StatusOK, &img)
 	assert.DeepEqual(t, img.Config.Cmd, []string{"cat", "/data/seed"})
 	_, hasVolume := img.Config.Volumes["/data"]
 	assert.Assert(t, hasVolume, "VOLUME: %v", img.Config.Volumes)
-	assert.Equal(t, engOK(t, d, "run", "--rm", "--network", "none", "imported:v2"), "seeded")
+	assert.Equal(t, d.OK(t, "run", "--rm", "--network", "none", "imported:v2"), "seeded")
 
-	r = engAPI(t, d, "POST", "/images/create?fromSrc=-&repo=bad&changes="+url.QueryEscape("FROBNICATE x"), bytes.NewReader(rootfs))
+	r = d.API(t, "POST", "/images/create?fromSrc=-&repo=bad&changes="+url.QueryEscape("FROBNICATE x"), bytes.NewReader(rootfs))
 	assert.Assert(t, r.Status == http.StatusBadRequest || strings.Contains(string(r.Body), `"error"`), "unknown change: %d %s", r.Status, r.Body)
 	res = d.BerthIn(t, string(rootfs), "import", "--change", "FROM scratch", "-", "bad:v1")
 	assert.Assert(t, res.ExitCode != 0, res.Combined())
-	engDecode(t, engAPI(t, d, "GET", "/images/bad:v1/json", nil), http.StatusNotFound, nil)
+	d.API(t, "GET", "/images/bad:v1/json", nil).Decode(t, http.StatusNotFound, nil)
 }

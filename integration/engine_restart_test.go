@@ -10,18 +10,20 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/poll"
+
+	"github.com/berth-project/berth/integration/internal/harness"
 )
 
 // TestEngineRestartPolicy: on-failure restarts up to its count, always
 // restarts after a clean exit too, a user's stop is final, and bad
 // policies are refused at create.
 func TestEngineRestartPolicy(t *testing.T) {
-	d := engDaemon(t)
+	d := harness.NewWithImage(t)
 
 	t.Run("on-failure:2 restarts twice, then stays exited", func(t *testing.T) {
-		engOK(t, d, "run", "-d", "--name", "flaky", "--network", "none", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3")
+		d.OK(t, "run", "-d", "--name", "flaky", "--network", "none", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3")
 		poll.WaitOn(t, func(poll.LogT) poll.Result {
-			out := engInspect(t, d, "flaky", "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}")
+			out := d.Inspect(t, "flaky", "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}")
 			if out == "exited 2 3" {
 				return poll.Success()
 			}
@@ -29,34 +31,34 @@ func TestEngineRestartPolicy(t *testing.T) {
 		}, poll.WithTimeout(20*time.Second), poll.WithDelay(50*time.Millisecond))
 		// No third restart comes after the back-off.
 		time.Sleep(time.Second)
-		assert.Equal(t, engInspect(t, d, "flaky", "{{.State.Status}} {{.RestartCount}}"), "exited 2")
-		assert.Equal(t, strings.Count(engOK(t, d, "logs", "flaky"), "run"), 3)
+		assert.Equal(t, d.Inspect(t, "flaky", "{{.State.Status}} {{.RestartCount}}"), "exited 2")
+		assert.Equal(t, strings.Count(d.OK(t, "logs", "flaky"), "run"), 3)
 	})
 
 	t.Run("always restarts a clean exit; stop is final", func(t *testing.T) {
-		engOK(t, d, "run", "-d", "--name", "keeper", "--network", "none", "--restart", "always", "busybox", "sh", "-c", "echo up; sleep 0.2")
+		d.OK(t, "run", "-d", "--name", "keeper", "--network", "none", "--restart", "always", "busybox", "sh", "-c", "echo up; sleep 0.2")
 		poll.WaitOn(t, func(poll.LogT) poll.Result {
-			out := engInspect(t, d, "keeper", "{{.RestartCount}}")
+			out := d.Inspect(t, "keeper", "{{.RestartCount}}")
 			if n, _ := strconv.Atoi(out); n >= 2 {
 				return poll.Success()
 			}
 			return poll.Continue("restart count %q", out)
 		}, poll.WithTimeout(20*time.Second), poll.WithDelay(50*time.Millisecond))
-		engOK(t, d, "stop", "-t", "1", "keeper")
-		count := engInspect(t, d, "keeper", "{{.RestartCount}}")
+		d.OK(t, "stop", "-t", "1", "keeper")
+		count := d.Inspect(t, "keeper", "{{.RestartCount}}")
 		time.Sleep(1500 * time.Millisecond)
-		assert.Equal(t, engInspect(t, d, "keeper", "{{.State.Status}} {{.RestartCount}}"), "exited "+count)
+		assert.Equal(t, d.Inspect(t, "keeper", "{{.State.Status}} {{.RestartCount}}"), "exited "+count)
 	})
 
 	t.Run("a manual restart is not counted", func(t *testing.T) {
-		engOK(t, d, "run", "-d", "--name", "manual", "--network", "none", "busybox", "sleep", "30")
-		engOK(t, d, "restart", "-t", "0", "manual")
-		assert.Equal(t, engInspect(t, d, "manual", "{{.State.Status}} {{.RestartCount}}"), "running 0")
+		d.OK(t, "run", "-d", "--name", "manual", "--network", "none", "busybox", "sleep", "30")
+		d.OK(t, "restart", "-t", "0", "manual")
+		assert.Equal(t, d.Inspect(t, "manual", "{{.State.Status}} {{.RestartCount}}"), "running 0")
 	})
 
 	t.Run("a policy restarts a container lost with its shim (a host reboot)", func(t *testing.T) {
-		engOK(t, d, "run", "-d", "--name", "rebooted", "--network", "none", "--restart", "always", "busybox", "sleep", "100")
-		pid := engInspect(t, d, "rebooted", "{{.State.Pid}}")
+		d.OK(t, "run", "-d", "--name", "rebooted", "--network", "none", "--restart", "always", "busybox", "sleep", "100")
+		pid := d.Inspect(t, "rebooted", "{{.State.Pid}}")
 		d.Kill(t)
 		for _, p := range append(d.Shims(), pid) {
 			n, err := strconv.Atoi(p)
@@ -65,7 +67,7 @@ func TestEngineRestartPolicy(t *testing.T) {
 		}
 		d.Start(t)
 		poll.WaitOn(t, func(poll.LogT) poll.Result {
-			out := engInspect(t, d, "rebooted", "{{.State.Status}} {{.RestartCount}} {{.State.Pid}}")
+			out := d.Inspect(t, "rebooted", "{{.State.Status}} {{.RestartCount}} {{.State.Pid}}")
 			if f := strings.Fields(out); len(f) == 3 && f[0] == "running" && f[1] == "1" && f[2] != pid {
 				return poll.Success()
 			}

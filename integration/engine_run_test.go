@@ -1,9 +1,7 @@
 package integration
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,25 +17,14 @@ import (
 // that a hang fails fast and says so.
 func engBerthWithin(t *testing.T, d *harness.Daemon, timeout time.Duration, args ...string) harness.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(harness.Binaries(t), "berth"), append([]string{"-H", d.Host()}, args...)...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	assert.NilError(t, ctx.Err(), "berth %v hung: %s%s", args, out.String(), errb.String())
-	res := harness.Result{Stdout: out.String(), Stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		res.ExitCode = ee.ExitCode()
-	}
-	return res
+	return harness.Run(t, harness.Command{Bin: filepath.Join(harness.Binaries(t), "berth"), Args: append([]string{"-H", d.Host()}, args...), Timeout: timeout})
 }
 
 // TestEngineRunExitCodes: berth run exits as docker run does: the
 // container's status, 125 for daemon errors, 126 when the command cannot be
 // executed, 127 when it is not found; --rm leaves nothing either way.
 func TestEngineRunExitCodes(t *testing.T) {
-	d := engDaemon(t)
+	d := harness.NewWithImage(t)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -60,14 +47,14 @@ func TestEngineRunExitCodes(t *testing.T) {
 				if rm {
 					args = append(args, "--rm")
 				}
-				before := engOK(t, d, "ps", "-aq")
+				before := d.OK(t, "ps", "-aq")
 				res := engBerthWithin(t, d, 30*time.Second, append(args, tc.args...)...)
 				assert.Equal(t, res.ExitCode, tc.code, "rm=%v: %s", rm, res.Combined())
 				if tc.msg != "" {
 					assert.Assert(t, is.Contains(res.Stderr, tc.msg), "rm=%v", rm)
 				}
 				if rm || tc.code == 125 {
-					assert.Equal(t, engOK(t, d, "ps", "-aq"), before, "rm=%v: a container was left behind", rm)
+					assert.Equal(t, d.OK(t, "ps", "-aq"), before, "rm=%v: a container was left behind", rm)
 				}
 			}
 		})
@@ -75,13 +62,13 @@ func TestEngineRunExitCodes(t *testing.T) {
 	// The exit code of a failed start is recorded as Docker does.
 	res := d.Berth(t, "run", "--name", "notfound", "--network", "none", "busybox", "no-such-command")
 	assert.Equal(t, res.ExitCode, 127)
-	assert.Equal(t, engInspect(t, d, "notfound", "{{.State.ExitCode}}"), "127")
-	assert.Assert(t, is.Contains(engInspect(t, d, "notfound", "{{.State.Error}}"), "no-such-command"))
+	assert.Equal(t, d.Inspect(t, "notfound", "{{.State.ExitCode}}"), "127")
+	assert.Assert(t, is.Contains(d.Inspect(t, "notfound", "{{.State.Error}}"), "no-such-command"))
 
 	// -d prints the full ID; -i feeds stdin; --rm removes after the exit.
-	id := engOK(t, d, "run", "-d", "--network", "none", "busybox", "true")
+	id := d.OK(t, "run", "-d", "--network", "none", "busybox", "true")
 	assert.Equal(t, len(id), 64, id)
-	assert.Equal(t, engOK(t, d, "wait", id), "0")
+	assert.Equal(t, d.OK(t, "wait", id), "0")
 	res = d.BerthIn(t, "one\ntwo\n", "run", "-i", "--rm", "--network", "none", "busybox", "sh", "-c", "while read l; do echo got:$l; done; echo eof >&2; exit 5")
 	assert.Equal(t, res.ExitCode, 5, res.Combined())
 	assert.Equal(t, res.Stdout, "got:one\ngot:two\n")
@@ -92,10 +79,10 @@ func TestEngineRunExitCodes(t *testing.T) {
 // the OCI defaults: env, user, working directory, hostname, network files,
 // mounts, masked paths, capabilities, /dev/shm.
 func TestEngineRunConfig(t *testing.T) {
-	d := engDaemon(t)
+	d := harness.NewWithImage(t)
 	run := func(args ...string) string {
 		t.Helper()
-		return engOK(t, d, append([]string{"run", "--rm", "--network", "none"}, args...)...)
+		return d.OK(t, append([]string{"run", "--rm", "--network", "none"}, args...)...)
 	}
 
 	t.Run("env", func(t *testing.T) {
@@ -133,9 +120,9 @@ func TestEngineRunConfig(t *testing.T) {
 	})
 
 	t.Run("hostname and network files", func(t *testing.T) {
-		id := engOK(t, d, "run", "-d", "--network", "none", "busybox", "sh", "-c", "hostname; cat /etc/hostname; grep -c localhost /etc/hosts; test -f /etc/resolv.conf && echo resolv")
-		engOK(t, d, "wait", id)
-		assert.Equal(t, engOK(t, d, "logs", id), id[:12]+"\n"+id[:12]+"\n2\nresolv")
+		id := d.OK(t, "run", "-d", "--network", "none", "busybox", "sh", "-c", "hostname; cat /etc/hostname; grep -c localhost /etc/hosts; test -f /etc/resolv.conf && echo resolv")
+		d.OK(t, "wait", id)
+		assert.Equal(t, d.OK(t, "logs", id), id[:12]+"\n"+id[:12]+"\n2\nresolv")
 		out := run("--hostname", "web.example", "busybox", "sh", "-c", "hostname; grep web.example /etc/hosts | wc -l")
 		assert.Equal(t, out, "web.example\n1")
 		// each container has its own files
@@ -179,9 +166,9 @@ func TestEngineRunConfig(t *testing.T) {
 	})
 
 	t.Run("labels, runtime and inspect", func(t *testing.T) {
-		engOK(t, d, "create", "--name", "labelled", "--network", "none", "--label", "a=b", "-l", "c", "--runtime", "runc", "busybox", "true")
-		assert.Equal(t, engInspect(t, d, "labelled", "{{.Config.Labels.a}}|{{index .Config.Labels \"c\"}}|{{.HostConfig.Runtime}}|{{.Name}}|{{.State.Status}}"), "b||runc|/labelled|created")
-		assert.Equal(t, engOK(t, d, "ps", "-a", "--filter", "label=a=b", "--format", "{{.Names}}"), "labelled")
+		d.OK(t, "create", "--name", "labelled", "--network", "none", "--label", "a=b", "-l", "c", "--runtime", "runc", "busybox", "true")
+		assert.Equal(t, d.Inspect(t, "labelled", "{{.Config.Labels.a}}|{{index .Config.Labels \"c\"}}|{{.HostConfig.Runtime}}|{{.Name}}|{{.State.Status}}"), "b||runc|/labelled|created")
+		assert.Equal(t, d.OK(t, "ps", "-a", "--filter", "label=a=b", "--format", "{{.Names}}"), "labelled")
 		res := d.Berth(t, "create", "--network", "none", "--runtime", "no-such-runtime", "busybox", "true")
 		assert.Equal(t, res.ExitCode, 125, res.Combined())
 	})
@@ -190,14 +177,14 @@ func TestEngineRunConfig(t *testing.T) {
 // TestEngineRootfs: a container writes to its own overlay layer, which
 // outlives a restart; --read-only has no writable layer at all.
 func TestEngineRootfs(t *testing.T) {
-	d := engDaemon(t)
-	engOK(t, d, "create", "--name", "rw", "--network", "none", "busybox", "sh", "-c", "echo run >> /etc/motd; cat /etc/motd")
+	d := harness.NewWithImage(t)
+	d.OK(t, "create", "--name", "rw", "--network", "none", "busybox", "sh", "-c", "echo run >> /etc/motd; cat /etc/motd")
 	res := d.Berth(t, "start", "-a", "rw")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Equal(t, res.Stdout, "Berth test image\nrun\n")
 	res = d.Berth(t, "start", "-a", "rw")
 	assert.Equal(t, res.Stdout, "Berth test image\nrun\nrun\n", "the writable layer outlives a restart")
-	assert.Equal(t, engOK(t, d, "run", "--rm", "--network", "none", "busybox", "cat", "/etc/motd"), "Berth test image", "another container sees the image unchanged")
+	assert.Equal(t, d.OK(t, "run", "--rm", "--network", "none", "busybox", "cat", "/etc/motd"), "Berth test image", "another container sees the image unchanged")
 
 	res = d.Berth(t, "run", "--rm", "--network", "none", "--read-only", "busybox", "touch", "/newfile")
 	assert.Equal(t, res.ExitCode, 1)
@@ -206,24 +193,24 @@ func TestEngineRootfs(t *testing.T) {
 		res = d.Berth(t, "run", "--rm", "--network", "none", "--read-only", "busybox", "sh", "-c", "echo x >> "+f)
 		assert.Assert(t, is.Contains(res.Stderr, "Read-only file system"), "%s: %s", f, res.Combined())
 	}
-	out := engOK(t, d, "run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp", "busybox", "sh", "-c", "echo ok > /tmp/f; cat /tmp/f")
+	out := d.OK(t, "run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp", "busybox", "sh", "-c", "echo ok > /tmp/f; cat /tmp/f")
 	assert.Equal(t, out, "ok")
-	engOK(t, d, "create", "--name", "ro", "--network", "none", "--read-only", "busybox", "true")
-	id := engInspect(t, d, "ro", "{{.Id}}")
+	d.OK(t, "create", "--name", "ro", "--network", "none", "--read-only", "busybox", "true")
+	id := d.Inspect(t, "ro", "{{.Id}}")
 	entries, err := os.ReadDir(filepath.Join(d.DataRoot, "containers", id))
 	assert.NilError(t, err)
 	for _, e := range entries {
 		assert.Assert(t, e.Name() != "upper" && e.Name() != "diff", "a read-only container has a writable layer: %s", e.Name())
 	}
-	assert.Equal(t, engInspect(t, d, "ro", "{{.HostConfig.ReadonlyRootfs}}"), "true")
+	assert.Equal(t, d.Inspect(t, "ro", "{{.HostConfig.ReadonlyRootfs}}"), "true")
 }
 
 // TestEngineNetworkModes: none and the default have their own network
 // namespace with loopback only (the default warns), host shares the host's.
 func TestEngineNetworkModes(t *testing.T) {
-	d := engDaemon(t)
+	d := harness.NewWithImage(t)
 	ifaces := func(args ...string) []string {
-		out := engOK(t, d, append(append([]string{"run", "--rm"}, args...), "busybox", "sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1")...)
+		out := d.OK(t, append(append([]string{"run", "--rm"}, args...), "busybox", "sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1")...)
 		var names []string
 		for _, f := range strings.Fields(out) {
 			names = append(names, f)
@@ -240,7 +227,7 @@ func TestEngineNetworkModes(t *testing.T) {
 	assert.Assert(t, len(host) > 1, "host network: %v", host)
 	hn, err := os.Hostname()
 	assert.NilError(t, err)
-	assert.Equal(t, engOK(t, d, "run", "--rm", "--network", "host", "busybox", "hostname"), hn)
+	assert.Equal(t, d.OK(t, "run", "--rm", "--network", "host", "busybox", "hostname"), hn)
 	res = d.Berth(t, "run", "--rm", "--network", "container:x", "busybox", "true")
 	assert.Equal(t, res.ExitCode, 125, res.Combined())
 }
@@ -249,7 +236,7 @@ func TestEngineNetworkModes(t *testing.T) {
 // its attach is answered; the output of a container that exits at once
 // must reach it every time, also when the machine is busy.
 func TestEngineRunOutputNotLost(t *testing.T) {
-	d := engDaemon(t)
+	d := harness.NewWithImage(t)
 	const workers, runs = 3, 15
 	lost := make(chan string, workers*runs)
 	done := make(chan struct{})

@@ -72,22 +72,22 @@ func TestEvents(t *testing.T) {
 	// Past events with the docker CLI: since/until and filters.
 	res = d.Berth(t, "volume", "create", "evvol")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
-	res = d.Docker(t, dockerCLIPath, "network", "create", "evnet")
+	res = d.Docker(t, harness.DockerCLI, "network", "create", "evnet")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	res = d.Berth(t, "tag", "busybox", "busybox:evtag")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	until := time.Now().Add(time.Second)
 	window := []string{"events", "--since", fmt.Sprint(start.Unix() - 1), "--until", fmt.Sprint(until.Unix())}
-	res = d.Docker(t, dockerCLIPath, append(window, "--filter", "container=unlabelled", "--format", "{{.Type}} {{.Action}}")...)
+	res = d.Docker(t, harness.DockerCLI, append(window, "--filter", "container=unlabelled", "--format", "{{.Type}} {{.Action}}")...)
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Equal(t, res.Stdout, "container create\ncontainer attach\ncontainer start\ncontainer die\ncontainer destroy\n")
-	res = d.Docker(t, dockerCLIPath, append(window, "--filter", "type=volume", "--filter", "type=network", "--filter", "type=image", "--filter", "event=create", "--filter", "event=tag", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")...)
+	res = d.Docker(t, harness.DockerCLI, append(window, "--filter", "type=volume", "--filter", "type=network", "--filter", "type=image", "--filter", "event=create", "--filter", "event=tag", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")...)
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Check(t, is.Contains(res.Stdout, "volume create <no value>\n"))
 	assert.Check(t, is.Contains(res.Stdout, "network create evnet\n"))
 	assert.Check(t, is.Contains(res.Stdout, "image tag busybox:evtag\n"))
 
-	res = d.Docker(t, dockerCLIPath, "events", "--filter", "type=ship", "--until", "1")
+	res = d.Docker(t, harness.DockerCLI, "events", "--filter", "type=ship", "--until", "1")
 	assert.Equal(t, res.ExitCode, 1, res.Combined())
 	assert.Check(t, is.Contains(res.Stderr, "invalid filter: 'type'='ship'"))
 }

@@ -122,7 +122,7 @@ func TestHostileCpRace(t *testing.T) {
 	swapDir := buildRenameSwap(t)
 	canary := newHostileCanary(t)
 
-	id := cpRunDetached(t, d, "--name", "racer", "--tmpfs", "/race", "-v", swapDir+":/swap:ro", "busybox", "sh", "-c",
+	id := d.OK(t, "run", "-d", "--name", "racer", "--tmpfs", "/race", "-v", swapDir+":/swap:ro", "busybox", "sh", "-c",
 		"mkdir /race/d && echo container > /race/d/secret.txt && ln -s "+canary.dir+" /race/l && exec /swap/renameswap /race/d /race/l")
 	// The attacker says when it swaps.
 	for i := 0; ; i++ {
@@ -199,7 +199,7 @@ func TestHostileCpStaticEscapes(t *testing.T) {
 	canary := newHostileCanary(t)
 	c := d.Client(t)
 
-	id := cpRunDetached(t, d, "--name", "hostile", "busybox", "sh", "-c",
+	id := d.OK(t, "run", "-d", "--name", "hostile", "busybox", "sh", "-c",
 		"mkdir /esc /target && ln -s / /esc/root && ln -s ../../../../.. /esc/up && ln -s "+canary.dir+" /esc/abs && "+
 			"ln -s "+canary.dir+"/secret.txt /esc/absfile && echo container-root > /marker && touch /ready && exec sleep 300")
 	for i := 0; d.Berth(t, "cp", "hostile:/ready", "-").ExitCode != 0; i++ {
@@ -306,7 +306,7 @@ func TestCpBadArchives(t *testing.T) {
 	d.LoadImage(t)
 	ctx := context.Background()
 	c := d.Client(t)
-	id := cpRunDetached(t, d, "--name", "bad", "busybox", "sh", "-c", "mkdir /target && touch /ready && exec sleep 300")
+	id := d.OK(t, "run", "-d", "--name", "bad", "busybox", "sh", "-c", "mkdir /target && touch /ready && exec sleep 300")
 	for i := 0; d.Berth(t, "cp", "bad:/ready", "-").ExitCode != 0; i++ {
 		assert.Assert(t, i < 100, "container never wrote /ready")
 	}
@@ -339,7 +339,7 @@ func TestCpLongNamesPAX(t *testing.T) {
 	d.LoadImage(t)
 	ctx := context.Background()
 	c := d.Client(t)
-	id := cpRunDetached(t, d, "--name", "pax", "--tmpfs", "/tmp", "busybox", "sh", "-c", "touch /tmp/ready && exec sleep 300")
+	id := d.OK(t, "run", "-d", "--name", "pax", "--tmpfs", "/tmp", "busybox", "sh", "-c", "touch /tmp/ready && exec sleep 300")
 	for i := 0; d.Berth(t, "cp", "pax:/tmp/ready", "-").ExitCode != 0; i++ {
 		assert.Assert(t, i < 100, "container never wrote /tmp/ready")
 	}

@@ -20,8 +20,8 @@ import (
 // option and the limit, from the CLI and from the API's Tmpfs and
 // TmpfsOptions.Options alike, and leave nothing behind.
 func TestHostileTmpfsSizeLimit(t *testing.T) {
-	d := tfDaemon(t, harness.WithArgs("--max-tmpfs-size", "16m"))
-	before := tfTakeSnapshot(t, d)
+	d := harness.NewWithImage(t, harness.WithArgs("--max-tmpfs-size", "16m"))
+	before := d.Snapshot(t)
 	limit := []string{"16m", "--max-tmpfs-size"}
 	tfRunBadCLI(t, d, []tfBadCLI{
 		{"nr_blocks=0", []string{"--tmpfs", "/t:nr_blocks=0"}, append([]string{"nr_blocks=0 means no size limit"}, limit...)},
@@ -46,7 +46,7 @@ func TestHostileTmpfsSizeLimit(t *testing.T) {
 		{"options-size=0", apiOptions(0, []string{"size", "0"}), nil, "size=0 means no size limit"},
 		{"SizeBytes-above", apiOptions(17 << 20), nil, "size=17825792 is larger than this daemon's limit of 16m"},
 	})
-	tfAssertUnchanged(t, d, before, "after the refused sizes")
+	d.AssertUnchanged(t, before, "after the refused sizes")
 
 	// Within the limit, nr_blocks= counts pages: the kernel shows the size.
 	pages := strconv.Itoa((16 << 20) / os.Getpagesize())
@@ -59,8 +59,8 @@ func TestHostileTmpfsSizeLimit(t *testing.T) {
 // them) or /dev is refused at create with a 400 that says why, instead of a
 // container that fails at every start.
 func TestHostileTmpfsKernelPaths(t *testing.T) {
-	d := tfDaemon(t)
-	before := tfTakeSnapshot(t, d)
+	d := harness.NewWithImage(t)
+	before := d.Snapshot(t)
 	var cli []tfBadCLI
 	var api []tfBadAPI
 	for _, p := range []string{"/proc", "/proc/sys", "/proc/sys/kernel/", "/sys", "/sys/fs/cgroup"} {
@@ -75,7 +75,7 @@ func TestHostileTmpfsKernelPaths(t *testing.T) {
 	api = append(api, tfBadAPI{"mount/dev", map[string]any{"Mounts": []map[string]any{{"Type": "tmpfs", "Target": "/dev/"}}}, nil, devWant})
 	tfRunBadCLI(t, d, cli)
 	tfRunBadAPI(t, d, api)
-	tfAssertUnchanged(t, d, before, "after the refused kernel paths")
+	d.AssertUnchanged(t, before, "after the refused kernel paths")
 
 	// Below /dev and beside /proc is fine.
 	kv := tfRunScript(t, d, "runc", []string{"--tmpfs", "/dev/shm:size=2m", "--tmpfs", "/process"},
@@ -89,27 +89,27 @@ func TestHostileTmpfsKernelPaths(t *testing.T) {
 // below a link that leads somewhere in the image is mounted inside the
 // container, never on the host.
 func TestHostileTmpfsSymlinkTarget(t *testing.T) {
-	d := tfDaemon(t)
+	d := harness.NewWithImage(t)
 	host := t.TempDir()
-	tfBuildImage(t, d, "tfhostile", nil, []tfEntry{
+	tfBuildImage(t, d, "tfhostile", nil, []harness.TarEntry{
 		{Name: "abs", Type: tar.TypeSymlink, Link: host},
 		{Name: "rel", Type: tar.TypeSymlink, Link: "../../../../../.." + host},
 		{Name: "intmp", Type: tar.TypeSymlink, Link: "/tmp"},
 	})
-	before := tfTakeSnapshot(t, d)
+	before := d.Snapshot(t)
 	for _, p := range []string{"/abs", "/rel"} {
-		tfFails(t, d, 125, []string{"tmpfs destination " + p + " is a symbolic link in the image"},
+		d.Fails(t, 125, []string{"tmpfs destination " + p + " is a symbolic link in the image"},
 			"create", "--network", "none", "--tmpfs", p, "tfhostile", "true")
-		status, body := tfAPI(t, d, "POST", "/containers/create", map[string]any{
+		r := d.API(t, "POST", "/containers/create", map[string]any{
 			"Image":      "tfhostile",
 			"HostConfig": map[string]any{"NetworkMode": "none", "Mounts": []map[string]any{{"Type": "tmpfs", "Target": p}}},
 		})
-		assert.Equal(t, status, 400, string(body))
-		assert.Assert(t, strings.Contains(tfMessage(body), p+" is a symbolic link in the image"), string(body))
-		tfFails(t, d, 125, []string{p + " is a symbolic link in the image to a path that does not exist"},
+		assert.Equal(t, r.Status, 400, string(r.Body))
+		assert.Assert(t, strings.Contains(r.Message(), p+" is a symbolic link in the image"), string(r.Body))
+		d.Fails(t, 125, []string{p + " is a symbolic link in the image to a path that does not exist"},
 			"create", "--network", "none", "--tmpfs", p+"/sub", "tfhostile", "true")
 	}
-	tfAssertUnchanged(t, d, before, "after the refused symlink destinations")
+	d.AssertUnchanged(t, before, "after the refused symlink destinations")
 
 	// /intmp -> /tmp exists in the image: the tmpfs lands on the
 	// container's /tmp/sub.

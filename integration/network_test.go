@@ -22,7 +22,7 @@ func TestNetworkLifecycle(t *testing.T) {
 	d.LoadImage(t)
 	docker := func(args ...string) harness.Result {
 		t.Helper()
-		return d.Docker(t, dockerCLIPath, args...)
+		return d.Docker(t, harness.DockerCLI, args...)
 	}
 
 	res := docker("network", "create", "--label", "team=blue", "appnet")

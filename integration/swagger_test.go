@@ -43,7 +43,7 @@ func TestSwaggerResponses(t *testing.T) {
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	res = d.Berth(t, "create", "--name", "swc", "busybox", "true")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
-	res = d.Docker(t, dockerCLIPath, "network", "create", "--label", "x=y", "swnet")
+	res = d.Docker(t, harness.DockerCLI, "network", "create", "--label", "x=y", "swnet")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 
 	httpc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {

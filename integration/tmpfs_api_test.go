@@ -8,6 +8,8 @@ import (
 
 	"github.com/moby/moby/client"
 	"gotest.tools/v3/assert"
+
+	"github.com/berth-project/berth/integration/internal/harness"
 )
 
 // TestTmpfsInspect checks what inspect returns for tmpfs mounts:
@@ -16,14 +18,14 @@ import (
 // Berth's own "Berth" object with each tmpfs mount's size and usage for a
 // running container, also printed by `berth tmpfs`.
 func TestTmpfsInspect(t *testing.T) {
-	d := tfDaemon(t)
-	id := tfOK(t, d, "run", "-d", "--network", "none", "--read-only",
+	d := harness.NewWithImage(t)
+	id := d.OK(t, "run", "-d", "--network", "none", "--read-only",
 		"--tmpfs", "/run", "--tmpfs", "/tmp:size=64m", "--tmpfs", "/spaced/:rw,exec", "--tmpfs", "/e:",
 		"--mount", "type=tmpfs,dst=/app", "--mount", "type=tmpfs,destination=/ro,readonly,tmpfs-mode=1770",
 		"busybox", "sleep", "1000")
 
-	status, body := tfAPI(t, d, "GET", "/containers/"+id+"/json", nil)
-	assert.Equal(t, status, 200, string(body))
+	r := d.API(t, "GET", "/containers/"+id+"/json", nil)
+	assert.Equal(t, r.Status, 200, string(r.Body))
 	var raw struct {
 		HostConfig struct {
 			Tmpfs          map[string]string
@@ -42,7 +44,7 @@ func TestTmpfsInspect(t *testing.T) {
 			}
 		}
 	}
-	assert.NilError(t, json.Unmarshal(body, &raw))
+	assert.NilError(t, json.Unmarshal(r.Body, &raw))
 	// The CLI cleans the path ("/spaced/" is "/spaced") and never splits
 	// the options on commas.
 	assert.DeepEqual(t, raw.HostConfig.Tmpfs, map[string]string{"/run": "", "/tmp": "size=64m", "/spaced": "rw,exec", "/e": ""})
@@ -55,11 +57,11 @@ func TestTmpfsInspect(t *testing.T) {
 
 	// Berth's own key, while the container runs.
 	tfExecScript(t, d, id, `dd if=/dev/zero of=/tmp/mib bs=1k count=1024 2>/dev/null`)
-	status, body = tfAPI(t, d, "GET", "/containers/"+id+"/json", nil)
-	assert.Equal(t, status, 200)
+	r = d.API(t, "GET", "/containers/"+id+"/json", nil)
+	assert.Equal(t, r.Status, 200)
 	raw.Berth = nil
-	assert.NilError(t, json.Unmarshal(body, &raw))
-	assert.Assert(t, raw.Berth != nil, "no Berth object in %s", body)
+	assert.NilError(t, json.Unmarshal(r.Body, &raw))
+	assert.Assert(t, raw.Berth != nil, "no Berth object in %s", r.Body)
 	byDest := map[string]int{}
 	for i, m := range raw.Berth.Tmpfs {
 		byDest[m.Destination] = i
@@ -85,7 +87,7 @@ func TestTmpfsInspect(t *testing.T) {
 	assert.Equal(t, len(res.Container.Mounts), 2)
 
 	// berth tmpfs prints the table.
-	out := tfOK(t, d, "tmpfs", id)
+	out := d.OK(t, "tmpfs", id)
 	lines := strings.Split(out, "\n")
 	assert.Equal(t, strings.Join(strings.Fields(lines[0]), " "), "DESTINATION SIZE USED USE% MODE OWNER COPYUP")
 	assert.Equal(t, len(lines), 7, out)
@@ -97,15 +99,15 @@ func TestTmpfsInspect(t *testing.T) {
 	}
 	assert.DeepEqual(t, tmpRow[:2], []string{"/tmp", "64MiB"})
 	assert.DeepEqual(t, tmpRow[3:], []string{"2%", "1777", "0:0", "yes"})
-	js := tfOK(t, d, "tmpfs", "--json", id)
+	js := d.OK(t, "tmpfs", "--json", id)
 	assert.Assert(t, strings.Contains(js, `"Destination": "/app"`), js)
 
 	// Stopped: no usage, and berth tmpfs says why.
-	tfOK(t, d, "stop", "-t", "0", id)
-	_, body = tfAPI(t, d, "GET", "/containers/"+id+"/json", nil)
-	assert.Assert(t, !strings.Contains(string(body), `"Berth"`), "a stopped container has no Berth object")
-	tfFails(t, d, 1, []string{"is not running"}, "tmpfs", id)
-	tfFails(t, d, 1, []string{"No such container"}, "tmpfs", "nosuch")
+	d.OK(t, "stop", "-t", "0", id)
+	r = d.API(t, "GET", "/containers/"+id+"/json", nil)
+	assert.Assert(t, !strings.Contains(string(r.Body), `"Berth"`), "a stopped container has no Berth object")
+	d.Fails(t, 1, []string{"is not running"}, "tmpfs", id)
+	d.Fails(t, 1, []string{"No such container"}, "tmpfs", "nosuch")
 }
 
 // TestTmpfsOptions checks, on every runtime, the option forms of the
@@ -114,9 +116,9 @@ func TestTmpfsInspect(t *testing.T) {
 // uid, exec, notmpcopyup), the size forms, the kernel options and the
 // whole list of accepted mount flags.
 func TestTmpfsOptions(t *testing.T) {
-	d := tfDaemon(t)
+	d := harness.NewWithImage(t)
 	meminfo := tfRunScript(t, d, "runc", nil, `awk '/^MemTotal:/ {print "memtotal=" $2}' /proc/meminfo`)
-	tfForRuntimes(t, d, func(t *testing.T, rt string) {
+	d.ForRuntimes(t, func(t *testing.T, rt string) {
 		t.Run("cli", func(t *testing.T) {
 			kv := tfRunScript(t, d, rt, []string{"--read-only",
 				"--mount", "type=tmpfs,dst=/run,tmpfs-copyup=false", "--tmpfs", "/etc:notmpcopyup",
@@ -182,7 +184,7 @@ echo "st_t1=$(st /t1)"
 echo "st_slash=$(st /slash)"
 awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 `
-			status, body := tfAPI(t, d, "POST", "/containers/create", map[string]any{
+			r := d.API(t, "POST", "/containers/create", map[string]any{
 				"Image": "busybox",
 				"Cmd":   []string{"sh", "-c", script},
 				"HostConfig": map[string]any{
@@ -198,13 +200,13 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 					},
 				},
 			})
-			assert.Equal(t, status, 201, string(body))
+			assert.Equal(t, r.Status, 201, string(r.Body))
 			var created struct{ Id string }
-			assert.NilError(t, json.Unmarshal(body, &created))
-			status, body = tfAPI(t, d, "POST", "/containers/"+created.Id+"/start", nil)
-			assert.Equal(t, status, 204, string(body))
-			tfOK(t, d, "wait", created.Id)
-			kv := tfParse(tfOK(t, d, "logs", created.Id))
+			assert.NilError(t, json.Unmarshal(r.Body, &created))
+			r = d.API(t, "POST", "/containers/"+created.Id+"/start", nil)
+			assert.Equal(t, r.Status, 204, string(r.Body))
+			d.OK(t, "wait", created.Id)
+			kv := tfParse(d.OK(t, "logs", created.Id))
 			tfCheck(t, kv, []tfWant{
 				{Key: "st_m1", Equal: "700 0 0"},
 				{Key: "mnt_/m1", Contains: "size=4096k"},
@@ -215,13 +217,13 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 				{Key: "st_slash", Equal: "1777 0 0"},
 			})
 			// HostConfig.Tmpfs is echoed verbatim, uncleaned key included.
-			_, body = tfAPI(t, d, "GET", "/containers/"+created.Id+"/json", nil)
+			r = d.API(t, "GET", "/containers/"+created.Id+"/json", nil)
 			var insp struct {
 				HostConfig struct{ Tmpfs map[string]string }
 			}
-			assert.NilError(t, json.Unmarshal(body, &insp))
+			assert.NilError(t, json.Unmarshal(r.Body, &insp))
 			assert.DeepEqual(t, insp.HostConfig.Tmpfs, map[string]string{"/t1": "uid=app,gid=app,mode=1770", "/slash/": ""})
-			tfOK(t, d, "rm", created.Id)
+			d.OK(t, "rm", created.Id)
 		})
 	})
 }

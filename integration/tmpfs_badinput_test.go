@@ -30,7 +30,7 @@ func tfRunBadCLI(t *testing.T, d *harness.Daemon, cases []tfBadCLI) {
 	for _, tc := range cases {
 		t.Run("cli/"+tc.name, func(t *testing.T) {
 			args := append(append([]string{"create", "--network", "none"}, tc.args...), "busybox", "true")
-			tfFails(t, d, 125, tc.want, args...)
+			d.Fails(t, 125, tc.want, args...)
 		})
 	}
 }
@@ -47,9 +47,9 @@ func tfRunBadAPI(t *testing.T, d *harness.Daemon, cases []tfBadAPI) {
 			if tc.volumes != nil {
 				req["Volumes"] = tc.volumes
 			}
-			status, body := tfAPI(t, d, "POST", "/containers/create", req)
-			assert.Equal(t, status, 400, "%s", body)
-			assert.Assert(t, strings.Contains(tfMessage(body), tc.want), "message %q does not contain %q", tfMessage(body), tc.want)
+			r := d.API(t, "POST", "/containers/create", req)
+			assert.Equal(t, r.Status, 400, "%s", r.Body)
+			assert.Assert(t, strings.Contains(r.Message(), tc.want), "message %q does not contain %q", r.Message(), tc.want)
 		})
 	}
 }
@@ -60,9 +60,9 @@ func tfRunBadAPI(t *testing.T, d *harness.Daemon, cases []tfBadAPI) {
 // containers directory, the volumes and the host's mount table show
 // nothing new.
 func TestTmpfsBadInput(t *testing.T) {
-	d := tfDaemon(t)
+	d := harness.NewWithImage(t)
 	dir := t.TempDir()
-	before := tfTakeSnapshot(t, d)
+	before := d.Snapshot(t)
 	dup := "Duplicate mount point: /p"
 	tfRunBadCLI(t, d, []tfBadCLI{
 		// options
@@ -142,9 +142,9 @@ func TestTmpfsBadInput(t *testing.T) {
 		{"size-negative", map[string]any{"Mounts": []map[string]any{{"Type": "tmpfs", "Target": "/p", "TmpfsOptions": map[string]any{"SizeBytes": -1}}}}, nil,
 			"invalid tmpfs size -1"},
 	})
-	tfAssertUnchanged(t, d, before, "after the bad-input table")
+	d.AssertUnchanged(t, before, "after the bad-input table")
 	// The named volume of the refused "-v tfvol:/p" cases was not made.
-	assert.Equal(t, tfOK(t, d, "volume", "ls", "-q"), "")
+	assert.Equal(t, d.OK(t, "volume", "ls", "-q"), "")
 }
 
 // TestTmpfsDaemonFlags checks berthd's tmpfs policy flags:
@@ -154,8 +154,8 @@ func TestTmpfsBadInput(t *testing.T) {
 // while tmpcopyup still asks for the copy.
 func TestTmpfsDaemonFlags(t *testing.T) {
 	t.Run("max-tmpfs-size", func(t *testing.T) {
-		d := tfDaemon(t, harness.WithArgs("--max-tmpfs-size", "32m"))
-		before := tfTakeSnapshot(t, d)
+		d := harness.NewWithImage(t, harness.WithArgs("--max-tmpfs-size", "32m"))
+		before := d.Snapshot(t)
 		limit := []string{"32m", "--max-tmpfs-size"}
 		tfRunBadCLI(t, d, []tfBadCLI{
 			{"larger", []string{"--tmpfs", "/run:size=64m"}, append([]string{"size=64m"}, limit...)},
@@ -168,14 +168,14 @@ func TestTmpfsDaemonFlags(t *testing.T) {
 			{"larger", map[string]any{"Mounts": []map[string]any{{"Type": "tmpfs", "Target": "/p", "TmpfsOptions": map[string]any{"SizeBytes": 64 << 20}}}}, nil, "32m"},
 			{"unlimited", map[string]any{"Tmpfs": map[string]string{"/p": ""}}, nil, "--max-tmpfs-size"},
 		})
-		tfAssertUnchanged(t, d, before, "after refusals of --max-tmpfs-size")
+		d.AssertUnchanged(t, before, "after refusals of --max-tmpfs-size")
 		kv := tfRunScript(t, d, "runc", []string{"--tmpfs", "/run:size=32m", "--mount", "type=tmpfs,dst=/p,tmpfs-size=16m"},
 			`awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts`)
 		tfCheck(t, kv, []tfWant{{Key: "mnt_/run", Contains: "size=32768k"}, {Key: "mnt_/p", Contains: "size=16384k"}})
 	})
 
 	t.Run("default-size-and-no-copyup", func(t *testing.T) {
-		d := tfDaemon(t, harness.WithArgs("--default-tmpfs-size", "16m", "--max-tmpfs-size", "32m", "--tmpfs-copyup=false"))
+		d := harness.NewWithImage(t, harness.WithArgs("--default-tmpfs-size", "16m", "--max-tmpfs-size", "32m", "--tmpfs-copyup=false"))
 		kv := tfRunScript(t, d, "runc", []string{"--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp:size=8m,tmpcopyup",
 			"--mount", "type=tmpfs,dst=/etc,tmpfs-copyup", "--mount", "type=tmpfs,dst=/var/tmp"}, `
 echo "run=$(ls -A /run | tr '\n' ' ')"

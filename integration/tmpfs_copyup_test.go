@@ -17,7 +17,7 @@ import (
 // symlinks pointing out of the directory and out of the root, hardlinks, an
 // extended attribute, owners, modes and times; an image VOLUME at /data
 // with content; and /srv, a symlink to /run.
-var tfCopyUpImage = []tfEntry{
+var tfCopyUpImage = []harness.TarEntry{
 	{Name: "run", Type: tar.TypeDir, Mode: 0o755},
 	{Name: "run/evil", Type: tar.TypeSymlink, Link: "/etc"},
 	{Name: "run/evil2", Type: tar.TypeSymlink, Link: "../../../../host"},
@@ -38,19 +38,19 @@ var tfCopyUpImage = []tfEntry{
 // volume), and that a tmpfs destination that is a symlink in the image is
 // refused at create.
 func TestTmpfsCopyUp(t *testing.T) {
-	d := tfDaemon(t)
+	d := harness.NewWithImage(t)
 	tfBuildImage(t, d, "tfcopyup", []string{"VOLUME /data"}, tfCopyUpImage)
 	_, hostHadHost := os.Lstat("/host")
 
 	t.Run("image-volume-without-tmpfs", func(t *testing.T) {
 		// Sanity: the VOLUME does make an anonymous volume by itself.
-		id := tfOK(t, d, "create", "--network", "none", "tfcopyup", "true")
-		assert.Equal(t, tfOK(t, d, "inspect", "-f", "{{range .Mounts}}{{.Type}} {{.Destination}}{{end}}", id), "volume /data")
-		tfOK(t, d, "rm", "-v", id)
+		id := d.OK(t, "create", "--network", "none", "tfcopyup", "true")
+		assert.Equal(t, d.OK(t, "inspect", "-f", "{{range .Mounts}}{{.Type}} {{.Destination}}{{end}}", id), "volume /data")
+		d.OK(t, "rm", "-v", id)
 	})
 
-	tfForRuntimes(t, d, func(t *testing.T, rt string) {
-		volsBefore := tfOK(t, d, "volume", "ls", "-q")
+	d.ForRuntimes(t, func(t *testing.T, rt string) {
+		volsBefore := d.OK(t, "volume", "ls", "-q")
 		script := `
 echo "ls_run=$(ls -A /run | tr '\n' ' ')"
 echo "evil=$(readlink /run/evil)"
@@ -67,9 +67,9 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 `
 		args := []string{"run", "-d", "--network", "none", "--runtime", rt, "--read-only", "--tmpfs", "/run", "--tmpfs", "/data",
 			"tfcopyup", "sh", "-c", tfScript + script + "echo end=1; exec sleep 1000"}
-		id := tfOK(t, d, args...)
-		tfWaitLogs(t, d, id, "end=1")
-		kv := tfParse(tfOK(t, d, "logs", id))
+		id := d.OK(t, args...)
+		d.WaitLogs(t, id, "end=1")
+		kv := tfParse(d.OK(t, "logs", id))
 		h := strings.Fields(kv["h"])
 		assert.Assert(t, len(h) == 4 && h[0] == h[2] && h[1] == "2" && h[3] == "2", "hardlinks not kept: %q", kv["h"])
 		tfCheck(t, kv, []tfWant{
@@ -87,35 +87,35 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 			{Key: "mnt_/run", Contains: "tmpfs rw,nosuid,nodev,noexec"},
 		})
 		// The extended attribute, read through the container's root.
-		pid := tfOK(t, d, "inspect", "-f", "{{.State.Pid}}", id)
+		pid := d.OK(t, "inspect", "-f", "{{.State.Pid}}", id)
 		buf := make([]byte, 64)
 		n, err := unix.Lgetxattr(fmt.Sprintf("/proc/%s/root/run/x", pid), "user.berth", buf)
 		assert.NilError(t, err, "xattr user.berth not copied up")
 		assert.Equal(t, string(buf[:n]), "copied")
 		// The tmpfs replaced the image VOLUME: no anonymous volume, and
 		// --tmpfs does not appear in .Mounts.
-		assert.Equal(t, tfOK(t, d, "volume", "ls", "-q"), volsBefore)
-		assert.Equal(t, tfOK(t, d, "inspect", "-f", "{{json .Mounts}}", id), "[]")
-		tfOK(t, d, "rm", "-f", id)
+		assert.Equal(t, d.OK(t, "volume", "ls", "-q"), volsBefore)
+		assert.Equal(t, d.OK(t, "inspect", "-f", "{{json .Mounts}}", id), "[]")
+		d.OK(t, "rm", "-f", id)
 		_, hostHasHost := os.Lstat("/host")
 		assert.Equal(t, hostHasHost == nil, hostHadHost == nil, "copy-up created /host on the host")
 	})
 
 	t.Run("destination-is-symlink", func(t *testing.T) {
-		before := tfTakeSnapshot(t, d)
-		tfFails(t, d, 125, []string{"Error response from daemon", "tmpfs destination /srv is a symbolic link in the image"},
+		before := d.Snapshot(t)
+		d.Fails(t, 125, []string{"Error response from daemon", "tmpfs destination /srv is a symbolic link in the image"},
 			"create", "--network", "none", "--tmpfs", "/srv", "tfcopyup", "true")
-		status, body := tfAPI(t, d, "POST", "/containers/create", map[string]any{
+		r := d.API(t, "POST", "/containers/create", map[string]any{
 			"Image":      "tfcopyup",
 			"HostConfig": map[string]any{"Mounts": []map[string]any{{"Type": "tmpfs", "Target": "/srv"}}},
 		})
-		assert.Equal(t, status, 400, string(body))
-		assert.Assert(t, strings.Contains(tfMessage(body), "/srv is a symbolic link"), string(body))
+		assert.Equal(t, r.Status, 400, string(r.Body))
+		assert.Assert(t, strings.Contains(r.Message(), "/srv is a symbolic link"), string(r.Body))
 		// A path under a symlink that leads nowhere in the image is refused
 		// too, rather than hidden behind a new directory.
-		tfFails(t, d, 125, []string{"/run/evil2 is a symbolic link in the image to a path that does not exist"},
+		d.Fails(t, 125, []string{"/run/evil2 is a symbolic link in the image to a path that does not exist"},
 			"create", "--network", "none", "--tmpfs", "/run/evil2/x", "tfcopyup", "true")
-		tfAssertUnchanged(t, d, before, "symlink destination")
+		d.AssertUnchanged(t, before, "symlink destination")
 	})
 
 	t.Run("nested-in-bind", func(t *testing.T) {
@@ -139,14 +139,5 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 		kv := tfRunScriptIn(t, d, "runc", "tfcopyup", []string{"--read-only", "--tmpfs", "/srv/sub"},
 			`awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts; echo "w=$(w /srv/sub/f)"`)
 		tfCheck(t, kv, []tfWant{{Key: "mnt_/run/sub", Contains: "tmpfs rw,"}, {Key: "w", Equal: "ok"}})
-	})
-}
-
-// tfWaitLogs waits until the container's log holds want.
-func tfWaitLogs(t *testing.T, d *harness.Daemon, id, want string) {
-	t.Helper()
-	tfPoll(t, func() (bool, string) {
-		res := d.Berth(t, "logs", id)
-		return strings.Contains(res.Stdout, want), res.Combined()
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gotest.tools/v3/assert"
+
+	"github.com/berth-project/berth/integration/internal/harness"
 )
 
 // TestTmpfsReadOnlyDetails checks, on every runtime, the --read-only
@@ -17,10 +19,10 @@ import (
 // rootfs has no writable layer; exec works and cp into the rootfs is
 // refused.
 func TestTmpfsReadOnlyDetails(t *testing.T) {
-	d := tfDaemon(t)
+	d := harness.NewWithImage(t)
 	hostFile := filepath.Join(t.TempDir(), "test")
 	assert.NilError(t, os.WriteFile(hostFile, []byte("from-host\n"), 0o644))
-	tfForRuntimes(t, d, func(t *testing.T, rt string) {
+	d.ForRuntimes(t, func(t *testing.T, rt string) {
 		kv := tfRunScript(t, d, rt, []string{"--read-only", "--hostname", "tfhost",
 			"--tmpfs", "/dev/shm:size=8m", "--tmpfs", "/etc", "--tmpfs", "/run/app", "--tmpfs", "/run", "-v", hostFile + ":/run/test:ro"}, `
 echo "shm_count=$(awk '$2 == "/dev/shm"' /proc/mounts | wc -l)"
@@ -82,8 +84,8 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 	})
 
 	t.Run("no-writable-layer", func(t *testing.T) {
-		id := tfOK(t, d, "run", "-d", "--network", "none", "--read-only", "--tmpfs", "/run", "busybox", "sleep", "1000")
-		data := tfOK(t, d, "inspect", "-f", "{{json .GraphDriver.Data}}", id)
+		id := d.OK(t, "run", "-d", "--network", "none", "--read-only", "--tmpfs", "/run", "busybox", "sleep", "1000")
+		data := d.OK(t, "inspect", "-f", "{{json .GraphDriver.Data}}", id)
 		assert.Assert(t, !strings.Contains(data, "UpperDir"), "a read-only container has an upper dir: %s", data)
 		_, err := os.Stat(filepath.Join(d.DataRoot, "containers", id, "rw"))
 		assert.Assert(t, os.IsNotExist(err), "a read-only container has a writable layer directory: %v", err)

@@ -21,7 +21,7 @@ func tfRunDetachedScript(t *testing.T, d *harness.Daemon, rt string, flags []str
 	t.Helper()
 	args := append([]string{"run", "-d", "--network", "none", "--runtime", rt}, flags...)
 	args = append(args, "busybox", "sh", "-c", tfScript+script+"\necho end=1\nexec sleep 1000")
-	id := tfOK(t, d, args...)
+	id := d.OK(t, args...)
 	var logs string
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
 		res := d.Berth(t, "logs", id)
@@ -29,7 +29,7 @@ func tfRunDetachedScript(t *testing.T, d *harness.Daemon, rt string, flags []str
 		if strings.Contains(logs, "end=1") {
 			return poll.Success()
 		}
-		if st := tfOK(t, d, "inspect", "-f", "{{.State.Status}}", id); st == "exited" {
+		if st := d.OK(t, "inspect", "-f", "{{.State.Status}}", id); st == "exited" {
 			return poll.Error(fmt.Errorf("container exited before its report: %s", res.Combined()))
 		}
 		return poll.Continue("waiting for the report")
@@ -44,9 +44,9 @@ func tfRunDetachedScript(t *testing.T, d *harness.Daemon, rt string, flags []str
 // options, the auxiliary mounts that stay writable, and no mount on the
 // host.
 func TestTmpfsProductionMode(t *testing.T) {
-	d := tfDaemon(t)
-	tfForRuntimes(t, d, func(t *testing.T, rt string) {
-		before := tfHostTmpfsMounts(t, d)
+	d := harness.NewWithImage(t)
+	d.ForRuntimes(t, func(t *testing.T, rt string) {
+		before := d.HostMounts(t)
 		flags := []string{"--read-only",
 			"--tmpfs", "/run", // image dir 0755 root, holds app/ (0750 1000:1000)
 			"--tmpfs", "/tmp:size=1m", // image dir 1777 root, holds seed.txt
@@ -132,9 +132,9 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 		})
 		// The mounts live in the shim's namespace: the host sees none of
 		// them while the container runs.
-		assert.DeepEqual(t, tfHostTmpfsMounts(t, d), before)
-		tfOK(t, d, "rm", "-f", id)
-		assert.DeepEqual(t, tfHostTmpfsMounts(t, d), before)
+		assert.DeepEqual(t, d.HostMounts(t), before)
+		d.OK(t, "rm", "-f", id)
+		assert.DeepEqual(t, d.HostMounts(t), before)
 	})
 }
 
@@ -144,10 +144,10 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 // kept across pause; never on the host's disk; and that no mount is left on
 // the host after stop, kill or rm -f.
 func TestTmpfsLifecycle(t *testing.T) {
-	d := tfDaemon(t)
-	tfForRuntimes(t, d, func(t *testing.T, rt string) {
-		before := tfHostTmpfsMounts(t, d)
-		id := tfOK(t, d, "run", "-d", "--network", "none", "--runtime", rt, "--read-only",
+	d := harness.NewWithImage(t)
+	d.ForRuntimes(t, func(t *testing.T, rt string) {
+		before := d.HostMounts(t)
+		id := d.OK(t, "run", "-d", "--network", "none", "--runtime", rt, "--read-only",
 			"--tmpfs", "/run", "--tmpfs", "/tmp", "--tmpfs", "/new", "busybox", "sleep", "1000")
 		const secret = "berth-tmpfs-secret-e0d1"
 		scribble := `echo changed > /run/app/config && echo x > /tmp/` + secret + ` && chmod 700 /new /run/app && echo end=1`
@@ -178,58 +178,58 @@ echo "link=$(readlink /run/app/link)"`)
 		}
 		fresh(t, "first start")
 		tfExecScript(t, d, id, scribble)
-		assert.DeepEqual(t, tfHostTmpfsMounts(t, d), before)
+		assert.DeepEqual(t, d.HostMounts(t), before)
 		tfAssertNotOnDisk(t, d, secret)
 
-		tfOK(t, d, "pause", id)
-		assert.Equal(t, tfOK(t, d, "inspect", "-f", "{{.State.Status}}", id), "paused")
-		tfOK(t, d, "unpause", id)
+		d.OK(t, "pause", id)
+		assert.Equal(t, d.OK(t, "inspect", "-f", "{{.State.Status}}", id), "paused")
+		d.OK(t, "unpause", id)
 		kept(t, "pause")
 
-		tfOK(t, d, "stop", "-t", "0", id)
-		assert.DeepEqual(t, tfHostTmpfsMounts(t, d), before)
-		tfOK(t, d, "start", id)
+		d.OK(t, "stop", "-t", "0", id)
+		assert.DeepEqual(t, d.HostMounts(t), before)
+		d.OK(t, "start", id)
 		fresh(t, "stop/start")
 
 		tfExecScript(t, d, id, scribble)
-		tfOK(t, d, "restart", "-t", "0", id)
+		d.OK(t, "restart", "-t", "0", id)
 		fresh(t, "restart")
 
 		// A daemon restart leaves the container running under its shim
 		// (its tmpfs with it); the next restart starts afresh.
 		tfExecScript(t, d, id, scribble)
 		d.Restart(t)
-		tfWaitRunning(t, d, id)
+		d.WaitState(t, id, "running")
 		kept(t, "daemon restart")
 		// The restarted daemon finds the shim's tmpfs mounts again.
-		assert.Assert(t, strings.Contains(tfOK(t, d, "tmpfs", id), "/tmp "), "berth tmpfs after a daemon restart")
-		tfOK(t, d, "restart", "-t", "0", id)
+		assert.Assert(t, strings.Contains(d.OK(t, "tmpfs", id), "/tmp "), "berth tmpfs after a daemon restart")
+		d.OK(t, "restart", "-t", "0", id)
 		fresh(t, "restart after a daemon restart")
 
 		// The same after a daemon crash.
 		tfExecScript(t, d, id, scribble)
 		d.Kill(t)
 		d.Start(t)
-		tfWaitRunning(t, d, id)
+		d.WaitState(t, id, "running")
 		kept(t, "daemon crash")
-		tfOK(t, d, "stop", "-t", "0", id)
-		assert.DeepEqual(t, tfHostTmpfsMounts(t, d), before)
-		tfOK(t, d, "start", id)
+		d.OK(t, "stop", "-t", "0", id)
+		assert.DeepEqual(t, d.HostMounts(t), before)
+		d.OK(t, "start", id)
 		fresh(t, "start after a daemon crash")
 
-		tfOK(t, d, "kill", id)
+		d.OK(t, "kill", id)
 		poll.WaitOn(t, func(poll.LogT) poll.Result {
-			if st := tfOK(t, d, "inspect", "-f", "{{.State.Status}}", id); st != "exited" {
+			if st := d.OK(t, "inspect", "-f", "{{.State.Status}}", id); st != "exited" {
 				return poll.Continue("state %s", st)
 			}
 			return poll.Success()
 		}, poll.WithTimeout(10*time.Second), poll.WithDelay(20*time.Millisecond))
-		assert.DeepEqual(t, tfHostTmpfsMounts(t, d), before)
+		assert.DeepEqual(t, d.HostMounts(t), before)
 		tfAssertNotOnDisk(t, d, secret)
 
-		tfOK(t, d, "start", id)
-		tfOK(t, d, "rm", "-f", id)
-		assert.DeepEqual(t, tfHostTmpfsMounts(t, d), before)
+		d.OK(t, "start", id)
+		d.OK(t, "rm", "-f", id)
+		assert.DeepEqual(t, d.HostMounts(t), before)
 		assert.Assert(t, len(d.Mounts()) == 0, "mounts under the daemon's roots: %v", d.Mounts())
 	})
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -12,25 +11,8 @@ import (
 	"github.com/berth-project/berth/api/server/httputils"
 )
 
-// ArchiveBackend is implemented by a daemon that copies files from and
-// into containers (docker cp).
-type ArchiveBackend interface {
-	ContainerStatPath(ctx context.Context, name, path string) (*containertypes.PathStat, error)
-	// ContainerArchivePath returns a tar stream of path; the caller closes it.
-	ContainerArchivePath(ctx context.Context, name, path string) (io.ReadCloser, *containertypes.PathStat, error)
-	ContainerExtractToDir(ctx context.Context, name, path string, copyUIDGID, noOverwriteDirNonDir bool, content io.Reader) error
-}
-
 // pathStatHeader carries the PathStat of HEAD and GET archive responses.
 const pathStatHeader = "X-Docker-Container-Path-Stat"
-
-func (s *Server) archiveBackend() (ArchiveBackend, error) {
-	ab, ok := s.backend.(ArchiveBackend)
-	if !ok {
-		return nil, notImplemented("this daemon does not copy files from or into containers")
-	}
-	return ab, nil
-}
 
 func archivePath(r *http.Request) (string, error) {
 	p := r.URL.Query().Get("path")
@@ -52,17 +34,13 @@ func setPathStat(w http.ResponseWriter, stat *containertypes.PathStat) error {
 // getContainerArchive serves GET (a tar stream of the path) and HEAD (its
 // description only) /containers/{name}/archive.
 func (s *Server) getContainerArchive(w http.ResponseWriter, r *http.Request) error {
-	ab, err := s.archiveBackend()
-	if err != nil {
-		return err
-	}
 	p, err := archivePath(r)
 	if err != nil {
 		return err
 	}
 	name := r.PathValue("name")
 	if r.Method == http.MethodHead {
-		stat, err := ab.ContainerStatPath(r.Context(), name, p)
+		stat, err := s.backend.ContainerStatPath(r.Context(), name, p)
 		if err != nil {
 			return err
 		}
@@ -72,7 +50,7 @@ func (s *Server) getContainerArchive(w http.ResponseWriter, r *http.Request) err
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	rc, stat, err := ab.ContainerArchivePath(r.Context(), name, p)
+	rc, stat, err := s.backend.ContainerArchivePath(r.Context(), name, p)
 	if err != nil {
 		return err
 	}
@@ -89,15 +67,11 @@ func (s *Server) getContainerArchive(w http.ResponseWriter, r *http.Request) err
 // putContainerArchive extracts the tar stream of the body into the
 // directory path.
 func (s *Server) putContainerArchive(w http.ResponseWriter, r *http.Request) error {
-	ab, err := s.archiveBackend()
-	if err != nil {
-		return err
-	}
 	p, err := archivePath(r)
 	if err != nil {
 		return err
 	}
-	err = ab.ContainerExtractToDir(r.Context(), r.PathValue("name"), p,
+	err = s.backend.ContainerExtractToDir(r.Context(), r.PathValue("name"), p,
 		httputils.BoolValue(r, "copyUIDGID"), httputils.BoolValue(r, "noOverwriteDirNonDir"), r.Body)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/berth-project/berth/api/server/httputils"
 	"github.com/moby/moby/api/types"
+	"github.com/moby/moby/client/pkg/versions"
 )
 
 // drainTimeout bounds how long an ended attach session waits for the client
@@ -32,7 +33,7 @@ func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request) err
 	sess := &attachSession{
 		w:       w,
 		upgrade: r.Header.Get("Upgrade") != "",
-		muxType: httputils.VersionAtLeast(httputils.VersionFromContext(r.Context()), "1.42"),
+		muxType: versions.GreaterThanOrEqualTo(httputils.VersionFromContext(r.Context()), "1.42"),
 		useIn:   httputils.BoolValue(r, "stdin"),
 		ctx:     ctx,
 		cancel:  cancel,

@@ -3,14 +3,17 @@ package server
 import (
 	"context"
 	"io"
+	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/api/types/volume"
 
 	"github.com/berth-project/berth/api/types/backend"
+	"github.com/berth-project/berth/api/types/berth"
 )
 
 // The option types live in api/types/backend; these aliases keep the
@@ -73,10 +76,73 @@ type SystemBackend interface {
 	SystemVersion(ctx context.Context) system.VersionResponse
 }
 
-// Backend is everything the API server needs of the daemon.
+// ExecBackend runs commands in running containers (docker exec).
+type ExecBackend interface {
+	ContainerExecCreate(ctx context.Context, name string, req *containertypes.ExecCreateRequest) (string, error)
+	// ContainerExecStart blocks until an attached session ends; detached,
+	// it returns once the process runs.
+	ContainerExecStart(ctx context.Context, id string, opts backend.ExecStartOptions) error
+	ContainerExecInspect(ctx context.Context, id string) (*containertypes.ExecInspectResponse, error)
+	ContainerExecResize(ctx context.Context, id string, height, width uint) error
+}
+
+// ProcessBackend pauses containers and reports on their processes (docker
+// pause, unpause, top, stats).
+type ProcessBackend interface {
+	ContainerPause(ctx context.Context, name string) error
+	ContainerUnpause(ctx context.Context, name string) error
+	ContainerTop(ctx context.Context, name, psArgs string) (*containertypes.TopResponse, error)
+	// ContainerStats calls emit for each sample; see backend.StatsOptions.
+	ContainerStats(ctx context.Context, name string, opts backend.StatsOptions, emit func(*containertypes.StatsResponse) error) error
+}
+
+// ArchiveBackend copies files from and into containers (docker cp).
+type ArchiveBackend interface {
+	ContainerStatPath(ctx context.Context, name, path string) (*containertypes.PathStat, error)
+	// ContainerArchivePath returns a tar stream of path; the caller closes it.
+	ContainerArchivePath(ctx context.Context, name, path string) (io.ReadCloser, *containertypes.PathStat, error)
+	ContainerExtractToDir(ctx context.Context, name, path string, copyUIDGID, noOverwriteDirNonDir bool, content io.Reader) error
+}
+
+// NetworkBackend manages networks, including Docker's predefined ones.
+type NetworkBackend interface {
+	NetworkCreate(ctx context.Context, req network.CreateRequest) (network.CreateResponse, error)
+	NetworkList(ctx context.Context, filters Filters) ([]network.Summary, error)
+	NetworkInspect(ctx context.Context, ref string) (*network.Inspect, error)
+	NetworkRemove(ctx context.Context, ref string) error
+	NetworkConnect(ctx context.Context, ref, container string, endpoint *network.EndpointSettings) error
+	NetworkDisconnect(ctx context.Context, ref, container string, force bool) error
+}
+
+// EventsBackend is the daemon's event bus.
+type EventsBackend interface {
+	// Events returns the past events selected by filters (since and until
+	// bound them; a zero since means none) and a channel of the future ones;
+	// cancel ends the subscription and closes the channel.
+	Events(ctx context.Context, since, until time.Time, filters Filters) (past []eventtypes.Message, live <-chan eventtypes.Message, cancel func(), err error)
+}
+
+// TmpfsUsageBackend reports the tmpfs mounts of a running container with
+// their usage, for the "Berth" object of container inspect responses.
+type TmpfsUsageBackend interface {
+	// ContainerTmpfsUsage returns one entry per tmpfs mount; a container
+	// that is not running is an errdefs.ErrConflict.
+	ContainerTmpfsUsage(ctx context.Context, name string) ([]berth.TmpfsUsage, error)
+}
+
+// Backend is everything the API server needs of the daemon. It is one
+// interface, not optional ones found by type assertion, so that a method
+// whose signature drifts is a compile error in cmd/berthd rather than a
+// silent 501 at run time.
 type Backend interface {
 	ContainerBackend
 	ImageBackend
 	VolumeBackend
 	SystemBackend
+	ExecBackend
+	ProcessBackend
+	ArchiveBackend
+	NetworkBackend
+	EventsBackend
+	TmpfsUsageBackend
 }

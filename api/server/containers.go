@@ -11,13 +11,22 @@ import (
 	"github.com/berth-project/berth/api/server/httputils"
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client/pkg/versions"
 )
 
 // validContainerName is Docker's rule for container names.
 var validContainerName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 
+// maxContainerName bounds a container name, which Docker leaves unbounded:
+// a name travels in every list, inspect and event, and is stored with the
+// container, so a hostile client must not make it megabytes long.
+const maxContainerName = 255
+
 func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request) error {
 	name := r.URL.Query().Get("name")
+	if len(name) > maxContainerName {
+		return invalidParameter("Invalid container name: %d characters, the limit is %d", len(name), maxContainerName)
+	}
 	if name != "" && !validContainerName.MatchString(name) {
 		return invalidParameter("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 	}
@@ -49,7 +58,7 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request) er
 	if hc.PidsLimit != nil && *hc.PidsLimit <= 0 {
 		hc.PidsLimit = nil
 	}
-	if httputils.VersionLessThan(httputils.VersionFromContext(r.Context()), "1.25") {
+	if versions.LessThan(httputils.VersionFromContext(r.Context()), "1.25") {
 		// With API 1.24 the client removes the container itself.
 		hc.AutoRemove = false
 	}
@@ -123,7 +132,7 @@ func (s *Server) postContainerStop(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var signal string
-	if httputils.VersionAtLeast(httputils.VersionFromContext(r.Context()), "1.42") {
+	if versions.GreaterThanOrEqualTo(httputils.VersionFromContext(r.Context()), "1.42") {
 		signal = r.URL.Query().Get("signal")
 	}
 	if err := s.backend.ContainerStop(r.Context(), r.PathValue("name"), timeout, signal); err != nil {
@@ -183,7 +192,7 @@ func (s *Server) postContainerResize(w http.ResponseWriter, r *http.Request) err
 // the 200 header is flushed as soon as the backend has registered the wait,
 // so that a client can start the container knowing it will see the exit.
 func (s *Server) postContainerWait(w http.ResponseWriter, r *http.Request) error {
-	legacy := httputils.VersionLessThan(httputils.VersionFromContext(r.Context()), "1.30")
+	legacy := versions.LessThan(httputils.VersionFromContext(r.Context()), "1.30")
 	cond := containertypes.WaitConditionNotRunning
 	if v := r.URL.Query().Get("condition"); v != "" && !legacy {
 		switch c := containertypes.WaitCondition(v); c {

@@ -1,22 +1,12 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 
 	eventtypes "github.com/moby/moby/api/types/events"
 )
-
-// EventsBackend is implemented by a daemon with an event bus. Without it,
-// GET /events answers with an empty stream.
-type EventsBackend interface {
-	// Events returns the past events selected by filters (since and until
-	// bound them; a zero since means none) and a channel of the future ones;
-	// cancel ends the subscription and closes the channel.
-	Events(ctx context.Context, since, until time.Time, filters Filters) (past []eventtypes.Message, live <-chan eventtypes.Message, cancel func(), err error)
-}
 
 // eventJSON is an event on the wire: Docker still sends the legacy
 // "status", "id" and "from" fields, which docker-py and compose 1.x read.
@@ -60,18 +50,11 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := s.streamContext(r.Context())
 	defer cancel()
 
-	var (
-		past []eventtypes.Message
-		live <-chan eventtypes.Message
-	)
-	if eb, ok := s.backend.(EventsBackend); ok {
-		var unsubscribe func()
-		past, live, unsubscribe, err = eb.Events(ctx, since, until, filters)
-		if err != nil {
-			return err
-		}
-		defer unsubscribe()
+	past, live, unsubscribe, err := s.backend.Events(ctx, since, until, filters)
+	if err != nil {
+		return err
 	}
+	defer unsubscribe()
 
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)

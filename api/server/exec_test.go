@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,96 +19,15 @@ import (
 	"github.com/berth-project/berth/api/types/backend"
 )
 
-// execFake adds the exec and process use cases to fakeBackend.
-type execFake struct {
-	*fakeBackend
-	createReq *containertypes.ExecCreateRequest
-	startOpts backend.ExecStartOptions
-	startFn   func(ctx context.Context, id string, opts backend.ExecStartOptions) error
-	statsOpts backend.StatsOptions
-	psArgs    string
-}
-
-func (f *execFake) ContainerExecCreate(_ context.Context, name string, req *containertypes.ExecCreateRequest) (string, error) {
-	f.createReq = req
-	return "exec1", f.record("exec create %s", name)
-}
-
-func (f *execFake) ContainerExecStart(ctx context.Context, id string, opts backend.ExecStartOptions) error {
-	f.startOpts = opts
-	if err := f.record("exec start %s", id); err != nil {
-		return err
-	}
-	if f.startFn != nil {
-		return f.startFn(ctx, id, opts)
-	}
-	return nil
-}
-
-func (f *execFake) ContainerExecInspect(_ context.Context, id string) (*containertypes.ExecInspectResponse, error) {
-	code := 3
-	return &containertypes.ExecInspectResponse{ID: id, ExitCode: &code, ContainerID: "c1"}, f.record("exec inspect %s", id)
-}
-
-func (f *execFake) ContainerExecResize(_ context.Context, id string, h, w uint) error {
-	return f.record("exec resize %s %dx%d", id, h, w)
-}
-
-func (f *execFake) ContainerPause(_ context.Context, name string) error {
-	return f.record("pause %s", name)
-}
-
-func (f *execFake) ContainerUnpause(_ context.Context, name string) error {
-	return f.record("unpause %s", name)
-}
-
-func (f *execFake) ContainerTop(_ context.Context, name, psArgs string) (*containertypes.TopResponse, error) {
-	f.psArgs = psArgs
-	return &containertypes.TopResponse{Titles: []string{"PID", "CMD"}, Processes: [][]string{{"1", "sleep"}}}, f.record("top %s", name)
-}
-
-func (f *execFake) ContainerStats(_ context.Context, name string, opts backend.StatsOptions, emit func(*containertypes.StatsResponse) error) error {
-	f.statsOpts = opts
-	if err := f.record("stats %s", name); err != nil {
-		return err
-	}
-	for i := 0; i < 2; i++ {
-		if err := emit(&containertypes.StatsResponse{ID: name, NumProcs: uint32(i)}); err != nil || !opts.Stream {
-			return err
-		}
-	}
-	return nil
-}
-
 // rawExecStart sends POST /exec/{id}/start with a JSON body as the docker
 // CLI does and returns the hijacked connection.
 func rawExecStart(t *testing.T, ts *httptest.Server, path string, upgrade bool, body string) (net.Conn, *bufio.Reader, *http.Response) {
 	t.Helper()
-	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
-	assert.NilError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	req := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", path, len(body))
-	if upgrade {
-		req += "Connection: Upgrade\r\nUpgrade: tcp\r\n"
-	}
-	_, err = io.WriteString(conn, req+"\r\n"+body)
-	assert.NilError(t, err)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	assert.NilError(t, err)
-	return conn, br, resp
-}
-
-func newExecServer(t *testing.T) (*execFake, *httptest.Server) {
-	t.Helper()
-	fb := &execFake{fakeBackend: &fakeBackend{}}
-	ts := httptest.NewServer(New(fb, Options{Logger: slog.New(slog.DiscardHandler)}))
-	t.Cleanup(ts.Close)
-	return fb, ts
+	return rawPost(t, ts, path, upgrade, fmt.Sprintf("Content-Type: application/json\r\nContent-Length: %d\r\n", len(body)), body)
 }
 
 func TestExecCreate(t *testing.T) {
-	fb, ts := newExecServer(t)
+	fb, ts := newTestServer(t)
 	r := do(t, ts, "POST", "/v1.47/containers/web/exec", `{"Cmd":["sh","-c","id"],"User":"app","Env":["A=1"],"WorkingDir":"/tmp","Tty":true,"AttachStdin":true}`)
 	assert.Equal(t, r.status, 201, r.body)
 	assert.Equal(t, r.body, `{"Id":"exec1"}`+"\n")
@@ -129,7 +47,7 @@ func TestExecCreate(t *testing.T) {
 
 func TestExecStart(t *testing.T) {
 	t.Run("detached answers 200 at once", func(t *testing.T) {
-		fb, ts := newExecServer(t)
+		fb, ts := newTestServer(t)
 		r := do(t, ts, "POST", "/exec/exec1/start", `{"Detach":true}`)
 		assert.Equal(t, r.status, 200)
 		assert.Equal(t, r.body, "")
@@ -137,7 +55,7 @@ func TestExecStart(t *testing.T) {
 		assert.Check(t, fb.startOpts.GetStreams == nil)
 	})
 	t.Run("attached is hijacked, multiplexed without tty", func(t *testing.T) {
-		fb, ts := newExecServer(t)
+		fb, ts := newTestServer(t)
 		fb.startFn = func(_ context.Context, _ string, opts backend.ExecStartOptions) error {
 			streams, err := opts.GetStreams(false, true)
 			if err != nil {
@@ -160,7 +78,7 @@ func TestExecStart(t *testing.T) {
 		assert.DeepEqual(t, readFrames(t, br), []string{"1:got input", "2:warn"})
 	})
 	t.Run("tty is raw", func(t *testing.T) {
-		fb, ts := newExecServer(t)
+		fb, ts := newTestServer(t)
 		fb.startFn = func(_ context.Context, _ string, opts backend.ExecStartOptions) error {
 			streams, err := opts.GetStreams(true, false)
 			if err != nil {
@@ -177,21 +95,21 @@ func TestExecStart(t *testing.T) {
 		assert.Equal(t, string(out), "raw\r\n")
 	})
 	t.Run("unknown exec is a plain 404", func(t *testing.T) {
-		fb, ts := newExecServer(t)
+		fb, ts := newTestServer(t)
 		fb.err = errdefs.ErrNotFound.WithMessage("No such exec instance: nope")
 		r := do(t, ts, "POST", "/exec/nope/start", `{}`)
 		assert.Equal(t, r.status, 404)
 		assert.Equal(t, r.body, `{"message":"No such exec instance: nope"}`+"\n")
 	})
 	t.Run("console size needs a tty", func(t *testing.T) {
-		_, ts := newExecServer(t)
+		_, ts := newTestServer(t)
 		r := do(t, ts, "POST", "/exec/exec1/start", `{"ConsoleSize":[10,20]}`)
 		assert.Equal(t, r.status, 400)
 	})
 }
 
 func TestExecInspectAndResize(t *testing.T) {
-	fb, ts := newExecServer(t)
+	fb, ts := newTestServer(t)
 	r := do(t, ts, "GET", "/exec/exec1/json", "")
 	assert.Equal(t, r.status, 200)
 	var got containertypes.ExecInspectResponse
@@ -207,7 +125,7 @@ func TestExecInspectAndResize(t *testing.T) {
 }
 
 func TestPauseTopStats(t *testing.T) {
-	fb, ts := newExecServer(t)
+	fb, ts := newTestServer(t)
 	r := do(t, ts, "POST", "/containers/web/pause", "")
 	assert.Equal(t, r.status, 204)
 	assert.Equal(t, fb.lastCall(), "pause web")
@@ -233,12 +151,4 @@ func TestPauseTopStats(t *testing.T) {
 	fb.err = errdefs.ErrNotFound.WithMessage("No such container: web")
 	r = do(t, ts, "GET", "/containers/web/stats?stream=false", "")
 	assert.Equal(t, r.status, 404)
-}
-
-func TestExecRoutesWithoutSupport(t *testing.T) {
-	_, ts := newTestServer(t) // fakeBackend alone has no exec
-	r := do(t, ts, "POST", "/containers/web/exec", `{"Cmd":["true"]}`)
-	assert.Equal(t, r.status, 501)
-	r = do(t, ts, "GET", "/containers/web/top", "")
-	assert.Equal(t, r.status, 501)
 }

@@ -6,12 +6,18 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/api/types/volume"
+
+	"github.com/berth-project/berth/api/types/backend"
+	"github.com/berth-project/berth/api/types/berth"
 )
 
 // fakeBackend records the calls it gets and answers them with err when set,
@@ -39,6 +45,22 @@ type fakeBackend struct {
 	logsFn   func(ctx context.Context, name string, opts LogsOptions) (<-chan LogMessage, bool, error)
 	attachFn func(ctx context.Context, name string, opts AttachOptions) error
 	loadFn   func(r io.Reader) ([]string, error)
+
+	// archive, events, networks, tmpfs
+	extracted  string
+	extractArg string
+	pastEvents []eventtypes.Message
+	events     chan eventtypes.Message
+	netReq     network.CreateRequest
+	netList    []network.Summary
+	tmpfsFn    func() ([]berth.TmpfsUsage, error)
+
+	// exec and processes
+	createReq *containertypes.ExecCreateRequest
+	startOpts backend.ExecStartOptions
+	startFn   func(ctx context.Context, id string, opts backend.ExecStartOptions) error
+	statsOpts backend.StatsOptions
+	psArgs    string
 }
 
 func (f *fakeBackend) record(format string, a ...any) error {
@@ -227,4 +249,130 @@ func (f *fakeBackend) SystemInfo(context.Context) (*system.Info, error) {
 func (f *fakeBackend) SystemVersion(context.Context) system.VersionResponse {
 	_ = f.record("SystemVersion")
 	return system.VersionResponse{Version: "0.1.0", Os: "linux", Arch: "amd64"}
+}
+
+func (f *fakeBackend) ContainerStatPath(ctx context.Context, name, p string) (*containertypes.PathStat, error) {
+	if p == "/missing" {
+		return nil, errdefs.ErrNotFound.WithMessage("Could not find the file /missing in container " + name)
+	}
+	return &containertypes.PathStat{Name: "f.txt", Size: 3, Mode: 0o644}, nil
+}
+
+func (f *fakeBackend) ContainerArchivePath(ctx context.Context, name, p string) (io.ReadCloser, *containertypes.PathStat, error) {
+	st, err := f.ContainerStatPath(ctx, name, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return io.NopCloser(strings.NewReader("TAR")), st, nil
+}
+
+func (f *fakeBackend) ContainerExtractToDir(ctx context.Context, name, p string, copyUIDGID, noOverwrite bool, content io.Reader) error {
+	data, _ := io.ReadAll(content)
+	f.extracted = string(data)
+	f.extractArg = name + " " + p
+	if p == "/etc" {
+		return errdefs.ErrInvalidArgument.WithMessage("container rootfs is marked read-only")
+	}
+	return nil
+}
+
+func (f *fakeBackend) Events(ctx context.Context, since, until time.Time, filters Filters) ([]eventtypes.Message, <-chan eventtypes.Message, func(), error) {
+	if _, ok := filters["bogus"]; ok {
+		return nil, nil, nil, errdefs.ErrInvalidArgument.WithMessage("invalid filter 'bogus'")
+	}
+	return f.pastEvents, f.events, func() {}, nil
+}
+
+func (f *fakeBackend) NetworkCreate(ctx context.Context, req network.CreateRequest) (network.CreateResponse, error) {
+	f.netReq = req
+	return network.CreateResponse{ID: "n1"}, nil
+}
+
+// NetworkList answers Docker's three predefined networks, or netList when
+// the test set one.
+func (f *fakeBackend) NetworkList(ctx context.Context, filters Filters) ([]network.Summary, error) {
+	if f.netList != nil {
+		return f.netList, nil
+	}
+	var list []network.Summary
+	for _, n := range [][2]string{{"bridge", "bridge"}, {"host", "host"}, {"none", "null"}} {
+		list = append(list, network.Summary{Network: network.Network{Name: n[0], Driver: n[1], Scope: "local"}})
+	}
+	return list, nil
+}
+
+func (f *fakeBackend) NetworkInspect(ctx context.Context, ref string) (*network.Inspect, error) {
+	return nil, errdefs.ErrNotFound.WithMessage("network " + ref + " not found")
+}
+
+func (f *fakeBackend) NetworkRemove(ctx context.Context, ref string) error {
+	return errdefs.ErrPermissionDenied.WithMessage(ref + " is a pre-defined network and cannot be removed")
+}
+
+func (f *fakeBackend) NetworkConnect(ctx context.Context, ref, c string, ep *network.EndpointSettings) error {
+	return nil
+}
+
+func (f *fakeBackend) NetworkDisconnect(ctx context.Context, ref, c string, force bool) error {
+	return nil
+}
+
+func (f *fakeBackend) ContainerExecCreate(_ context.Context, name string, req *containertypes.ExecCreateRequest) (string, error) {
+	f.createReq = req
+	return "exec1", f.record("exec create %s", name)
+}
+
+func (f *fakeBackend) ContainerExecStart(ctx context.Context, id string, opts backend.ExecStartOptions) error {
+	f.startOpts = opts
+	if err := f.record("exec start %s", id); err != nil {
+		return err
+	}
+	if f.startFn != nil {
+		return f.startFn(ctx, id, opts)
+	}
+	return nil
+}
+
+func (f *fakeBackend) ContainerExecInspect(_ context.Context, id string) (*containertypes.ExecInspectResponse, error) {
+	code := 3
+	return &containertypes.ExecInspectResponse{ID: id, ExitCode: &code, ContainerID: "c1"}, f.record("exec inspect %s", id)
+}
+
+func (f *fakeBackend) ContainerExecResize(_ context.Context, id string, h, w uint) error {
+	return f.record("exec resize %s %dx%d", id, h, w)
+}
+
+func (f *fakeBackend) ContainerPause(_ context.Context, name string) error {
+	return f.record("pause %s", name)
+}
+
+func (f *fakeBackend) ContainerUnpause(_ context.Context, name string) error {
+	return f.record("unpause %s", name)
+}
+
+func (f *fakeBackend) ContainerTop(_ context.Context, name, psArgs string) (*containertypes.TopResponse, error) {
+	f.psArgs = psArgs
+	return &containertypes.TopResponse{Titles: []string{"PID", "CMD"}, Processes: [][]string{{"1", "sleep"}}}, f.record("top %s", name)
+}
+
+func (f *fakeBackend) ContainerStats(_ context.Context, name string, opts backend.StatsOptions, emit func(*containertypes.StatsResponse) error) error {
+	f.statsOpts = opts
+	if err := f.record("stats %s", name); err != nil {
+		return err
+	}
+	for i := 0; i < 2; i++ {
+		if err := emit(&containertypes.StatsResponse{ID: name, NumProcs: uint32(i)}); err != nil || !opts.Stream {
+			return err
+		}
+	}
+	return nil
+}
+
+// ContainerTmpfsUsage answers tmpfsFn, or a conflict (as for a container
+// that stopped) so that inspect bodies stay exactly Docker's.
+func (f *fakeBackend) ContainerTmpfsUsage(_ context.Context, name string) ([]berth.TmpfsUsage, error) {
+	if f.tmpfsFn != nil {
+		return f.tmpfsFn()
+	}
+	return nil, errdefs.ErrConflict.WithMessage("container " + name + " is not running")
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/berth-project/berth/api/server/httputils"
 	"github.com/moby/moby/api/types"
+	"github.com/moby/moby/client/pkg/versions"
 )
 
 // rfc3339NanoFixed is time.RFC3339Nano with the fraction padded to nine
@@ -42,7 +43,7 @@ func (s *Server) getContainerLogs(w http.ResponseWriter, r *http.Request) error 
 	}
 
 	contentType := types.MediaTypeRawStream
-	if !tty && httputils.VersionAtLeast(httputils.VersionFromContext(r.Context()), "1.42") {
+	if !tty && versions.GreaterThanOrEqualTo(httputils.VersionFromContext(r.Context()), "1.42") {
 		contentType = types.MediaTypeMultiplexedStream
 	}
 	w.Header().Set("Content-Type", contentType)

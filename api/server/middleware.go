@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-project/berth/api/server/httputils"
 	"github.com/moby/moby/api/types/common"
+	"github.com/moby/moby/client/pkg/versions"
 )
 
 // apiFunc is an API endpoint. It returns an error instead of writing one, so
@@ -80,11 +81,11 @@ func (s *Server) commonHeaders(next http.Handler) http.Handler {
 
 // checkVersion validates the API version a request asked for.
 func checkVersion(version string) error {
-	if httputils.VersionLessThan(version, MinAPIVersion) {
+	if versions.LessThan(version, MinAPIVersion) {
 		return invalidParameter("client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version",
 			version, MinAPIVersion)
 	}
-	if httputils.CompareVersions(version, DefaultAPIVersion) > 0 {
+	if versions.GreaterThan(version, DefaultAPIVersion) {
 		return invalidParameter("client version %s is too new. Maximum supported API version is %s",
 			version, DefaultAPIVersion)
 	}

@@ -27,6 +27,9 @@ type Options struct {
 	// Logger receives request logs (debug level) and server-side errors; nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// ReadHeaderTimeout bounds the time a client takes to send a request's
+	// headers; zero means 30 seconds.
+	ReadHeaderTimeout time.Duration
 }
 
 // Server serves the Engine API for a Backend. It is an http.Handler.
@@ -37,7 +40,6 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	srv     *http.Server
-	started time.Time
 
 	// streams is cancelled by Shutdown to end long-running responses
 	// (events, wait, followed logs, attach) that would otherwise keep
@@ -56,19 +58,28 @@ func New(backend Backend, opts Options) *Server {
 	if version == "" {
 		version = "dev"
 	}
+	headerTimeout := opts.ReadHeaderTimeout
+	if headerTimeout == 0 {
+		headerTimeout = 30 * time.Second
+	}
 	s := &Server{
 		backend: backend,
 		version: version,
 		log:     log,
 		mux:     http.NewServeMux(),
-		started: time.Now().UTC(),
 	}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	s.registerRoutes()
 	s.handler = s.logRequests(s.commonHeaders(s.stripVersion(s.mux)))
+	// A client gets ReadHeaderTimeout to send its request headers (a slow
+	// or silent one cannot hold a connection forever) and IdleTimeout
+	// between keep-alive requests. There is no ReadTimeout or WriteTimeout:
+	// they would cut off image loads, archive uploads and the long-lived
+	// attach, logs, events and stats streams.
 	s.srv = &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: headerTimeout,
+		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	return s

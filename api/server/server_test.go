@@ -19,6 +19,7 @@ import (
 	"github.com/berth-project/berth/api/server/httputils"
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -218,6 +219,8 @@ func TestContainerCreate(t *testing.T) {
 			`{"message":"Invalid container name (-bad), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"}` + "\n"},
 		{"one-char name", "/containers/create?name=a", `{"Image":"busybox"}`, "", 400,
 			`{"message":"Invalid container name (a), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"}` + "\n"},
+		{"long name", "/containers/create?name=" + strings.Repeat("n", 256), `{"Image":"busybox"}`, "", 400,
+			`{"message":"Invalid container name: 256 characters, the limit is 255"}` + "\n"},
 		{"no body", "/containers/create", "", "", 400, `{"message":"config cannot be empty in order to create a container"}` + "\n"},
 		{"empty object", "/containers/create", `{}`, "", 400, `{"message":"config cannot be empty in order to create a container"}` + "\n"},
 		{"bad json", "/containers/create", `{"Image":`, "", 400, `{"message":"invalid JSON: unexpected EOF"}` + "\n"},
@@ -595,20 +598,43 @@ func TestContainerLogs(t *testing.T) {
 // connection and the parsed response head.
 func rawAttach(t *testing.T, ts *httptest.Server, path string, upgrade bool, early string) (net.Conn, *bufio.Reader, *http.Response) {
 	t.Helper()
+	return rawPost(t, ts, path, upgrade, "Content-Type: text/plain\r\n", early)
+}
+
+// rawPost sends a POST with the extra header lines and payload (a body, or
+// early stream data) on its own connection, asking for an upgrade if told,
+// and returns the connection and the response.
+func rawPost(t *testing.T, ts *httptest.Server, path string, upgrade bool, header, payload string) (net.Conn, *bufio.Reader, *http.Response) {
+	t.Helper()
 	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
 	assert.NilError(t, err)
 	t.Cleanup(func() { conn.Close() })
-	req := "POST " + path + " HTTP/1.1\r\nHost: docker\r\nContent-Type: text/plain\r\n"
+	req := "POST " + path + " HTTP/1.1\r\nHost: docker\r\n" + header
 	if upgrade {
 		req += "Connection: Upgrade\r\nUpgrade: tcp\r\n"
 	}
-	req += "\r\n" + early
-	_, err = io.WriteString(conn, req)
+	_, err = io.WriteString(conn, req+"\r\n"+payload)
 	assert.NilError(t, err)
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	assert.NilError(t, err)
 	return conn, br, resp
+}
+
+// attachUntilDone is a backend attach session that takes its streams and
+// lasts until its context ends, then closes ended.
+func attachUntilDone(ended chan struct{}) func(context.Context, string, AttachOptions) error {
+	return func(ctx context.Context, _ string, opts AttachOptions) error {
+		if _, err := opts.GetStreams(false); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			close(ended)
+		case <-time.After(10 * time.Second):
+		}
+		return nil
+	}
 }
 
 func TestContainerAttach(t *testing.T) {
@@ -692,17 +718,7 @@ func TestContainerAttach(t *testing.T) {
 		ts := httptest.NewServer(srv)
 		defer ts.Close()
 		ended := make(chan struct{})
-		fb.attachFn = func(ctx context.Context, _ string, opts AttachOptions) error {
-			if _, err := opts.GetStreams(false); err != nil {
-				return err
-			}
-			select {
-			case <-ctx.Done():
-				close(ended)
-			case <-time.After(5 * time.Second):
-			}
-			return nil
-		}
+		fb.attachFn = attachUntilDone(ended)
 		rawAttach(t, ts, "/containers/web/attach?stream=1&stdout=1", true, "")
 		srv.stopStreams()
 		select {
@@ -749,6 +765,35 @@ func TestEvents(t *testing.T) {
 	})
 }
 
+func TestReadHeaderTimeout(t *testing.T) {
+	fb := &fakeBackend{events: make(chan eventtypes.Message, 1)}
+	srv := New(fb, Options{Logger: slog.New(slog.DiscardHandler), ReadHeaderTimeout: 200 * time.Millisecond})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	assert.NilError(t, err)
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Shutdown(context.Background())
+
+	// A stream opened before...
+	resp, err := http.Get("http://" + l.Addr().String() + "/events")
+	assert.NilError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, resp.StatusCode, 200)
+
+	// ...a client that never sends its headers is disconnected...
+	silent, err := net.Dial("tcp", l.Addr().String())
+	assert.NilError(t, err)
+	defer silent.Close()
+	assert.NilError(t, silent.SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = silent.Read(make([]byte, 1))
+	assert.Assert(t, errors.Is(err, io.EOF), "the silent connection was not closed: %v", err)
+
+	// ...while the stream, older than the header timeout, still delivers.
+	fb.events <- eventtypes.Message{Type: eventtypes.ContainerEventType, Action: "start", Actor: eventtypes.Actor{ID: "c1"}}
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	assert.NilError(t, err)
+	assert.Check(t, strings.Contains(line, `"Action":"start"`), line)
+}
+
 func TestServeAndShutdown(t *testing.T) {
 	srv := New(&fakeBackend{}, Options{Logger: slog.New(slog.DiscardHandler)})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -780,17 +825,7 @@ func TestAttachClientHangup(t *testing.T) {
 	defer srv.Shutdown(context.Background())
 
 	ended := make(chan struct{})
-	fb.attachFn = func(ctx context.Context, _ string, opts AttachOptions) error {
-		if _, err := opts.GetStreams(false); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			close(ended)
-		case <-time.After(10 * time.Second):
-		}
-		return nil
-	}
+	fb.attachFn = attachUntilDone(ended)
 	conn, err := net.Dial("unix", sock)
 	assert.NilError(t, err)
 	_, err = io.WriteString(conn, "POST /containers/web/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
@@ -813,4 +848,22 @@ func TestAttachClientHangup(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("session did not end when the client hung up")
 	}
+}
+
+func TestJSONBodyLimit(t *testing.T) {
+	fb, ts := newTestServer(t)
+	big := `{"Image":"busybox","Env":["X=` + strings.Repeat("x", httputils.MaxJSONBody) + `"]}`
+	resp := do(t, ts, "POST", "/containers/create", big)
+	assert.Equal(t, resp.status, http.StatusRequestEntityTooLarge)
+	assert.Equal(t, resp.body, `{"message":"request body is too large: a JSON request body is limited to 10 MiB"}`+"\n")
+	assert.Equal(t, fb.lastCall(), "", "the backend was not called")
+
+	// Streams are not JSON and have no limit.
+	fb.loadFn = func(r io.Reader) ([]string, error) {
+		n, err := io.Copy(io.Discard, r)
+		return []string{fmt.Sprint(n)}, err
+	}
+	resp = do(t, ts, "POST", "/images/load", big)
+	assert.Equal(t, resp.status, 200)
+	assert.Check(t, strings.Contains(resp.body, fmt.Sprint(len(big))), resp.body)
 }

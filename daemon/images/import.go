@@ -14,6 +14,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/berth-project/berth/pkg/atomicfile"
 )
 
 // Import adds a one-layer image made from a rootfs tar (plain or
@@ -83,7 +85,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, ref string, message str
 		if err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(filepath.Join(layerDir, "layer.json"), data); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(layerDir, "layer.json"), data, 0o600); err != nil {
 			return nil, err
 		}
 		p.pending[chainID] = &preparedLayer{dir: layerDir, info: info}

@@ -14,6 +14,8 @@ import (
 	"github.com/moby/go-archive/compression"
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/pkg/atomicfile"
 )
 
 // layerTarOptions unpacks layers for overlayfs: AUFS ".wh." whiteouts become
@@ -194,7 +196,7 @@ func (p *plan) addLayer(img *Image, i int, wantBlob digest.Digest, open func() (
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "layer.json"), data); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "layer.json"), data, 0o600); err != nil {
 		return err
 	}
 	p.pending[chainID] = &preparedLayer{dir: dir, info: info}
@@ -269,7 +271,7 @@ func (p *plan) commit() (retErr error) {
 		if exists {
 			img = existing
 		} else {
-			if err := writeFileAtomic(s.blobPath(img.ID), pi.raw); err != nil {
+			if err := atomicfile.WriteFile(s.blobPath(img.ID), pi.raw, 0o600); err != nil {
 				return err
 			}
 			newImages = append(newImages, img.ID)

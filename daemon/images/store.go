@@ -22,6 +22,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/identity"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/berth-project/berth/pkg/atomicfile"
 )
 
 // Image is one image known to the store. Values returned by the store are
@@ -652,7 +654,7 @@ func (s *Store) saveRefs() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(s.root, "repositories.json"), data)
+	return atomicfile.WriteFile(filepath.Join(s.root, "repositories.json"), data, 0o600)
 }
 
 func (s *Store) saveRecord(img *Image) error {
@@ -660,43 +662,10 @@ func (s *Store) saveRecord(img *Image) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.recordPath(img.ID), data)
+	return atomicfile.WriteFile(s.recordPath(img.ID), data, 0o600)
 }
 
-// writeFileAtomic replaces path with data: temp file, fsync, rename, fsync
-// of the directory.
-func writeFileAtomic(path string, data []byte) (retErr error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if retErr != nil {
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
+// syncDir makes the entries of dir (a rename into it) durable.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

@@ -20,6 +20,10 @@ import (
 	"github.com/berth-project/berth/pkg/atomicfile"
 )
 
+// MaxNameLength bounds a volume name: it names the volume's directory, and
+// a longer name than the file system's NAME_MAX would fail there.
+const MaxNameLength = 255
+
 var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 
 // Volume is one local volume.
@@ -77,6 +81,9 @@ func (s *Store) Create(name, driver string, opts, labels map[string]string) (*Vo
 		var b [32]byte
 		_, _ = rand.Read(b[:])
 		name = hex.EncodeToString(b[:])
+	}
+	if len(name) > MaxNameLength {
+		return nil, false, fmt.Errorf("volume name is too long: %d characters, the limit is %d: %w", len(name), MaxNameLength, errdefs.ErrInvalidArgument)
 	}
 	if !validName.MatchString(name) {
 		return nil, false, fmt.Errorf("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path: %w", name, name, errdefs.ErrInvalidArgument)

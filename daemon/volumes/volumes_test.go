@@ -2,6 +2,7 @@ package volumes
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -50,6 +51,7 @@ func TestVolumeBadInput(t *testing.T) {
 		{"a/b", "", "includes invalid characters"},
 		{"x", "nfs", `volume driver "nfs" is not supported`},
 		{"-x", "", "invalid characters"},
+		{strings.Repeat("v", 300), "", "volume name is too long: 300 characters, the limit is 255"},
 	} {
 		_, _, err := s.Create(tc.name, tc.driver, nil, nil)
 		assert.ErrorContains(t, err, tc.want)
@@ -58,4 +60,10 @@ func TestVolumeBadInput(t *testing.T) {
 	_, _, err = s.Create("x", "", map[string]string{"type": "tmpfs"}, nil)
 	assert.Assert(t, errdefs.IsInvalidArgument(err))
 	assert.Equal(t, len(s.List()), 0)
+
+	// The longest name is a valid directory name.
+	v, created, err := s.Create(strings.Repeat("v", MaxNameLength), "", nil, nil)
+	assert.NilError(t, err)
+	assert.Check(t, created)
+	assert.Equal(t, len(v.Name), MaxNameLength)
 }

@@ -13,8 +13,11 @@ import (
 // StatusFromError returns the HTTP status code for err's class (see
 // github.com/containerd/errdefs): 400 invalid argument, 404 not found,
 // 409 conflict or already exists, 304 not modified, 412 failed precondition,
-// 501 not implemented, 500 otherwise.
+// 501 not implemented, 500 otherwise; 413 for a *BodyTooLargeError.
 func StatusFromError(err error) int {
+	if _, ok := errors.AsType[*BodyTooLargeError](err); ok {
+		return http.StatusRequestEntityTooLarge
+	}
 	// errhttp does not know "already exists"; Docker answers it with 409.
 	if errdefs.IsAlreadyExists(err) && !errdefs.IsNotFound(err) && !errdefs.IsInvalidArgument(err) {
 		return http.StatusConflict

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -72,26 +73,6 @@ func TestIntValue(t *testing.T) {
 	assert.Equal(t, h, uint(40))
 }
 
-func TestCompareVersions(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"1.47", "1.47", 0},
-		{"1.9", "1.10", -1},
-		{"1.100", "1.47", 1},
-		{"1.24", "1.24.0", 0},
-		{"2", "1.47", 1},
-		{"1..2", "1.0.2", 0},
-	}
-	for _, tc := range tests {
-		assert.Equal(t, CompareVersions(tc.a, tc.b), tc.want, "%s vs %s", tc.a, tc.b)
-	}
-	assert.Check(t, VersionLessThan("1.41", "1.42"))
-	assert.Check(t, VersionAtLeast("1.42", "1.42"))
-}
-
 func TestVersionContext(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, VersionFromContext(context.Background()), "")
@@ -112,6 +93,7 @@ func TestStatusFromError(t *testing.T) {
 		{errdefs.ErrFailedPrecondition, 412},
 		{errdefs.ErrNotImplemented, 501},
 		{errors.New("boom"), 500},
+		{fmt.Errorf("create: %w", &BodyTooLargeError{Limit: MaxJSONBody}), 413},
 	}
 	for _, tc := range tests {
 		assert.Equal(t, StatusFromError(tc.err), tc.want, "err %v", tc.err)
@@ -163,6 +145,48 @@ func TestReadJSON(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Equal(t, b.Name, tc.wantName)
 	}
+}
+
+func TestReadJSONTooLarge(t *testing.T) {
+	t.Parallel()
+	big := `{"Name":"` + strings.Repeat("x", MaxJSONBody) + `"}`
+	const msg = "request body is too large: a JSON request body is limited to 10 MiB"
+
+	// Announced by Content-Length: refused before reading a byte.
+	body := &countingReader{r: strings.NewReader(big)}
+	r := httptest.NewRequest("POST", "/x", body)
+	r.ContentLength = int64(len(big))
+	var b struct{ Name string }
+	err := ReadJSON(r, &b)
+	assert.Error(t, err, msg)
+	assert.Equal(t, StatusFromError(err), http.StatusRequestEntityTooLarge)
+	assert.Equal(t, body.n, 0)
+
+	// Chunked (no Content-Length): refused once the limit is read.
+	body = &countingReader{r: strings.NewReader(big)}
+	r = httptest.NewRequest("POST", "/x", body)
+	r.ContentLength = -1
+	err = ReadJSON(r, &b)
+	assert.Error(t, err, msg)
+	assert.Assert(t, body.n <= MaxJSONBody+64<<10, "read %d bytes", body.n)
+
+	// Just under the limit is fine.
+	ok := `{"Name":"` + strings.Repeat("y", MaxJSONBody-20) + `"}`
+	r = httptest.NewRequest("POST", "/x", strings.NewReader(ok))
+	assert.NilError(t, ReadJSON(r, &b))
+	assert.Equal(t, len(b.Name), MaxJSONBody-20)
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 func TestStdWriter(t *testing.T) {

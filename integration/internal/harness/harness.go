@@ -7,6 +7,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -225,6 +226,14 @@ func (d *Daemon) Restart(t testing.TB) {
 	d.Start(t)
 }
 
+// Pid is the process ID of the running berthd, 0 when it is stopped.
+func (d *Daemon) Pid() int {
+	if d.cmd == nil || d.cmd.Process == nil {
+		return 0
+	}
+	return d.cmd.Process.Pid
+}
+
 // Log returns the daemon's log so far.
 func (d *Daemon) Log() string {
 	data, _ := os.ReadFile(d.LogPath)
@@ -261,30 +270,53 @@ func (d *Daemon) Berth(t testing.TB, args ...string) Result {
 // BerthIn runs the berth CLI with stdin.
 func (d *Daemon) BerthIn(t testing.TB, stdin string, args ...string) Result {
 	t.Helper()
-	return run(t, filepath.Join(Binaries(t), "berth"), append([]string{"-H", d.Host()}, args...), nil, stdin)
+	return Run(t, Command{Bin: filepath.Join(Binaries(t), "berth"), Args: append([]string{"-H", d.Host()}, args...), Stdin: stdin})
 }
 
 // Docker runs a docker CLI binary against the daemon.
 func (d *Daemon) Docker(t testing.TB, docker string, args ...string) Result {
 	t.Helper()
-	return run(t, docker, args, []string{"DOCKER_HOST=" + d.Host(), "DOCKER_CONFIG=" + filepath.Join(d.Root, "docker-config")}, "")
+	return Run(t, Command{Bin: docker, Args: args, Env: []string{"DOCKER_HOST=" + d.Host(), "DOCKER_CONFIG=" + filepath.Join(d.Root, "docker-config")}})
 }
 
-func run(t testing.TB, bin string, args, env []string, stdin string) Result {
+// Command is one run of a program by Run.
+type Command struct {
+	Bin   string
+	Args  []string
+	Env   []string // added to the test's environment
+	Dir   string
+	Stdin string
+	// Timeout bounds the run (default 2 minutes): a hang fails the test
+	// with the output so far.
+	Timeout time.Duration
+}
+
+// Run runs c and returns its output and exit code; it fails the test when
+// the program cannot start or does not finish in time.
+func Run(t testing.TB, c Command) Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd := exec.CommandContext(ctx, c.Bin, c.Args...)
+	cmd.Env = append(os.Environ(), c.Env...)
+	cmd.Dir = c.Dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin = strings.NewReader(c.Stdin)
 	err := cmd.Run()
 	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ctx.Err() != nil {
+		t.Fatalf("%s %s did not finish within %v; output so far:\n%s", c.Bin, strings.Join(c.Args, " "), timeout, res.Combined())
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		res.ExitCode = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("run %s %v: %v", bin, args, err)
+		t.Fatalf("run %s %v: %v", c.Bin, c.Args, err)
 	}
 	return res
 }

@@ -91,25 +91,7 @@ const cliTimeout = 45 * time.Second
 // CLI runs the docker CLI binary bin with stdin against the target.
 func (tg *Target) CLI(t testing.TB, bin, stdin string, args ...string) Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), tg.Env()...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Stdin = strings.NewReader(stdin)
-	err := cmd.Run()
-	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
-	if ctx.Err() != nil {
-		t.Fatalf("%s %s did not finish within %v; output so far:\n%s", bin, strings.Join(args, " "), cliTimeout, res.Combined())
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		res.ExitCode = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %s %v: %v", bin, args, err)
-	}
-	return res
+	return Run(t, Command{Bin: bin, Args: args, Env: tg.Env(), Stdin: stdin, Timeout: cliTimeout})
 }
 
 // PTY is a docker CLI running on a pseudo-terminal, as in an interactive
