@@ -58,6 +58,9 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	defer func() {
 		if retErr != nil {
 			d.cleanupShimDir(c.ID)
+			// A shim that failed or was stopped may leave what the
+			// runtime created.
+			d.deleteOrphanedRun(c.ID)
 			c.State.ExitCode = exitCodeFor(retErr)
 			c.State.Error = retErr.Error()
 			_ = c.ToDisk()
