@@ -18,7 +18,9 @@ var testCrashPoint = os.Getenv("BERTH_TEST_CRASH_POINT")
 //   - after-spawn: in a start, the shim runs and the runtime created the
 //     container, the daemon has not asked for the start;
 //   - after-start: the shim started the container, its running state is
-//     not on disk yet.
+//     not on disk yet;
+//   - after-rename: in a removal, the container's directory was renamed
+//     away and is not deleted yet.
 func (d *Daemon) crashPoint(point string) {
 	if testCrashPoint == "" || testCrashPoint != point {
 		return

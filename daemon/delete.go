@@ -81,6 +81,7 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 		_ = c.ToDisk()
 		return fmt.Errorf("unable to remove filesystem for %s: %w", c.ID, err)
 	}
+	d.crashPoint("after-rename")
 	if err := os.RemoveAll(trash); err != nil {
 		d.log.Warn("delete the directory of a removed container", "container", c.ID, "err", err)
 	}

@@ -317,17 +317,25 @@ func TestHostileCrashStartWindow(t *testing.T) {
 	cases := []struct {
 		point      string
 		startedYet bool   // the container ran and exited before the crashing start
+		policy     string // its restart policy
 		want       string // the status after the restart
 	}{
 		{point: "after-spawn", want: "created"},
 		{point: "after-spawn", startedYet: true, want: "exited"},
+		// The interrupted start may have been the policy's: it is tried
+		// again.
+		{point: "after-spawn", startedYet: true, policy: "always", want: "running"},
 		{point: "after-start", want: "running"},
 	}
 	for _, tc := range cases {
-		t.Run(fmt.Sprintf("%s started-before=%v", tc.point, tc.startedYet), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s started-before=%v policy=%s", tc.point, tc.startedYet, tc.policy), func(t *testing.T) {
 			t.Setenv("BERTH_TEST_CRASH_POINT", "")
 			w := hcNew(t)
-			id := engOK(t, w.d, append([]string{"create", "--name", "victim"}, w.runArgs()...)...)
+			create := []string{"create", "--name", "victim"}
+			if tc.policy != "" {
+				create = append(create, "--restart", tc.policy)
+			}
+			id := engOK(t, w.d, append(create, w.runArgs()...)...)
 			w.ids[id] = true
 			exitBefore := 0
 			if tc.startedYet {
@@ -353,6 +361,9 @@ func TestHostileCrashStartWindow(t *testing.T) {
 
 			t.Setenv("BERTH_TEST_CRASH_POINT", "")
 			w.crashRestart(t)
+			if tc.policy != "" {
+				engWaitState(t, w.d, "victim", tc.want)
+			}
 			w.consistent(t, "after the restart")
 			status, code := w.status(t, "victim")
 			assert.Equal(t, status, tc.want)
@@ -374,6 +385,33 @@ func TestHostileCrashStartWindow(t *testing.T) {
 			w.removeAll(t)
 		})
 	}
+}
+
+// TestHostileCrashRemoveWindow kills the daemon in the middle of a
+// removal, after the container's directory was renamed away: the new
+// daemon finishes the removal and keeps nothing of it.
+func TestHostileCrashRemoveWindow(t *testing.T) {
+	t.Setenv("BERTH_TEST_CRASH_POINT", "")
+	w := hcNew(t)
+	id := engOK(t, w.d, append([]string{"run", "-d", "--name", "victim"}, w.runArgs()...)...)
+	w.ids[id] = true
+	engOK(t, w.d, "run", "-d", "--name", "bystander", "--network", "none", "busybox", "sleep", w.marker)
+	w.d.Stop(t)
+	t.Setenv("BERTH_TEST_CRASH_POINT", "after-rename")
+	w.d.Start(t)
+	res := w.d.Berth(t, "rm", "-f", "victim")
+	assert.Assert(t, res.ExitCode != 0, "the daemon did not crash in the removal: %s", res.Combined())
+	t.Setenv("BERTH_TEST_CRASH_POINT", "")
+	w.crashRestart(t)
+	w.consistent(t, "after the restart")
+	res = w.d.Berth(t, "inspect", "victim")
+	assert.Assert(t, res.ExitCode != 0, "the removed container came back: %s", res.Stdout)
+	status, _ := w.status(t, "bystander")
+	assert.Equal(t, status, "running")
+	entries, err := os.ReadDir(filepath.Join(w.d.DataRoot, "containers"))
+	assert.NilError(t, err)
+	assert.Equal(t, len(entries), 1, "container directories: %v", entries)
+	w.removeAll(t)
 }
 
 // TestHostileCrashRandom runs, round after round, a random mix of run -d,
