@@ -512,7 +512,10 @@ func TestHostileCrashRandom(t *testing.T) {
 		w.consistent(t, fmt.Sprintf("round %d", round))
 		done++
 	}
-	t.Logf("%d rounds", done)
+	log := w.d.Log()
+	t.Logf("%d rounds; restores: %d runs never started ended, %d containers reattached, %d shims lost",
+		done, strings.Count(log, "ending a run that was never started"), strings.Count(log, "container reattached"),
+		strings.Count(log, "the shim of a container is gone"))
 	assert.Assert(t, done >= 10, "only %d rounds within the time bound", done)
 	w.removeAll(t)
 }
