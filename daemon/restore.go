@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -64,6 +66,16 @@ func (d *Daemon) restore() error {
 			continue
 		}
 		c, err := container.FromDisk(filepath.Join(d.containersDir(), e.Name()))
+		if errors.Is(err, fs.ErrNotExist) {
+			// A create that died with the daemon: the model is the
+			// last thing it writes (atomically), so nothing refers to
+			// the directory.
+			d.log.Warn("delete the directory of an unfinished create", "dir", e.Name())
+			if err := os.RemoveAll(filepath.Join(d.containersDir(), e.Name())); err != nil {
+				d.log.Warn("delete the directory of an unfinished create", "dir", e.Name(), "err", err)
+			}
+			continue
+		}
 		if err != nil {
 			d.log.Warn("skip unreadable container", "dir", e.Name(), "err", err)
 			continue

@@ -299,6 +299,10 @@ func (w *hcWorld) removeAll(t *testing.T) {
 	for id := range w.ids {
 		assert.Equal(t, len(cgroupDirs(id)), 0, "cgroups of %s left", id)
 	}
+	// Nor a container directory: of a create or a removal that died.
+	dirs, err := os.ReadDir(filepath.Join(w.d.DataRoot, "containers"))
+	assert.NilError(t, err)
+	assert.Equal(t, len(dirs), 0, "container directories left: %v", dirs)
 }
 
 func (w *hcWorld) runArgs(extra ...string) []string {
