@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
@@ -11,6 +12,10 @@ import (
 
 	"github.com/berth-project/berth/container"
 )
+
+// removingPrefix marks, in the containers directory, the directory of a
+// container being deleted; restore deletes what a crash left of one.
+const removingPrefix = ".removing-"
 
 // ContainerRemove deletes a container; a running one only with force.
 func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, removeVolumes bool) error {
@@ -66,10 +71,19 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 		// retireShim removes its directory when it is gone.
 		d.cleanupShimDir(c.ID)
 	}
-	if err := os.RemoveAll(c.Root); err != nil {
+	// The container's directory is renamed away first, in one step: a
+	// daemon that dies in the middle of deleting it then finds either the
+	// whole container or a directory restore knows to delete, never a
+	// half-deleted container it cannot read.
+	trash := filepath.Join(filepath.Dir(c.Root), removingPrefix+filepath.Base(c.Root))
+	if err := os.Rename(c.Root, trash); err != nil {
 		c.State.Status = containertypes.StateDead
 		_ = c.ToDisk()
 		return fmt.Errorf("unable to remove filesystem for %s: %w", c.ID, err)
+	}
+	d.crashPoint("after-rename")
+	if err := os.RemoveAll(trash); err != nil {
+		d.log.Warn("delete the directory of a removed container", "container", c.ID, "err", err)
 	}
 	d.containers.Delete(c)
 	if removeVolumes {

@@ -42,12 +42,14 @@ func (d *Daemon) monitor(c *container.Container, l *live, shim *shimclient.Clien
 // exitAfterShimLoss reads the exit the shim recorded before it went, or
 // reports the run as lost.
 func (d *Daemon) exitAfterShimLoss(c *container.Container) *shim.Exit {
+	// A shim killed after it recorded the exit may not have deleted the
+	// runtime's state yet: clear what is left either way.
+	d.deleteOrphanedRun(c.ID)
 	if e, err := shimclient.ReadExit(c.ExitPath()); err == nil {
 		// The shim saw the end and went (a quick container may be done
 		// before the daemon asks): nothing was lost.
 		return e
 	}
-	d.deleteOrphanedRun(c)
 	return &shim.Exit{Code: 255, ExitedAt: time.Now().UTC().Format(time.RFC3339Nano), Error: errShimGone.Error()}
 }
 

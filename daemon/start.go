@@ -59,6 +59,9 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	defer func() {
 		if retErr != nil {
 			d.cleanupShimDir(c.ID)
+			// A shim that failed or was stopped may leave what the
+			// runtime created.
+			d.deleteOrphanedRun(c.ID)
 			c.State.ExitCode = exitCodeFor(retErr)
 			c.State.Error = retErr.Error()
 			_ = c.ToDisk()
@@ -81,10 +84,14 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return err
 	}
+	// From here to the persisted running state, a crash leaves a live
+	// shim the disk does not mention: restore finds it by its process and
+	// state directory, and ends it if it was never started or adopts it.
 	shim, pid, err := shimclient.Spawn(ctx, d.self, shimDir, shimCfg)
 	if err != nil {
 		return fmt.Errorf("failed to create task for container: %w", err)
 	}
+	d.crashPoint("after-spawn")
 	l.shim = shim
 	l.stopping = false
 	d.connectPending(ctx, c, l)
@@ -93,6 +100,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 		_, _ = shim.Wait(context.Background())
 		return fmt.Errorf("failed to start container: %w", err)
 	}
+	d.crashPoint("after-start")
 	if err := c.State.SetRunning(pid, time.Now().UTC()); err != nil {
 		return err
 	}

@@ -132,6 +132,10 @@ func Connect(dir, socket string) (*Client, error) {
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, "shim.pid")); err == nil {
 		s.pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+	} else if pids := Running(filepath.Dir(dir))[filepath.Base(dir)]; len(pids) == 1 {
+		// A daemon that died right after spawning the shim did not
+		// record its pid; WaitGone needs it.
+		s.pid = pids[0]
 	}
 	return s, nil
 }
