@@ -339,12 +339,12 @@ func TestHostileCrashStartWindow(t *testing.T) {
 			if tc.policy != "" {
 				create = append(create, "--restart", tc.policy)
 			}
-			id := engOK(t, w.d, append(create, w.runArgs()...)...)
+			id := w.d.OK(t, append(create, w.runArgs()...)...)
 			w.ids[id] = true
 			exitBefore := 0
 			if tc.startedYet {
-				engOK(t, w.d, "start", "victim")
-				engOK(t, w.d, "stop", "-t", "0", "victim")
+				w.d.OK(t, "start", "victim")
+				w.d.OK(t, "stop", "-t", "0", "victim")
 				_, exitBefore = w.status(t, "victim")
 			}
 			// The daemon kills itself at the point.
@@ -366,7 +366,7 @@ func TestHostileCrashStartWindow(t *testing.T) {
 			t.Setenv("BERTH_TEST_CRASH_POINT", "")
 			w.crashRestart(t)
 			if tc.policy != "" {
-				engWaitState(t, w.d, "victim", tc.want)
+				w.d.WaitState(t, "victim", tc.want)
 			}
 			w.consistent(t, "after the restart")
 			status, code := w.status(t, "victim")
@@ -376,13 +376,13 @@ func TestHostileCrashStartWindow(t *testing.T) {
 			}
 			if tc.want == "running" {
 				// Adopted: monitored, so a stop records the exit.
-				engOK(t, w.d, "stop", "-t", "0", "victim")
+				w.d.OK(t, "stop", "-t", "0", "victim")
 				status, _ = w.status(t, "victim")
 				assert.Equal(t, status, "exited")
 				w.consistent(t, "after stopping the adopted container")
 			}
 			// Whatever the state, the container can start again.
-			engOK(t, w.d, "start", "victim")
+			w.d.OK(t, "start", "victim")
 			w.consistent(t, "after a new start")
 			status, _ = w.status(t, "victim")
 			assert.Equal(t, status, "running")
@@ -397,9 +397,9 @@ func TestHostileCrashStartWindow(t *testing.T) {
 func TestHostileCrashRemoveWindow(t *testing.T) {
 	t.Setenv("BERTH_TEST_CRASH_POINT", "")
 	w := hcNew(t)
-	id := engOK(t, w.d, append([]string{"run", "-d", "--name", "victim"}, w.runArgs()...)...)
+	id := w.d.OK(t, append([]string{"run", "-d", "--name", "victim"}, w.runArgs()...)...)
 	w.ids[id] = true
-	engOK(t, w.d, "run", "-d", "--name", "bystander", "--network", "none", "busybox", "sleep", w.marker)
+	w.d.OK(t, "run", "-d", "--name", "bystander", "--network", "none", "busybox", "sleep", w.marker)
 	w.d.Stop(t)
 	t.Setenv("BERTH_TEST_CRASH_POINT", "after-rename")
 	w.d.Start(t)
