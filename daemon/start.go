@@ -244,10 +244,8 @@ func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, err
 		v := hc.OomScoreAdj
 		in.OomScoreAdj = &v
 	}
-	for _, o := range hc.SecurityOpt {
-		if o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true" {
-			in.NoNewPrivileges = true
-		}
+	if err := applySecurity(&in, hc); err != nil {
+		return shim.Config{}, nil, err
 	}
 	spec, err := oci.Build(in)
 	if err != nil {

@@ -44,7 +44,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		ServerVersion:      Version,
 		DefaultRuntime:     d.cfg.Runtime,
 		Runtimes:           map[string]system.RuntimeWithStatus{},
-		SecurityOptions:    []string{"name=cgroupns"},
+		SecurityOptions:    []string{"name=seccomp,profile=builtin", "name=cgroupns"},
 		Labels:             []string{},
 		Warnings:           []string{},
 		Images:             len(d.images.List()),

@@ -235,7 +235,7 @@ func WithCapabilities(add, drop []string, privileged bool, host []string) SpecOp
 			return err
 		}
 		if host != nil {
-			explicit, _ := normalizeCapabilities(add) // validated by Capabilities
+			explicit, _ := NormalizeCapabilities(add) // validated by Capabilities
 			caps = slices.DeleteFunc(caps, func(c string) bool {
 				return !slices.Contains(host, c) && !slices.Contains(explicit, c)
 			})

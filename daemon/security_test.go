@@ -1,0 +1,57 @@
+package daemon
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/berth-project/berth/daemon/oci"
+	"github.com/berth-project/berth/daemon/secopts"
+)
+
+func TestValidateSecurity(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		hc           containertypes.HostConfig
+		wantErr      string
+		wantMasked   []string
+		wantReadonly []string
+	}{
+		{name: "defaults filled in", wantMasked: oci.DefaultMaskedPaths(), wantReadonly: oci.DefaultReadonlyPaths()},
+		{name: "privileged gets none", hc: containertypes.HostConfig{Privileged: true}},
+		{name: "own lists kept", hc: containertypes.HostConfig{MaskedPaths: []string{"/proc/kcore"}, ReadonlyPaths: []string{}},
+			wantMasked: []string{"/proc/kcore"}, wantReadonly: []string{}},
+		{name: "systempaths=unconfined", hc: containertypes.HostConfig{SecurityOpt: []string{"systempaths=unconfined"}},
+			wantMasked: []string{}, wantReadonly: []string{}},
+		{name: "known capabilities", hc: containertypes.HostConfig{CapAdd: []string{"net_admin", "CAP_SYS_ADMIN", "ALL"}, CapDrop: []string{"all", "chown"}},
+			wantMasked: oci.DefaultMaskedPaths(), wantReadonly: oci.DefaultReadonlyPaths()},
+		{name: "unknown CapAdd", hc: containertypes.HostConfig{CapAdd: []string{"NET_ADMIN", "foo"}},
+			wantErr: `invalid CapAdd: unknown capability: "CAP_FOO"`},
+		{name: "unknown CapDrop", hc: containertypes.HostConfig{CapDrop: []string{"CAP_BAR"}},
+			wantErr: `invalid CapDrop: unknown capability: "CAP_BAR"`},
+		{name: "unknown security option", hc: containertypes.HostConfig{SecurityOpt: []string{"foo=bar"}},
+			wantErr: `invalid --security-opt "foo=bar": unknown option "foo"`},
+		{name: "relative masked path", hc: containertypes.HostConfig{MaskedPaths: []string{"proc/kcore"}},
+			wantErr: `"proc/kcore" is not an absolute path`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			hc := tc.hc
+			err := validateSecurity(&hc, secopts.Host{})
+			if tc.wantErr != "" {
+				assert.ErrorContains(t, err, tc.wantErr)
+				assert.Check(t, errors.Is(err, errdefs.ErrInvalidArgument), "%v", err)
+				return
+			}
+			assert.NilError(t, err)
+			assert.Check(t, is.DeepEqual(hc.MaskedPaths, tc.wantMasked))
+			assert.Check(t, is.DeepEqual(hc.ReadonlyPaths, tc.wantReadonly))
+		})
+	}
+}
