@@ -75,7 +75,7 @@ func TestBuildGolden(t *testing.T) {
 			in.Privileged = true
 			in.ReadonlyRootfs = true
 			in.Seccomp = Seccomp{Profile: `{"defaultAction":"SCMP_ACT_ERRNO"}`} // ignored, as Docker
-			in.MaskedPaths = []string{"/proc/kcore"}                              // ignored, as Docker
+			in.MaskedPaths = []string{"/proc/kcore"}                            // ignored, as Docker
 			major, minor := int64(10), int64(229)
 			mode := os.FileMode(0o600)
 			in.HostDevices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: major, Minor: minor, FileMode: &mode}}
