@@ -39,7 +39,8 @@ type Daemon struct {
 	log        *slog.Logger
 	locks      []*os.File
 	hardNofile uint64
-	hostCaps   []string // the daemon's bounding set: containers get no more
+	hostCaps   []string    // the daemon's bounding set: containers get no more
+	seccomp    oci.Seccomp // the default seccomp profile (--seccomp-profile)
 
 	containers *container.Store
 	images     *images.Store
@@ -126,6 +127,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		d.hardNofile = rl.Max
 	}
 	d.hostCaps = hostCapabilities()
+	if d.seccomp, err = loadSeccompProfile(cfg.SeccompProfile); err != nil {
+		return nil, err
+	}
 	if err := d.restore(); err != nil {
 		return nil, err
 	}

@@ -56,15 +56,16 @@ func validateSecurity(hc *containertypes.HostConfig, host secopts.Host) error {
 }
 
 // applySecurity puts a container's security settings into in: its
-// SecurityOpt (validated at create), masked and read-only paths, and for a
-// privileged container the host's devices.
-func applySecurity(in *oci.Input, hc *containertypes.HostConfig) error {
+// SecurityOpt (validated at create) with the daemon's default seccomp
+// profile, masked and read-only paths, and for a privileged container the
+// host's devices.
+func applySecurity(in *oci.Input, hc *containertypes.HostConfig, daemonSeccomp oci.Seccomp) error {
 	sec, err := secopts.Parse(hc.SecurityOpt, hostSecurity())
 	if err != nil {
 		return err
 	}
 	in.NoNewPrivileges = sec.NoNewPrivileges
-	in.Seccomp = oci.Seccomp{Unconfined: sec.SeccompUnconfined, Profile: sec.SeccompProfile}
+	in.Seccomp = seccompFor(sec, daemonSeccomp)
 	in.MaskedPaths, in.ReadonlyPaths = hc.MaskedPaths, hc.ReadonlyPaths
 	if hc.Privileged {
 		if in.HostDevices, err = hostDevices("/dev"); err != nil {
@@ -72,6 +73,49 @@ func applySecurity(in *oci.Input, hc *containertypes.HostConfig) error {
 		}
 	}
 	return nil
+}
+
+// seccompFor resolves a container's seccomp choice against the daemon's
+// default profile.
+func seccompFor(sec secopts.Options, daemonDefault oci.Seccomp) oci.Seccomp {
+	switch sec.Seccomp {
+	case secopts.SeccompBuiltin:
+		return oci.Seccomp{}
+	case secopts.SeccompUnconfined:
+		return oci.Seccomp{Unconfined: true}
+	case secopts.SeccompCustom:
+		return oci.Seccomp{Profile: sec.SeccompProfile}
+	}
+	return daemonDefault
+}
+
+// loadSeccompProfile reads berthd's --seccomp-profile once, at start:
+// "" or "builtin" is Docker's default profile, "unconfined" none, anything
+// else a profile file, checked as a container's profile is.
+func loadSeccompProfile(value string) (oci.Seccomp, error) {
+	switch value {
+	case "", "builtin":
+		return oci.Seccomp{}, nil
+	case "unconfined":
+		return oci.Seccomp{Unconfined: true}, nil
+	}
+	data, err := os.ReadFile(value)
+	if err != nil {
+		return oci.Seccomp{}, fmt.Errorf("seccomp-profile: %w", err)
+	}
+	if err := secopts.CheckSeccompProfile(string(data)); err != nil {
+		return oci.Seccomp{}, fmt.Errorf("seccomp-profile %s: %w", value, err)
+	}
+	return oci.Seccomp{Profile: string(data)}, nil
+}
+
+// seccompInfo is the seccomp entry of info's SecurityOptions, as Docker's:
+// the profile is "builtin", "unconfined" or the path given to berthd.
+func seccompInfo(value string) string {
+	if value == "" {
+		value = "builtin"
+	}
+	return "name=seccomp,profile=" + value
 }
 
 // hostSecurity tells which security modules this host enforces; they do

@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -54,4 +56,50 @@ func TestValidateSecurity(t *testing.T) {
 			assert.Check(t, is.DeepEqual(hc.ReadonlyPaths, tc.wantReadonly))
 		})
 	}
+}
+
+func TestSeccompFor(t *testing.T) {
+	t.Parallel()
+	daemonDefault := oci.Seccomp{Profile: `{"defaultAction":"SCMP_ACT_LOG"}`}
+	tests := []struct {
+		opts []string
+		want oci.Seccomp
+	}{
+		{opts: nil, want: daemonDefault},
+		{opts: []string{"no-new-privileges"}, want: daemonDefault},
+		{opts: []string{"seccomp=builtin"}, want: oci.Seccomp{}},
+		{opts: []string{"seccomp=unconfined"}, want: oci.Seccomp{Unconfined: true}},
+		{opts: []string{`seccomp={"defaultAction":"SCMP_ACT_ALLOW"}`}, want: oci.Seccomp{Profile: `{"defaultAction":"SCMP_ACT_ALLOW"}`}},
+	}
+	for _, tc := range tests {
+		sec, err := secopts.Parse(tc.opts, secopts.Host{})
+		assert.NilError(t, err)
+		assert.Check(t, is.DeepEqual(seccompFor(sec, daemonDefault), tc.want), "%v", tc.opts)
+	}
+}
+
+func TestLoadSeccompProfile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	assert.NilError(t, os.WriteFile(good, []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`), 0o600))
+	bad := filepath.Join(dir, "bad.json")
+	assert.NilError(t, os.WriteFile(bad, []byte(`{"defaultAction":"NOPE"}`), 0o600))
+
+	for value, want := range map[string]oci.Seccomp{
+		"":           {},
+		"builtin":    {},
+		"unconfined": {Unconfined: true},
+		good:         {Profile: `{"defaultAction":"SCMP_ACT_ALLOW"}`},
+	} {
+		got, err := loadSeccompProfile(value)
+		assert.NilError(t, err, value)
+		assert.Check(t, is.DeepEqual(got, want), value)
+	}
+	_, err := loadSeccompProfile(bad)
+	assert.ErrorContains(t, err, `seccomp-profile `+bad+`: not a valid seccomp profile: unknown defaultAction "NOPE"`)
+	_, err = loadSeccompProfile(filepath.Join(dir, "absent.json"))
+	assert.ErrorContains(t, err, "seccomp-profile: open ")
+	assert.Check(t, is.Equal(seccompInfo(""), "name=seccomp,profile=builtin"))
+	assert.Check(t, is.Equal(seccompInfo(good), "name=seccomp,profile="+good))
 }

@@ -244,7 +244,7 @@ func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, err
 		v := hc.OomScoreAdj
 		in.OomScoreAdj = &v
 	}
-	if err := applySecurity(&in, hc); err != nil {
+	if err := applySecurity(&in, hc, d.seccomp); err != nil {
 		return shim.Config{}, nil, err
 	}
 	spec, err := oci.Build(in)

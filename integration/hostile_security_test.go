@@ -7,13 +7,16 @@ package integration
 // CLIs), --privileged, and create-time refusal of bad security settings.
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
@@ -270,7 +273,7 @@ func TestSecurityBadSettingsRefusedAtCreate(t *testing.T) {
 		{name: "unknown option", hc: map[string]any{"SecurityOpt": []string{"foo=bar"}},
 			want: `invalid --security-opt "foo=bar": unknown option "foo"`, cliArgs: []string{"--security-opt", "foo=bar"}},
 		{name: "bad JSON profile", hc: map[string]any{"SecurityOpt": []string{`seccomp={"defaultAction":`}},
-			want: "invalid --security-opt seccomp: the profile is not valid: not a JSON profile"},
+			want: "invalid --security-opt seccomp: not a valid seccomp profile: not a JSON profile"},
 		{name: "unknown action", hc: map[string]any{"SecurityOpt": []string{`seccomp={"defaultAction":"SCMP_ACT_NOPE"}`}},
 			want: `unknown defaultAction "SCMP_ACT_NOPE"`},
 		{name: "a path instead of a profile", hc: map[string]any{"SecurityOpt": []string{"seccomp=/etc/profile.json"}},
@@ -323,4 +326,42 @@ func TestSecurityInfo(t *testing.T) {
 	res := d.Docker(t, harness.DockerCLI, "info")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Check(t, is.Contains(res.Stdout, " Security Options:\n  seccomp\n   Profile: builtin\n"))
+}
+
+// TestSecurityDaemonSeccompProfile checks berthd --seccomp-profile as
+// dockerd's: a profile file becomes every container's default (seccomp=builtin
+// still selects Docker's), info names it with a warning, "unconfined" turns
+// the filter off, and a bad file stops the daemon from starting.
+func TestSecurityDaemonSeccompProfile(t *testing.T) {
+	profile := secDenyMkdir(t)
+	d := tfDaemon(t, harness.WithArgs("--seccomp-profile", profile))
+	script := secStatus + `echo "mkdir=$(r mkdir /newdir)"`
+	kv := tfRunScript(t, d, "runc", nil, script)
+	tfCheck(t, kv, []tfWant{{Key: "seccomp", Equal: "2"}, {Key: "mkdir", Contains: "Operation not permitted"}})
+	kv = tfRunScript(t, d, "runc", []string{"--security-opt", "seccomp=builtin"}, script)
+	tfCheck(t, kv, []tfWant{{Key: "seccomp", Equal: "2"}, {Key: "mkdir", Equal: "rc=0"}})
+	var info struct{ SecurityOptions, Warnings []string }
+	engDecode(t, engAPI(t, d, "GET", "/v1.47/info", nil), 200, &info)
+	assert.Check(t, is.Contains(info.SecurityOptions, "name=seccomp,profile="+profile))
+	assert.Check(t, is.Contains(info.Warnings, "WARNING: daemon is not using the default seccomp profile"))
+
+	u := tfDaemon(t, harness.WithArgs("--seccomp-profile", "unconfined"))
+	kv = tfRunScript(t, u, "runc", nil, script)
+	tfCheck(t, kv, []tfWant{{Key: "seccomp", Equal: "0"}, {Key: "mkdir", Equal: "rc=0"}})
+
+	// A bad profile: berthd refuses to start, saying why.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	assert.NilError(t, os.WriteFile(bad, []byte(`{"defaultAction":"SCMP_ACT_NOPE"}`), 0o600))
+	root := t.TempDir()
+	cfg := filepath.Join(root, "daemon.json")
+	assert.NilError(t, os.WriteFile(cfg, []byte("{}\n"), 0o600))
+	// A daemon that starts anyway is killed when the test gives up on it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(harness.Binaries(t), "berthd"), "--data-root", filepath.Join(root, "data"),
+		"--exec-root", filepath.Join(root, "exec"), "-H", "unix://"+filepath.Join(root, "s.sock"), "--config-file", cfg,
+		"--seccomp-profile", bad)
+	out, err := cmd.CombinedOutput()
+	assert.Check(t, err != nil, "berthd started with a bad profile: %s", out)
+	assert.Check(t, is.Contains(string(out), `unknown defaultAction "SCMP_ACT_NOPE"`))
 }

@@ -19,12 +19,26 @@ import (
 	"github.com/berth-project/berth/daemon/oci"
 )
 
+// Seccomp is the seccomp choice of a container.
+type Seccomp int
+
+const (
+	// SeccompDaemonDefault: no seccomp option; the daemon's profile
+	// (berthd --seccomp-profile; Docker's default profile unless set).
+	SeccompDaemonDefault Seccomp = iota
+	// SeccompBuiltin: seccomp=builtin, Docker's default profile.
+	SeccompBuiltin
+	// SeccompUnconfined: seccomp=unconfined, no filter.
+	SeccompUnconfined
+	// SeccompCustom: seccomp=<JSON>, the profile in Options.SeccompProfile.
+	SeccompCustom
+)
+
 // Options are a container's security options.
 type Options struct {
-	// SeccompUnconfined runs the container without a seccomp filter.
-	SeccompUnconfined bool
-	// SeccompProfile is a seccomp profile in Docker's JSON format (the
-	// docker CLI sends a file's content); "" means the default profile.
+	Seccomp Seccomp
+	// SeccompProfile is the seccomp profile in Docker's JSON format (the
+	// docker CLI sends a file's content) when Seccomp is SeccompCustom.
 	SeccompProfile string
 	// NoNewPrivileges sets the process's no_new_privs bit.
 	NoNewPrivileges bool
@@ -130,18 +144,18 @@ func invalid(opt, format string, args ...any) error {
 func (o *Options) parseSeccomp(v string) error {
 	switch v {
 	case "unconfined":
-		o.SeccompUnconfined, o.SeccompProfile = true, ""
+		o.Seccomp, o.SeccompProfile = SeccompUnconfined, ""
 		return nil
 	case "builtin":
-		o.SeccompUnconfined, o.SeccompProfile = false, ""
+		o.Seccomp, o.SeccompProfile = SeccompBuiltin, ""
 		return nil
 	case "":
 		return invalid("seccomp=", "no profile given (unconfined, builtin or a profile's JSON)")
 	}
 	if err := CheckSeccompProfile(v); err != nil {
-		return err
+		return fmt.Errorf("invalid --security-opt seccomp: %w", err)
 	}
-	o.SeccompUnconfined, o.SeccompProfile = false, v
+	o.Seccomp, o.SeccompProfile = SeccompCustom, v
 	return nil
 }
 
@@ -150,7 +164,7 @@ func (o *Options) parseSeccomp(v string) error {
 // actions, architectures and operators.
 func CheckSeccompProfile(profile string) error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("invalid --security-opt seccomp: the profile is not valid: %s: %w", fmt.Sprintf(format, args...), errdefs.ErrInvalidArgument)
+		return fmt.Errorf("not a valid seccomp profile: %s: %w", fmt.Sprintf(format, args...), errdefs.ErrInvalidArgument)
 	}
 	var raw seccomp.Seccomp
 	if err := json.Unmarshal([]byte(profile), &raw); err != nil {
