@@ -117,6 +117,13 @@ echo "unshare_mount=$(r unshare -m true)"
 `)
 		tfCheck(t, kv, []tfWant{{Key: "seccomp", Equal: "2"}, {Key: "unshare_mount", Equal: "rc=0"}})
 
+		// A process exec'd into a running container is confined alike.
+		id, _ := tfRunDetachedScript(t, d, rt, nil, "")
+		t.Cleanup(func() { d.Berth(t, "rm", "-f", id) })
+		kv = tfExecScript(t, d, id, secStatus+`echo "unshare_user=$(r unshare -U true)"`)
+		tfCheck(t, kv, []tfWant{{Key: "seccomp", Equal: "2"}, {Key: "capeff", Equal: wantCaps},
+			{Key: "unshare_user", Contains: "Operation not permitted"}})
+
 		// no-new-privileges, in each of Docker's spellings.
 		for _, opt := range []string{"no-new-privileges", "no-new-privileges=true", "no-new-privileges:true"} {
 			kv = tfRunScript(t, d, rt, []string{"--security-opt", opt}, secStatus)
