@@ -40,6 +40,8 @@ type execConfig struct {
 	exitCode *int
 	shim     *shimclient.Client
 	done     chan struct{} // closed once exitCode is set
+	ran      chan struct{} // closed once the process runs or exitCode is set
+	ranOnce  sync.Once
 }
 
 // execStore holds the exec instances of all containers.
@@ -98,7 +100,7 @@ func (d *Daemon) ContainerExecCreate(ctx context.Context, name string, req *cont
 		return "", err
 	}
 	d.execs.prune(func(id string) bool { _, err := d.containers.Get(id); return err == nil })
-	e := &execConfig{id: newID(), containerID: c.ID, req: *req, detachKeys: keys, done: make(chan struct{})}
+	e := &execConfig{id: newID(), containerID: c.ID, req: *req, detachKeys: keys, done: make(chan struct{}), ran: make(chan struct{})}
 	d.execs.add(e)
 	return e.id, nil
 }
@@ -260,6 +262,7 @@ func (e *execConfig) setRunning(sc *shimclient.Client) {
 		e.running = true
 		e.shim = sc
 	}
+	e.ranOnce.Do(func() { close(e.ran) })
 }
 
 func (e *execConfig) finish(code int) {
@@ -271,6 +274,7 @@ func (e *execConfig) finish(code int) {
 	e.running = false
 	e.exitCode = &code
 	close(e.done)
+	e.ranOnce.Do(func() { close(e.ran) })
 }
 
 // runtimeExitCode is the exit code of a process the runtime could not
@@ -337,6 +341,20 @@ func (d *Daemon) ContainerExecResize(ctx context.Context, id string, height, wid
 	e, err := d.execs.get(id)
 	if err != nil {
 		return err
+	}
+	e.mu.Lock()
+	started := e.started
+	e.mu.Unlock()
+	if started {
+		// As Docker: the docker CLI resizes right after the start, which may
+		// come before the runtime has the process running (longer with a
+		// seccomp filter to compile); wait for it, 10s at most.
+		select {
+		case <-e.ran:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Second):
+		}
 	}
 	e.mu.Lock()
 	sc, running := e.shim, e.running
