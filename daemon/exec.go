@@ -40,8 +40,8 @@ type execConfig struct {
 	exitCode *int
 	shim     *shimclient.Client
 	done     chan struct{} // closed once exitCode is set
-	ran      chan struct{} // closed once the process runs or exitCode is set
-	ranOnce  sync.Once
+	ran      chan struct{} // closed once the process runs or exitCode is set; see ranChan
+	ranShut  bool          // ran is closed
 }
 
 // execStore holds the exec instances of all containers.
@@ -100,7 +100,7 @@ func (d *Daemon) ContainerExecCreate(ctx context.Context, name string, req *cont
 		return "", err
 	}
 	d.execs.prune(func(id string) bool { _, err := d.containers.Get(id); return err == nil })
-	e := &execConfig{id: newID(), containerID: c.ID, req: *req, detachKeys: keys, done: make(chan struct{}), ran: make(chan struct{})}
+	e := &execConfig{id: newID(), containerID: c.ID, req: *req, detachKeys: keys, done: make(chan struct{})}
 	d.execs.add(e)
 	return e.id, nil
 }
@@ -262,7 +262,7 @@ func (e *execConfig) setRunning(sc *shimclient.Client) {
 		e.running = true
 		e.shim = sc
 	}
-	e.ranOnce.Do(func() { close(e.ran) })
+	e.closeRan()
 }
 
 func (e *execConfig) finish(code int) {
@@ -274,7 +274,24 @@ func (e *execConfig) finish(code int) {
 	e.running = false
 	e.exitCode = &code
 	close(e.done)
-	e.ranOnce.Do(func() { close(e.ran) })
+	e.closeRan()
+}
+
+// ranChan returns the channel closed once the process runs or the exec
+// has finished. e.mu must be held.
+func (e *execConfig) ranChan() chan struct{} {
+	if e.ran == nil {
+		e.ran = make(chan struct{})
+	}
+	return e.ran
+}
+
+// closeRan closes ranChan once. e.mu must be held.
+func (e *execConfig) closeRan() {
+	if !e.ranShut {
+		close(e.ranChan())
+		e.ranShut = true
+	}
 }
 
 // runtimeExitCode is the exit code of a process the runtime could not
@@ -343,14 +360,14 @@ func (d *Daemon) ContainerExecResize(ctx context.Context, id string, height, wid
 		return err
 	}
 	e.mu.Lock()
-	started := e.started
+	started, ran := e.started, e.ranChan()
 	e.mu.Unlock()
 	if started {
 		// As Docker: the docker CLI resizes right after the start, which may
 		// come before the runtime has the process running (longer with a
 		// seccomp filter to compile); wait for it, 10s at most.
 		select {
-		case <-e.ran:
+		case <-ran:
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(10 * time.Second):
