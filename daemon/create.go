@@ -58,6 +58,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	resp.Warnings = append(resp.Warnings, warnings...)
+	if err := validateSecurity(hc, hostSecurity()); err != nil {
+		return resp, err
+	}
 	if len(c.Config.Entrypoint) == 0 && len(c.Config.Cmd) == 0 {
 		return resp, fmt.Errorf("no command specified: %w", errInvalid)
 	}

@@ -43,6 +43,8 @@ type Daemon struct {
 	hostCaps   []string // the daemon's bounding set: containers get no more
 	// tmpfsPolicy is the tmpfs part of cfg, parsed once.
 	tmpfsPolicy mountspec.Policy
+	// seccomp is the default seccomp profile (--seccomp-profile).
+	seccomp oci.Seccomp
 
 	containers *container.Store
 	images     *images.Store
@@ -132,6 +134,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		d.hardNofile = rl.Max
 	}
 	d.hostCaps = hostCapabilities()
+	if d.seccomp, err = loadSeccompProfile(cfg.SeccompProfile); err != nil {
+		return nil, err
+	}
 	if err := d.restore(); err != nil {
 		return nil, err
 	}

@@ -42,6 +42,8 @@ type execConfig struct {
 	exitCode *int
 	shim     *shimclient.Client
 	done     chan struct{} // closed once exitCode is set
+	ran      chan struct{} // closed once the process runs or exitCode is set; see ranChan
+	ranShut  bool          // ran is closed
 }
 
 // execStore holds the exec instances of all containers.
@@ -262,6 +264,7 @@ func (e *execConfig) setRunning(sc *shimclient.Client) {
 		e.running = true
 		e.shim = sc
 	}
+	e.closeRan()
 }
 
 func (e *execConfig) finish(code int) {
@@ -273,6 +276,24 @@ func (e *execConfig) finish(code int) {
 	e.running = false
 	e.exitCode = &code
 	close(e.done)
+	e.closeRan()
+}
+
+// ranChan returns the channel closed once the process runs or the exec
+// has finished. e.mu must be held.
+func (e *execConfig) ranChan() chan struct{} {
+	if e.ran == nil {
+		e.ran = make(chan struct{})
+	}
+	return e.ran
+}
+
+// closeRan closes ranChan once. e.mu must be held.
+func (e *execConfig) closeRan() {
+	if !e.ranShut {
+		close(e.ranChan())
+		e.ranShut = true
+	}
 }
 
 // runtimeExitCode is the exit code of a process the runtime could not
@@ -339,6 +360,20 @@ func (d *Daemon) ContainerExecResize(ctx context.Context, id string, height, wid
 	e, err := d.execs.get(id)
 	if err != nil {
 		return err
+	}
+	e.mu.Lock()
+	started, ran := e.started, e.ranChan()
+	e.mu.Unlock()
+	if started {
+		// As Docker: the docker CLI resizes right after the start, which may
+		// come before the runtime has the process running (longer with a
+		// seccomp filter to compile); wait for it, 10s at most.
+		select {
+		case <-ran:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Second):
+		}
 	}
 	e.mu.Lock()
 	sc, running := e.shim, e.running

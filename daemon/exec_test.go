@@ -48,6 +48,7 @@ func TestExecFinishOnce(t *testing.T) {
 	assert.Check(t, !e.running)
 	e.setRunning(nil)
 	assert.Check(t, !e.running, "a finished exec never runs again")
+	<-e.ranChan() // closed: a resize waiting for the process goes on
 }
 
 func TestRuntimeExitCode(t *testing.T) {

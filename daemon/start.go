@@ -156,6 +156,9 @@ func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, err
 		HardNofile:  d.hardNofile,
 		VolumePath:  d.volumes.Path,
 	})
+	if err := applySecurity(&in, c.HostConfig, d.seccomp); err != nil {
+		return shim.Config{}, nil, err
+	}
 	spec, err := oci.Build(in)
 	if err != nil {
 		return shim.Config{}, nil, err

@@ -44,12 +44,15 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		ServerVersion:      Version,
 		DefaultRuntime:     d.cfg.Runtime,
 		Runtimes:           map[string]system.RuntimeWithStatus{},
-		SecurityOptions:    []string{"name=cgroupns"},
+		SecurityOptions:    []string{seccompInfo(d.cfg.SeccompProfile), "name=cgroupns"},
 		Labels:             []string{},
 		Warnings:           []string{},
 		Images:             len(d.images.List()),
 	}
 	info.Name, _ = os.Hostname()
+	if p := d.cfg.SeccompProfile; p != "" && p != "builtin" {
+		info.Warnings = append(info.Warnings, "WARNING: daemon is not using the default seccomp profile")
+	}
 	for _, rt := range []string{"runc", "crun"} {
 		if p, err := exec.LookPath(rt); err == nil {
 			info.Runtimes[rt] = system.RuntimeWithStatus{Runtime: system.Runtime{Path: p}}

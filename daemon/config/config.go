@@ -28,6 +28,10 @@ type Config struct {
 	DefaultTmpfsSize string `json:"default-tmpfs-size,omitempty"`
 	MaxTmpfsSize     string `json:"max-tmpfs-size,omitempty"`
 	DefaultShmSize   string `json:"default-shm-size,omitempty"`
+
+	// SeccompProfile is the containers' default seccomp profile: "builtin"
+	// (or ""; Docker's default), "unconfined" or a profile file's path.
+	SeccompProfile string `json:"seccomp-profile,omitempty"`
 }
 
 // Defaults are the values without flags or file.
@@ -55,6 +59,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DefaultTmpfsSize, "default-tmpfs-size", c.DefaultTmpfsSize, "Size of tmpfs mounts that set none (e.g. 64m); empty: the kernel's default")
 	fs.StringVar(&c.MaxTmpfsSize, "max-tmpfs-size", c.MaxTmpfsSize, "Refuse tmpfs mounts larger than this (or unlimited) at create")
 	fs.StringVar(&c.DefaultShmSize, "default-shm-size", c.DefaultShmSize, "Default size of /dev/shm (64m)")
+	fs.StringVar(&c.SeccompProfile, "seccomp-profile", c.SeccompProfile, `Path to the default seccomp profile, or "unconfined" or "builtin"`)
 }
 
 // Load reads the config file (if it exists) into c for every key whose
@@ -109,6 +114,9 @@ func (c *Config) Load(fs *pflag.FlagSet) error {
 	}
 	if has("default-shm-size") {
 		set("default-shm-size", func() { c.DefaultShmSize = file.DefaultShmSize })
+	}
+	if has("seccomp-profile") {
+		set("seccomp-profile", func() { c.SeccompProfile = file.SeccompProfile })
 	}
 	return nil
 }

@@ -56,3 +56,13 @@ func TestBadConfig(t *testing.T) {
 	_, err = parse(t, `{}`, "-H", "tcp://0.0.0.0:2375")
 	assert.ErrorContains(t, err, "only unix:// sockets")
 }
+
+func TestSeccompProfileKey(t *testing.T) {
+	t.Parallel()
+	c, err := parse(t, `{"seccomp-profile":"/etc/berth/seccomp.json"}`)
+	assert.NilError(t, err)
+	assert.Equal(t, c.SeccompProfile, "/etc/berth/seccomp.json")
+	c, err = parse(t, `{"seccomp-profile":"/etc/berth/seccomp.json"}`, "--seccomp-profile", "unconfined")
+	assert.NilError(t, err)
+	assert.Equal(t, c.SeccompProfile, "unconfined")
+}

@@ -85,11 +85,11 @@ func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 	if privileged {
 		return slices.Clone(allCapabilities), nil
 	}
-	adds, err := normalizeCapabilities(add)
+	adds, err := NormalizeCapabilities(add)
 	if err != nil {
 		return nil, err
 	}
-	drops, err := normalizeCapabilities(drop)
+	drops, err := NormalizeCapabilities(drop)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +119,10 @@ func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 	return caps, nil
 }
 
-// normalizeCapabilities upper-cases names and adds the CAP_ prefix.
-func normalizeCapabilities(names []string) ([]string, error) {
+// NormalizeCapabilities upper-cases names and adds the CAP_ prefix, as
+// Docker; "ALL" stays. An unknown name is errdefs.ErrInvalidArgument with
+// Docker's message (unknown capability: "CAP_FOO").
+func NormalizeCapabilities(names []string) ([]string, error) {
 	out := make([]string, 0, len(names))
 	for _, name := range names {
 		c := strings.ToUpper(name)

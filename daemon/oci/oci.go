@@ -6,8 +6,8 @@
 // resolves everything that needs the host or the image (user ids, mount
 // sources, network files, rlimits) and passes the results in an Input.
 //
-// Seccomp and AppArmor profiles are not set yet: containers run without a
-// seccomp filter. TODO: add Docker's default seccomp profile (its own issue).
+// Seccomp filters come from Docker's own profiles (github.com/moby/profiles/seccomp).
+// AppArmor and SELinux are not applied.
 package oci
 
 import (
@@ -62,6 +62,17 @@ type Input struct {
 	// left for the runtime to refuse. (Root may lack CAP_SYS_RESOURCE.)
 	HostCapabilities []string
 
+	// Seccomp is the seccomp filter (Docker's default profile when zero);
+	// a privileged container has none.
+	Seccomp Seccomp
+	// MaskedPaths and ReadonlyPaths replace Docker's defaults when not nil;
+	// an empty list means none (see WithSystemPaths). A privileged
+	// container has none.
+	MaskedPaths, ReadonlyPaths []string
+	// HostDevices are the host's devices, which a privileged container
+	// gets, as Docker; ignored otherwise. The caller reads them from /dev.
+	HostDevices []specs.LinuxDevice
+
 	Rlimits         []specs.POSIXRlimit // copied as given
 	NoNewPrivileges bool
 	Sysctls         map[string]string
@@ -93,8 +104,11 @@ type SpecOpt func(*specs.Spec) error
 //  5. namespaces (after 4: a host UTS namespace drops the hostname).
 //  6. capabilities (after 2: a non-root user gets only the bounding set, as Docker).
 //  7. mounts (after 3: a read-only root makes the default /sys mounts read-only).
-//  8. privileged (after 7: it makes /sys and cgroups writable again, as Docker).
-//  9. cgroups path, sysctls, annotations.
+//  8. masked and read-only paths.
+//  9. privileged (after 7 and 8: it makes /sys and cgroups writable again and
+//     drops masked and read-only paths, as Docker).
+//  10. seccomp (after 6: the profile enables syscalls by capability).
+//  11. cgroups path, sysctls, annotations.
 func Build(in Input) (*specs.Spec, error) {
 	if in.Rootfs == "" {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("no root filesystem given")
@@ -106,7 +120,9 @@ func Build(in Input) (*specs.Spec, error) {
 		WithNamespaces(in.NetworkMode, in.IpcMode, in.PidMode, in.UTSMode),
 		WithCapabilities(in.CapAdd, in.CapDrop, in.Privileged, in.HostCapabilities),
 		WithMounts(in),
-		WithPrivileged(in.Privileged),
+		WithSystemPaths(in.MaskedPaths, in.ReadonlyPaths),
+		WithPrivileged(in.Privileged, in.HostDevices),
+		WithSeccomp(in.Seccomp, in.Privileged),
 		withLinux(in),
 	}
 	s := defaultSpec()
@@ -219,7 +235,7 @@ func WithCapabilities(add, drop []string, privileged bool, host []string) SpecOp
 			return err
 		}
 		if host != nil {
-			explicit, _ := normalizeCapabilities(add) // validated by Capabilities
+			explicit, _ := NormalizeCapabilities(add) // validated by Capabilities
 			caps = slices.DeleteFunc(caps, func(c string) bool {
 				return !slices.Contains(host, c) && !slices.Contains(explicit, c)
 			})
@@ -236,9 +252,10 @@ func WithCapabilities(add, drop []string, privileged bool, host []string) SpecOp
 
 // WithPrivileged, when privileged, lifts the confinement Docker lifts for
 // --privileged: no masked or read-only paths, /sys and cgroup mounts
-// writable, every device allowed in the device cgroup. (Host devices are not
-// added to Linux.Devices here: that needs the host's /dev, the caller's job.)
-func WithPrivileged(privileged bool) SpecOpt {
+// writable, the host's devices (read by the caller) created in the
+// container and every device allowed in the device cgroup. (Every
+// capability: WithCapabilities; no seccomp filter: WithSeccomp.)
+func WithPrivileged(privileged bool, hostDevices []specs.LinuxDevice) SpecOpt {
 	return func(s *specs.Spec) error {
 		if !privileged {
 			return nil
@@ -251,6 +268,7 @@ func WithPrivileged(privileged bool) SpecOpt {
 			}
 		}
 		s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
+		s.Linux.Devices = slices.Clone(hostDevices)
 		return nil
 	}
 }

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -73,6 +74,15 @@ func TestBuildGolden(t *testing.T) {
 		{name: "privileged", change: func(in *Input) {
 			in.Privileged = true
 			in.ReadonlyRootfs = true
+			in.Seccomp = Seccomp{Profile: `{"defaultAction":"SCMP_ACT_ERRNO"}`} // ignored, as Docker
+			in.MaskedPaths = []string{"/proc/kcore"}                            // ignored, as Docker
+			major, minor := int64(10), int64(229)
+			mode := os.FileMode(0o600)
+			in.HostDevices = []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: major, Minor: minor, FileMode: &mode}}
+		}},
+		{name: "systempaths-unconfined", change: func(in *Input) {
+			in.MaskedPaths, in.ReadonlyPaths = []string{}, []string{}
+			in.Seccomp = Seccomp{Unconfined: true}
 		}},
 		{name: "cap-add-drop", change: func(in *Input) {
 			in.CapAdd = []string{"net_admin", "CAP_SYS_PTRACE", "chown"}
@@ -99,6 +109,11 @@ func TestBuildGolden(t *testing.T) {
 			tc.change(&in)
 			s, err := Build(in)
 			assert.NilError(t, err)
+			// The syscall rules of the default profile have a golden file
+			// of their own (seccomp-default.golden); here only the header.
+			if s.Linux.Seccomp != nil {
+				s.Linux.Seccomp.Syscalls = nil
+			}
 			out, err := json.MarshalIndent(s, "", "  ")
 			assert.NilError(t, err)
 			golden.Assert(t, string(out)+"\n", tc.name+".golden")

@@ -160,11 +160,8 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 		v := hc.OomScoreAdj
 		in.OomScoreAdj = &v
 	}
-	for _, o := range hc.SecurityOpt {
-		if o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true" {
-			in.NoNewPrivileges = true
-		}
-	}
+	// SecurityOpt (no-new-privileges, seccomp) is the daemon's
+	// applySecurity's, with the parser that validated it at create.
 	return cfg, in
 }
 

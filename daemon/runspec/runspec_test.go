@@ -146,7 +146,6 @@ func TestBuildHostConfig(t *testing.T) {
 			assert.Equal(t, in.NetworkMode, "private")
 			assert.Equal(t, in.IpcMode, "")
 			assert.Assert(t, in.OomScoreAdj == nil)
-			assert.Equal(t, in.NoNewPrivileges, false)
 			assert.DeepEqual(t, in.HostCapabilities, []string{"CAP_CHOWN"})
 			assert.DeepEqual(t, in.Rlimits, []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 4096, Soft: 4096}})
 			assert.Equal(t, in.CgroupsPath, "/berth/c1")
@@ -161,22 +160,16 @@ func TestBuildHostConfig(t *testing.T) {
 				assert.Equal(t, in.PidMode, "host")
 				assert.Equal(t, in.UTSMode, "host")
 				assert.Equal(t, *in.OomScoreAdj, 500)
-				assert.Equal(t, in.NoNewPrivileges, true)
 				assert.Equal(t, in.Privileged, true)
 				assert.DeepEqual(t, in.CapAdd, []string{"NET_ADMIN"})
 				assert.DeepEqual(t, in.CapDrop, []string{"CHOWN"})
 				assert.Equal(t, in.Sysctls["net.ipv4.ip_forward"], "1")
 			}},
-		{"none and bridge", containertypes.HostConfig{NetworkMode: "none", SecurityOpt: []string{"no-new-privileges"}}, func(t *testing.T, in oci.Input) {
+		{"none", containertypes.HostConfig{NetworkMode: "none"}, func(t *testing.T, in oci.Input) {
 			assert.Equal(t, in.NetworkMode, "none")
-			assert.Equal(t, in.NoNewPrivileges, true)
 		}},
-		{"user network", containertypes.HostConfig{NetworkMode: "mynet", SecurityOpt: []string{"no-new-privileges=true"}}, func(t *testing.T, in oci.Input) {
+		{"user network", containertypes.HostConfig{NetworkMode: "mynet"}, func(t *testing.T, in oci.Input) {
 			assert.Equal(t, in.NetworkMode, "private")
-			assert.Equal(t, in.NoNewPrivileges, true)
-		}},
-		{"other security options", containertypes.HostConfig{SecurityOpt: []string{"no-new-privileges=false"}}, func(t *testing.T, in oci.Input) {
-			assert.Equal(t, in.NoNewPrivileges, false)
 		}},
 	}
 	for _, tc := range tests {

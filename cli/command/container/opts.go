@@ -37,6 +37,7 @@ type containerOptions struct {
 	privileged  bool
 	capAdd      []string
 	capDrop     []string
+	securityOpt []string
 }
 
 func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
@@ -68,6 +69,7 @@ func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
 	flags.BoolVar(&o.privileged, "privileged", false, "Give extended privileges to this container")
 	flags.StringArrayVar(&o.capAdd, "cap-add", nil, "Add Linux capabilities")
 	flags.StringArrayVar(&o.capDrop, "cap-drop", nil, "Drop Linux capabilities")
+	flags.StringArrayVar(&o.securityOpt, "security-opt", nil, "Security Options")
 }
 
 // containerConfig is what a create request carries.
@@ -89,6 +91,10 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 		return nil, err
 	}
 	restart, err := opts.ParseRestartPolicy(o.restart)
+	if err != nil {
+		return nil, err
+	}
+	sec, err := opts.ParseSecurityOpts(o.securityOpt, os.ReadFile)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +140,9 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 		Privileged:     o.privileged,
 		CapAdd:         o.capAdd,
 		CapDrop:        o.capDrop,
+		SecurityOpt:    sec.SecurityOpt,
+		MaskedPaths:    sec.MaskedPaths,
+		ReadonlyPaths:  sec.ReadonlyPaths,
 	}
 	// As Docker: "SRC:DST[:MODE]" is a bind or named volume and goes to Binds
 	// verbatim; a lone path is an anonymous volume.

@@ -89,3 +89,22 @@ func TestRunStatusError(t *testing.T) {
 		assert.Check(t, is.Equal(err.Error(), "berth: "+tc.msg+"\n\nRun 'berth run --help' for more information"))
 	}
 }
+
+func TestParseSecurityFlags(t *testing.T) {
+	profile := filepath.Join(t.TempDir(), "profile.json")
+	assert.NilError(t, os.WriteFile(profile, []byte("{ \"defaultAction\": \"SCMP_ACT_ALLOW\" }\n"), 0o600))
+	cc, err := parseArgs(t, "--privileged", "--cap-add", "NET_ADMIN", "--cap-drop", "ALL",
+		"--security-opt", "no-new-privileges", "--security-opt", "seccomp="+profile,
+		"--security-opt", "systempaths=unconfined", "busybox")
+	assert.NilError(t, err)
+	hc := cc.HostConfig
+	assert.Check(t, hc.Privileged)
+	assert.Check(t, is.DeepEqual(hc.CapAdd, []string{"NET_ADMIN"}))
+	assert.Check(t, is.DeepEqual(hc.CapDrop, []string{"ALL"}))
+	assert.Check(t, is.DeepEqual(hc.SecurityOpt, []string{"no-new-privileges", `seccomp={"defaultAction":"SCMP_ACT_ALLOW"}`}))
+	assert.Check(t, hc.MaskedPaths != nil && len(hc.MaskedPaths) == 0)
+	assert.Check(t, hc.ReadonlyPaths != nil && len(hc.ReadonlyPaths) == 0)
+
+	_, err = parseArgs(t, "--security-opt", "seccomp="+filepath.Join(t.TempDir(), "absent.json"), "busybox")
+	assert.ErrorContains(t, err, "opening seccomp profile")
+}

@@ -161,6 +161,7 @@ func NewInfoCommand(cli *command.Cli) *cobra.Command {
 			sort.Strings(runtimes)
 			fmt.Fprintf(out, " Runtimes: %s\n", strings.Join(runtimes, " "))
 			fmt.Fprintf(out, " Default Runtime: %s\n", i.DefaultRuntime)
+			printSecurityOptions(out, i.SecurityOptions)
 			fmt.Fprintf(out, " Kernel Version: %s\n", i.KernelVersion)
 			fmt.Fprintf(out, " Operating System: %s\n", i.OperatingSystem)
 			fmt.Fprintf(out, " OSType: %s\n", i.OSType)
@@ -181,4 +182,26 @@ func NewInfoCommand(cli *command.Cli) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&tmpl, "format", "f", "", "Format output using a custom template")
 	return cmd
+}
+
+// printSecurityOptions prints the daemon's security options
+// ("name=seccomp,profile=builtin") as the docker CLI does.
+func printSecurityOptions(out io.Writer, opts []string) {
+	if len(opts) == 0 {
+		return
+	}
+	fmt.Fprintln(out, " Security Options:")
+	for _, opt := range opts {
+		for _, kv := range strings.Split(opt, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			if k == "name" {
+				fmt.Fprintf(out, "  %s\n", v)
+				continue
+			}
+			if k != "" {
+				k = strings.ToUpper(k[:1]) + k[1:]
+			}
+			fmt.Fprintf(out, "   %s: %s\n", k, v)
+		}
+	}
 }
