@@ -9,7 +9,10 @@ import (
 )
 
 // State is the lifecycle state of a container. A container is in exactly
-// one state; Transition is the only way to change it.
+// one state. Requests change it with Transition (and SetRunning,
+// SetExited), which refuse a move the table below does not allow;
+// Reconcile is for the daemon's own discoveries, where the record is
+// behind what really happened.
 type State struct {
 	Status     containertypes.ContainerState
 	Pid        int
@@ -48,6 +51,14 @@ func (s *State) Transition(next containertypes.ContainerState) error {
 	}
 	s.Status = next
 	return nil
+}
+
+// Reconcile sets the status without the transition check. It is for the
+// two places where the record, not the request, is wrong: restore, which
+// adopts what it finds on the host whatever the record says, and a removal
+// that failed half-way, which leaves the container dead.
+func (s *State) Reconcile(status containertypes.ContainerState) {
+	s.Status = status
 }
 
 // SetRunning records a started process.

@@ -53,3 +53,11 @@ func TestStateRunExit(t *testing.T) {
 	assert.Equal(t, api.FinishedAt, "2023-11-14T22:13:21Z")
 	assert.Equal(t, (&State{}).API().StartedAt, "0001-01-01T00:00:00Z")
 }
+
+func TestReconcile(t *testing.T) {
+	t.Parallel()
+	s := State{Status: containertypes.StateCreated}
+	assert.Assert(t, !s.CanTransition(containertypes.StateDead))
+	s.Reconcile(containertypes.StateDead)
+	assert.Equal(t, s.Status, containertypes.StateDead)
+}

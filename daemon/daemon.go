@@ -1,6 +1,8 @@
-// Package daemon holds berthd's use cases, one file each: create, start,
-// stop, delete, wait, attach, logs, list, inspect, images, volumes, system
-// and restore. It implements the API server's Backend.
+// Package daemon holds berthd's use cases, each in a small file named for
+// it (create.go, start.go, stop.go, delete.go, restore.go, ...). They are
+// thin: the decisions live in pure packages below (mountspec, runspec,
+// oci, secopts), the mechanisms in others (shimclient, images, volumes,
+// network, chrootarchive). The Daemon implements the API server's Backend.
 package daemon
 
 import (

@@ -77,7 +77,7 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 	// half-deleted container it cannot read.
 	trash := filepath.Join(filepath.Dir(c.Root), removingPrefix+filepath.Base(c.Root))
 	if err := os.Rename(c.Root, trash); err != nil {
-		c.State.Status = containertypes.StateDead
+		c.State.Reconcile(containertypes.StateDead)
 		_ = c.ToDisk()
 		return fmt.Errorf("unable to remove filesystem for %s: %w", c.ID, err)
 	}

@@ -194,7 +194,7 @@ func (d *Daemon) reconcile(c *container.Container, l *live, pids []int) {
 		os.Remove(c.ExitPath())
 	case restoreLost:
 		if c.State.Status == containertypes.StateRestarting {
-			c.State.Status = containertypes.StateRunning
+			c.State.Reconcile(containertypes.StateRunning)
 		}
 		d.handleExit(c, l, d.exitAfterShimLoss(c), nil)
 	case restoreAdopt:
@@ -258,7 +258,7 @@ func (d *Daemon) adopt(c *container.Container, l *live, sh *shimclient.Client, s
 	if !c.State.IsRunning() {
 		// The daemon died between the start and recording it.
 		if c.State.Status == containertypes.StateRestarting {
-			c.State.Status = containertypes.StateExited
+			c.State.Reconcile(containertypes.StateExited)
 		}
 		if err := c.State.SetRunning(st.Pid, time.Now().UTC()); err != nil {
 			d.log.Error("record the running state of an adopted container", "container", c.ID, "err", err)
@@ -290,7 +290,7 @@ func (d *Daemon) endedWithoutDaemon(c *container.Container, l *live, exit *shim.
 	d.deleteOrphanedRun(c.ID)
 	if c.State.IsRunning() || c.State.Status == containertypes.StateRestarting {
 		if c.State.Status == containertypes.StateRestarting {
-			c.State.Status = containertypes.StateRunning
+			c.State.Reconcile(containertypes.StateRunning)
 		}
 		if exit == nil {
 			exit = d.exitAfterShimLoss(c)
