@@ -61,7 +61,7 @@ func (s *supervisor) handleKill(w http.ResponseWriter, r *http.Request) {
 	if sig == "" {
 		sig = "KILL"
 	}
-	args := []string{"kill"}
+	var args []string
 	if r.URL.Query().Get("all") == "1" {
 		args = append(args, "--all")
 	}
