@@ -147,10 +147,13 @@ const (
 	restoreEndAndRecord
 )
 
+// shimUnknown stands for a shim that is alive but does not say its status.
+const shimUnknown shim.Status = "unknown"
+
 // decideRestore chooses, from the recorded status of a container and the
 // status its live shim reports ("" when no shim answers), what restore does;
 // see restore for why.
-func decideRestore(recorded containertypes.ContainerState, shimStatus string) restoreAction {
+func decideRestore(recorded containertypes.ContainerState, shimStatus shim.Status) restoreAction {
 	recordedRunning := recorded == containertypes.StateRunning || recorded == containertypes.StatePaused ||
 		recorded == containertypes.StateRestarting
 	switch shimStatus {
@@ -159,9 +162,9 @@ func decideRestore(recorded containertypes.ContainerState, shimStatus string) re
 			return restoreLost
 		}
 		return restoreClean
-	case "running", "paused":
+	case shim.StatusRunning, shim.StatusPaused:
 		return restoreAdopt
-	case "stopped":
+	case shim.StatusStopped:
 		return restoreFinished
 	}
 	if recordedRunning {
@@ -184,7 +187,7 @@ func (d *Daemon) reconcile(c *container.Container, l *live, pids []int) {
 		st, err = sh.State(ctx)
 		cancel()
 		if err != nil || st.Status == "" {
-			st.Status = "unknown"
+			st.Status = shimUnknown
 		}
 	}
 	switch decideRestore(c.State.Status, st.Status) {
@@ -267,10 +270,10 @@ func (d *Daemon) adopt(c *container.Container, l *live, sh *shimclient.Client, s
 	}
 	c.State.Pid = st.Pid
 	// A pause or resume whose state the daemon did not record.
-	if st.Status == "paused" && c.State.Status == containertypes.StateRunning {
+	if st.Status == shim.StatusPaused && c.State.Status == containertypes.StateRunning {
 		_ = c.State.Transition(containertypes.StatePaused)
 	}
-	if st.Status == "running" && c.State.Status == containertypes.StatePaused {
+	if st.Status == shim.StatusRunning && c.State.Status == containertypes.StatePaused {
 		_ = c.State.Transition(containertypes.StateRunning)
 	}
 	if err := c.ToDisk(); err != nil {

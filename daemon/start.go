@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -62,7 +61,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 			// A shim that failed or was stopped may leave what the
 			// runtime created.
 			d.deleteOrphanedRun(c.ID)
-			c.State.ExitCode = exitCodeFor(retErr)
+			c.State.ExitCode = shim.StartErrorExitCode(retErr, shim.ExitContainerStartFailed)
 			c.State.Error = retErr.Error()
 			_ = c.ToDisk()
 			d.failPending(l, retErr)
@@ -113,18 +112,6 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	d.containerEvent(c, eventtypes.ActionStart, nil)
 	d.log.Info("container started", "container", c.ID, "pid", pid)
 	return nil
-}
-
-// exitCodeFor gives a failed start the exit code Docker reports for it.
-func exitCodeFor(err error) int {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return 127
-	case strings.Contains(msg, "permission denied"):
-		return 126
-	}
-	return 128
 }
 
 // buildRun computes the shim's configuration and the OCI spec of one run

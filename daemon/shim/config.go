@@ -57,7 +57,7 @@ type Exit struct {
 // State is what the shim reports about its container.
 type State struct {
 	Pid    int    `json:"pid"`
-	Status string `json:"status"` // created, running, paused, stopped
+	Status Status `json:"status"`
 	Exit   *Exit  `json:"exit,omitempty"`
 }
 
