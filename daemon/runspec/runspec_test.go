@@ -184,9 +184,9 @@ func TestBuildHostConfig(t *testing.T) {
 
 func TestRlimits(t *testing.T) {
 	t.Parallel()
-	assert.Assert(t, rlimits(0) == nil)
-	assert.DeepEqual(t, rlimits(2000), []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 2000, Soft: 2000}})
-	assert.DeepEqual(t, rlimits(1<<30), []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1048576, Soft: 1048576}})
+	assert.Assert(t, Rlimits(nil, 0) == nil)
+	assert.DeepEqual(t, Rlimits(nil, 2000), []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 2000, Soft: 2000}})
+	assert.DeepEqual(t, Rlimits(nil, 1<<30), []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1048576, Soft: 1048576}})
 }
 
 func TestHelpers(t *testing.T) {

@@ -57,6 +57,9 @@ func Run(dir string) int {
 		return 1
 	}
 	s.pid = pid
+	// A cgroup left by an earlier run may hold old OOM kills: only new
+	// ones count.
+	s.oomBase, _ = oomKills(cgroupRoot, cfg.CgroupsPath)
 	reportReady(readyPipe, pid, nil)
 	s.run()
 	return 0
@@ -77,6 +80,7 @@ type supervisor struct {
 	log *slog.Logger
 
 	pid      int
+	oomBase  uint64 // OOM kills in the cgroup when the container was created
 	listener net.Listener
 	logw     *jsonlog.Writer
 
@@ -423,6 +427,10 @@ func (s *supervisor) run() {
 	status := s.reap()
 	s.outputsDone(5 * time.Second)
 	exit := &Exit{Code: exitCode(status), ExitedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+	// Read before the runtime's delete removes the cgroup.
+	if n, ok := oomKills(cgroupRoot, s.cfg.CgroupsPath); ok && n > s.oomBase {
+		exit.OOMKilled = true
+	}
 	if s.logw != nil {
 		_ = s.logw.Close()
 	}
@@ -550,6 +558,27 @@ func (s *supervisor) routes() http.Handler {
 				}
 				httpError(w, s.runtimeError("kill", err, []byte(errBuf.String())))
 			}
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /update", func(w http.ResponseWriter, r *http.Request) {
+		// The runtime reads the new limits (an OCI LinuxResources) from a file.
+		data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		file := filepath.Join(s.dir, "resources.json")
+		if err := os.WriteFile(file, data, 0o600); err != nil {
+			httpError(w, err)
+			return
+		}
+		var errBuf strings.Builder
+		cmd := s.runtimeCmd("update", "--resources", file, s.cfg.ID)
+		cmd.Stderr = &errBuf
+		if err := cmd.Run(); err != nil {
+			httpError(w, s.runtimeError("update", err, []byte(errBuf.String())))
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
