@@ -107,3 +107,36 @@ func TestLimitsInfo(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, info.IPv4Forwarding, string(fwd) == "1\n")
 }
+
+// TestLimitsUpdateRestartPolicy checks that a restart policy set by update
+// on a running container decides what happens when it exits, and that
+// update refuses what Docker refuses.
+func TestLimitsUpdateRestartPolicy(t *testing.T) {
+	d := harness.NewWithImage(t)
+	d.OK(t, "run", "-d", "--name", "rp", "--network", "none", "busybox", "sh", "-c",
+		"while [ ! -f /tmp/stop ]; do sleep 0.1; done; exit 3")
+	assert.Equal(t, d.OK(t, "update", "--restart", "on-failure:1", "rp"), "rp")
+	d.OK(t, "exec", "rp", "touch", "/tmp/stop")
+	// Exits with 3, restarts once (the file stays in its writable layer),
+	// exits again and stays exited.
+	harness.Poll(t, func() (bool, string) {
+		got := d.Inspect(t, "rp", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}")
+		return got == "exited 3 1", got
+	})
+
+	r := d.API(t, "POST", "/containers/rp/update", map[string]any{"RestartPolicy": map[string]any{"Name": "sometimes"}})
+	assert.Equal(t, r.Status, 400)
+	assert.Check(t, is.Contains(r.Message(), "invalid restart policy: unknown policy 'sometimes'"))
+	r = d.API(t, "POST", "/v1.41/containers/rp/update", map[string]any{"KernelMemory": 32 << 20})
+	assert.Equal(t, r.Status, 400)
+	assert.Check(t, is.Contains(r.Message(), "KernelMemory is not supported"))
+	r = d.API(t, "POST", "/containers/nosuch/update", map[string]any{"Memory": 32 << 20})
+	assert.Equal(t, r.Status, 404)
+	d.Fails(t, 1, []string{"you must provide one or more flags when using this command"}, "update", "rp")
+
+	d.OK(t, "run", "-d", "--rm", "--name", "ar", "--network", "none", "busybox", "sleep", "300")
+	r = d.API(t, "POST", "/containers/ar/update", map[string]any{"RestartPolicy": map[string]any{"Name": "always"}})
+	assert.Equal(t, r.Status, 409)
+	assert.Equal(t, r.Message(), "Restart policy cannot be updated because AutoRemove is enabled for the container")
+	assert.Equal(t, d.Inspect(t, "rp", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}"), "on-failure:1")
+}
