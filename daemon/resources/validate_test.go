@@ -18,7 +18,7 @@ var v1Host = Host{
 }
 
 func i64(v int64) *int64 { return &v }
-func yes() *bool      { v := true; return &v }
+func yes() *bool         { v := true; return &v }
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
