@@ -26,13 +26,14 @@ func TestLimitsEnforced(t *testing.T) {
 	d.ForRuntimes(t, func(t *testing.T, rt string) {
 		out := d.OK(t, "run", "--rm", "--network", "none", "--runtime", rt,
 			"-m", "32m", "--memory-reservation", "16m", "--cpus", "0.5", "--cpu-shares", "512",
-			"--pids-limit", "20", "--oom-score-adj", "300", "--ulimit", "nofile=100:200", "--ulimit", "nproc=50:60",
+			"--pids-limit", "20", "--oom-score-adj", "300", "--shm-size", "16m", "--ulimit", "nofile=100:200", "--ulimit", "nproc=50:60",
 			"busybox", "sh", "-c", `cd /sys/fs/cgroup
 for f in memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes memory/memory.soft_limit_in_bytes \
   cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpu/cpu.shares pids/pids.max; do echo "$f $(cat $f)"; done
 echo "oom_score_adj $(cat /proc/self/oom_score_adj)"
 echo "nofile $(ulimit -n) $(ulimit -Hn)"
-echo "nproc $(ulimit -u)"`)
+echo "nproc $(ulimit -u)"
+grep " /dev/shm " /proc/mounts | grep -o "size=[0-9a-z]*"`)
 		for _, want := range []string{
 			"memory/memory.limit_in_bytes 33554432",
 			"memory/memory.memsw.limit_in_bytes 67108864", // Docker's default: swap as large as memory
@@ -44,6 +45,7 @@ echo "nproc $(ulimit -u)"`)
 			"oom_score_adj 300",
 			"nofile 100 200",
 			"nproc 50",
+			"size=16384k",
 		} {
 			assert.Check(t, is.Contains(out+"\n", want+"\n"))
 		}
