@@ -58,6 +58,10 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	resp.Warnings = append(resp.Warnings, warnings...)
+	if warnings, err = d.validateLimits(hc); err != nil {
+		return resp, err
+	}
+	resp.Warnings = append(resp.Warnings, warnings...)
 	if err := validateSecurity(hc, hostSecurity()); err != nil {
 		return resp, err
 	}

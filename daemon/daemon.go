@@ -28,6 +28,7 @@ import (
 	"github.com/berth-project/berth/daemon/mountspec"
 	"github.com/berth-project/berth/daemon/network"
 	"github.com/berth-project/berth/daemon/oci"
+	"github.com/berth-project/berth/daemon/resources"
 	"github.com/berth-project/berth/daemon/shimclient"
 	"github.com/berth-project/berth/daemon/volumes"
 )
@@ -43,6 +44,8 @@ type Daemon struct {
 	locks      []*os.File
 	hardNofile uint64
 	hostCaps   []string // the daemon's bounding set: containers get no more
+	// host is what the host's cgroups can limit, probed once at start.
+	host resources.Host
 	// tmpfsPolicy is the tmpfs part of cfg, parsed once.
 	tmpfsPolicy mountspec.Policy
 	// seccomp is the default seccomp profile (--seccomp-profile).
@@ -136,6 +139,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		d.hardNofile = rl.Max
 	}
 	d.hostCaps = hostCapabilities()
+	d.host = resources.Probe("/sys/fs/cgroup")
 	if d.seccomp, err = loadSeccompProfile(cfg.SeccompProfile); err != nil {
 		return nil, err
 	}

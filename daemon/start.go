@@ -133,15 +133,20 @@ func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, err
 			}
 		}
 	}
+	devs, err := blockDevices(c.HostConfig.Resources)
+	if err != nil {
+		return shim.Config{}, nil, err
+	}
 	cfg, in := runspec.Build(c, runspec.Defaults{
-		Runtime:     rt,
-		RuntimeRoot: d.runtimeRoot(),
-		ShimDir:     d.shimDir(c.ID),
-		ShimSocket:  d.shimSocket(c.ID),
-		ShmSize:     d.cfg.ShmSize(),
-		HostCaps:    d.hostCaps,
-		HardNofile:  d.hardNofile,
-		VolumePath:  d.volumes.Path,
+		Runtime:      rt,
+		RuntimeRoot:  d.runtimeRoot(),
+		ShimDir:      d.shimDir(c.ID),
+		ShimSocket:   d.shimSocket(c.ID),
+		ShmSize:      d.cfg.ShmSize(),
+		HostCaps:     d.hostCaps,
+		HardNofile:   d.hardNofile,
+		VolumePath:   d.volumes.Path,
+		BlockDevices: devs,
 	})
 	if err := applySecurity(&in, c.HostConfig, d.seccomp); err != nil {
 		return shim.Config{}, nil, err

@@ -376,3 +376,7 @@ func (f *fakeBackend) ContainerTmpfsUsage(_ context.Context, name string) ([]ber
 	}
 	return nil, errdefs.ErrConflict.WithMessage("container " + name + " is not running")
 }
+
+func (f *fakeBackend) ContainerUpdate(_ context.Context, name string, _ *containertypes.UpdateConfig) (containertypes.UpdateResponse, error) {
+	return containertypes.UpdateResponse{Warnings: []string{}}, f.record("update %s", name)
+}

@@ -51,6 +51,7 @@ func (s *Server) registerRoutes() {
 
 	// exec, pause, top, stats (api/server/exec.go)
 	s.registerExecRoutes()
+	s.handle("POST /containers/{name}/update", s.postContainerUpdate)
 
 	// Everything else, including a known path with another method.
 	s.mux.HandleFunc("/", s.notFound)

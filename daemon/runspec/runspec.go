@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/oci"
 	"github.com/berth-project/berth/daemon/shim"
@@ -36,6 +34,9 @@ type Defaults struct {
 	HardNofile uint64
 	// VolumePath returns the host directory of a named volume.
 	VolumePath func(name string) string
+	// BlockDevices are the numbers of the block devices the container's
+	// Blkio* limits name (see BlockDevicePaths).
+	BlockDevices map[string]DevNum
 }
 
 // defaultPath is the PATH of a container whose image sets none.
@@ -55,6 +56,7 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 		LogPath:     c.LogPath(),
 		ExitPath:    c.ExitPath(),
 		Socket:      d.ShimSocket,
+		CgroupsPath: CgroupsPath(c.ID),
 		Stdin:       c.Config.OpenStdin,
 		StdinOnce:   c.Config.StdinOnce,
 		Terminal:    c.Config.Tty,
@@ -148,13 +150,14 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 		IpcMode:          ipc,
 		PidMode:          string(hc.PidMode),
 		UTSMode:          string(hc.UTSMode),
-		CgroupsPath:      "/berth/" + c.ID,
+		CgroupsPath:      CgroupsPath(c.ID),
 		CapAdd:           hc.CapAdd,
 		CapDrop:          hc.CapDrop,
 		Privileged:       hc.Privileged,
 		HostCapabilities: d.HostCaps,
 		Sysctls:          hc.Sysctls,
-		Rlimits:          rlimits(d.HardNofile),
+		Rlimits:          Rlimits(hc.Ulimits, d.HardNofile),
+		Resources:        LinuxResources(hc.Resources, d.BlockDevices),
 	}
 	if hc.OomScoreAdj != 0 {
 		v := hc.OomScoreAdj
@@ -165,21 +168,14 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 	return cfg, in
 }
 
+// CgroupsPath is the container's cgroup, below each v1 hierarchy or the
+// unified one.
+func CgroupsPath(id string) string { return "/berth/" + id }
+
 // TmpfsStaging is where the shim mounts the tmpfs of the container's
 // Mounts[index], in the shim's own mount namespace.
 func TmpfsStaging(shimDir string, index int) string {
 	return filepath.Join(shimDir, "tmpfs", strconv.Itoa(index))
-}
-
-// rlimits keeps the container's open-file limit within the daemon's own
-// hard limit: root may lack CAP_SYS_RESOURCE, and a runtime asked for more
-// fails.
-func rlimits(hardNofile uint64) []specs.POSIXRlimit {
-	if hardNofile == 0 {
-		return nil
-	}
-	n := min(hardNofile, maxNofile)
-	return []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: n, Soft: n}}
 }
 
 // HasEnv reports whether env sets key.

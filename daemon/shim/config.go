@@ -12,6 +12,9 @@ type Config struct {
 	LogPath     string
 	ExitPath    string
 	Socket      string
+	// CgroupsPath is the container's cgroup below each hierarchy: the
+	// shim reads there whether the kernel's OOM killer struck.
+	CgroupsPath string `json:",omitempty"`
 	Stdin       bool
 	StdinOnce   bool
 	Terminal    bool

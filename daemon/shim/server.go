@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -19,6 +21,7 @@ func (s *supervisor) routes() http.Handler {
 	mux.HandleFunc("POST /kill", s.handleKill)
 	mux.HandleFunc("POST /pause", s.handlePause)
 	mux.HandleFunc("POST /resume", s.handleResume)
+	mux.HandleFunc("POST /update", s.handleUpdate)
 	mux.HandleFunc("GET /state", s.handleState)
 	mux.HandleFunc("GET /wait", s.handleWait)
 	mux.HandleFunc("POST /resize", s.handleResize)
@@ -87,6 +90,27 @@ func (s *supervisor) handlePause(w http.ResponseWriter, r *http.Request) {
 // handleResume thaws the container.
 func (s *supervisor) handleResume(w http.ResponseWriter, r *http.Request) {
 	s.handleRuntimeTransition(w, opResume)
+}
+
+// handleUpdate changes the container's resource limits: the body is an
+// OCI LinuxResources, which the runtime's update reads from a file. It
+// changes no state: limits apply in every state the runtime accepts.
+func (s *supervisor) handleUpdate(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	file := filepath.Join(s.dir, "resources.json")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		httpError(w, err)
+		return
+	}
+	if err := s.runRuntime("update", "--resources", file, s.cfg.ID); err != nil {
+		httpError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // handleRuntimeTransition applies op, which the runtime's command of the

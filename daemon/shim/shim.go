@@ -62,6 +62,9 @@ func Run(dir string) int {
 		return 1
 	}
 	s.pid = pid
+	// A cgroup left by an earlier run may hold old OOM kills: only new
+	// ones count.
+	s.oomBase, _ = oomKills(cgroupRoot, cfg.CgroupsPath)
 	reportReady(readyPipe, pid, nil)
 	s.run()
 	return 0
@@ -82,6 +85,7 @@ type supervisor struct {
 	log *slog.Logger
 
 	pid      int
+	oomBase  uint64 // OOM kills in the cgroup when the container was created
 	listener net.Listener
 	logw     *jsonlog.Writer
 
@@ -327,6 +331,10 @@ func (s *supervisor) run() {
 	status := s.reap()
 	s.outputsDone(5 * time.Second)
 	exit := &Exit{Code: exitCode(status), ExitedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+	// Read before the runtime's delete removes the cgroup.
+	if n, ok := oomKills(cgroupRoot, s.cfg.CgroupsPath); ok && n > s.oomBase {
+		exit.OOMKilled = true
+	}
 	if s.logw != nil {
 		_ = s.logw.Close()
 	}

@@ -38,6 +38,7 @@ type containerOptions struct {
 	capAdd      []string
 	capDrop     []string
 	securityOpt []string
+	resources   resourceOptions
 }
 
 func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
@@ -70,6 +71,7 @@ func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
 	flags.StringArrayVar(&o.capAdd, "cap-add", nil, "Add Linux capabilities")
 	flags.StringArrayVar(&o.capDrop, "cap-drop", nil, "Drop Linux capabilities")
 	flags.StringArrayVar(&o.securityOpt, "security-opt", nil, "Security Options")
+	addResourceFlags(flags, &o.resources)
 }
 
 // containerConfig is what a create request carries.
@@ -95,6 +97,10 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 		return nil, err
 	}
 	sec, err := opts.ParseSecurityOpts(o.securityOpt, os.ReadFile)
+	if err != nil {
+		return nil, err
+	}
+	res, err := o.resources.resources(flags)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +149,8 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 		SecurityOpt:    sec.SecurityOpt,
 		MaskedPaths:    sec.MaskedPaths,
 		ReadonlyPaths:  sec.ReadonlyPaths,
+		Resources:      res,
+		OomScoreAdj:    o.resources.oomScoreAdj,
 	}
 	// As Docker: "SRC:DST[:MODE]" is a bind or named volume and goes to Binds
 	// verbatim; a lone path is an anonymous volume.
