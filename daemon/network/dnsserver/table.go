@@ -194,3 +194,22 @@ func (t *Table) sortedLocked(network string) []Endpoint {
 func canonical(name string) string {
 	return strings.ToLower(strings.TrimSuffix(name, "."))
 }
+
+// DNSNames are the names a container is known by on a user network, in
+// Docker's order: its name, its aliases, its short ID and its hostname,
+// without repeats.
+func DNSNames(name, id, hostname string, aliases []string) []string {
+	names := []string{strings.TrimPrefix(name, "/")}
+	names = append(names, aliases...)
+	if len(id) >= 12 {
+		names = append(names, id[:12])
+	}
+	names = append(names, hostname)
+	var out []string
+	for _, n := range names {
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
