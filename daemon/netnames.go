@@ -100,12 +100,12 @@ func (d *Daemon) checkNames(hc *containertypes.HostConfig, nc *networktypes.Netw
 	}
 	for _, l := range parsed {
 		child, err := d.containers.Get(l[0])
+		if errdefs.IsNotFound(err) {
+			// Invalid, not missing: a 404 makes clients say the image
+			// was not found (moby#39823). The text only, not the class.
+			return nil, fmt.Errorf("could not get container for %s: %s: %w", l[0], err.Error(), errdefs.ErrInvalidArgument)
+		}
 		if err != nil {
-			if errdefs.IsNotFound(err) {
-				// Invalid, not missing: a 404 makes clients say the
-				// image was not found (moby#39823).
-				err = fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
-			}
 			return nil, fmt.Errorf("could not get container for %s: %w", l[0], err)
 		}
 		if child.HostConfig.NetworkMode == "host" {
