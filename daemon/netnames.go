@@ -251,6 +251,38 @@ func linksTo(p, child *container.Container) bool {
 	return false
 }
 
+// dnsStartNetwork starts the DNS server of user network n on its gateway
+// address, once the bridge has it. It forwards other names to the host's
+// resolvers, loopback ones included (it runs on the host); an internal
+// network's forwards nothing.
+func (d *Daemon) dnsStartNetwork(n network.Network, gateway netip.Addr) error {
+	var upstreams []netip.AddrPort
+	if !n.Internal {
+		host, _ := os.ReadFile("/etc/resolv.conf")
+		upstreams = netfiles.Upstreams(host, nil)
+	}
+	return d.dns.StartNetwork(dnsserver.Config{Network: n.ID, Addr: netip.AddrPortFrom(gateway, 53), Upstreams: upstreams})
+}
+
+// dnsStopNetwork stops the DNS server of a removed network.
+func (d *Daemon) dnsStopNetwork(networkID string) error { return d.dns.StopNetwork(networkID) }
+
+// dnsJoin makes c resolvable on user network n with the addresses it got
+// there (after CNI ADD), under its name, aliases, short ID and hostname.
+func (d *Daemon) dnsJoin(c *container.Container, n network.Network, aliases []string, addrs []netip.Addr) {
+	host, _ := os.ReadFile("/etc/resolv.conf")
+	ep := dnsEndpoint(c, n.ID, aliases, addrs, host)
+	if n.Internal {
+		ep.Upstreams = nil // the server forwards nothing for an internal network
+	}
+	d.dns.Table.Add(ep)
+}
+
+// dnsLeave forgets c on a network (stop, disconnect, remove).
+func (d *Daemon) dnsLeave(c *container.Container, networkID string) {
+	d.dns.Table.Remove(networkID, c.ID)
+}
+
 // dnsEndpoint is c's entry in the table of the DNS server of a user
 // network, for the addresses it got there: names (container name,
 // aliases, short ID, hostname), its links as its own aliases, and its

@@ -183,3 +183,26 @@ func TestStartAddressInUse(t *testing.T) {
 	assert.ErrorContains(t, err, "address already in use")
 	assert.ErrorContains(t, err, "network n2")
 }
+
+func TestServers(t *testing.T) {
+	t.Parallel()
+	s := NewServers()
+	t.Cleanup(func() { assert.Check(t, s.Close()) })
+	s.Table.Add(Endpoint{Network: "n1", Container: "client", Names: []string{"client"}, Addrs: []netip.Addr{loopback}})
+	s.Table.Add(Endpoint{Network: "n1", Container: "db", Names: []string{"db"}, Addrs: []netip.Addr{netip.MustParseAddr("10.1.0.3")}})
+	assert.NilError(t, s.StartNetwork(Config{Network: "n1", Addr: netip.AddrPortFrom(loopback, 0)}))
+	s.mu.Lock()
+	addr := s.servers["n1"].Addr()
+	s.mu.Unlock()
+	assert.NilError(t, s.StartNetwork(Config{Network: "n1", Addr: netip.AddrPortFrom(loopback, 0)}), "started twice: kept")
+	resp := query(t, addr, "udp", "db.", dns.TypeA, loopback)
+	assert.Check(t, is.DeepEqual(addrsOf(resp), []string{"10.1.0.3"}))
+
+	assert.NilError(t, s.StopNetwork("n1"))
+	assert.Check(t, !s.Table.Lookup("n1", loopback, "db").Client, "a stopped network's endpoints are forgotten")
+	// The port is free again: nothing listens.
+	l, err := net.ListenPacket("udp", addr.String())
+	assert.NilError(t, err)
+	l.Close()
+	assert.NilError(t, s.StopNetwork("n1"))
+}
