@@ -141,3 +141,9 @@ func FuzzReverseAddr(f *testing.F) {
 		}
 	})
 }
+
+func TestDNSNames(t *testing.T) {
+	t.Parallel()
+	assert.Check(t, is.DeepEqual(DNSNames("/web", "0123456789abcdef", "0123456789ab", []string{"api", "web"}), []string{"web", "api", "0123456789ab"}))
+	assert.Check(t, is.DeepEqual(DNSNames("web", "short", "", nil), []string{"web"}))
+}
