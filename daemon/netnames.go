@@ -63,14 +63,18 @@ func (d *Daemon) checkNames(hc *containertypes.HostConfig, nc *networktypes.Netw
 			if len(ep.Aliases) > 0 && (network.IsPredefined(name) || defaultBridge(containertypes.NetworkMode(name))) {
 				return nil, fmt.Errorf("network-scoped alias is supported only for containers in user defined networks: %w", errdefs.ErrInvalidArgument)
 			}
-			if len(ep.Links) > 0 && name != string(mode) {
+			if len(ep.Links) > 0 && !d.sameNetwork(name, string(mode)) {
 				return nil, fmt.Errorf("links of network %s: berth takes links on the container's own network only (--network %s): %w", name, mode, errdefs.ErrInvalidArgument)
 			}
 		}
 	}
 	links := slices.Clone(hc.Links)
-	if nc != nil && nc.EndpointsConfig[string(mode)] != nil {
-		links = append(links, nc.EndpointsConfig[string(mode)].Links...)
+	if nc != nil {
+		for _, ep := range nc.EndpointsConfig {
+			if ep != nil {
+				links = append(links, ep.Links...) // on the primary network only, checked above
+			}
+		}
 	}
 	var parsed [][2]string
 	for _, l := range links {
@@ -113,6 +117,42 @@ func (d *Daemon) checkNames(hc *containertypes.HostConfig, nc *networktypes.Netw
 		}
 	}
 	return parsed, nil
+}
+
+// sameNetwork reports whether two references (names or IDs) name one
+// network.
+func (d *Daemon) sameNetwork(a, b string) bool {
+	if a == b {
+		return true
+	}
+	na, errA := d.networks.Get(a)
+	nb, errB := d.networks.Get(b)
+	return errA == nil && errB == nil && na.ID == nb.ID
+}
+
+// inspectLinks is HostConfig.Links as inspect shows it: the legacy links
+// of the default bridge; on a user network a container's links show on
+// its endpoint instead (endpointLinks), as in Docker.
+func inspectLinks(c *container.Container) []string {
+	if !defaultBridge(c.HostConfig.NetworkMode) {
+		return nil
+	}
+	return c.HostConfig.Links
+}
+
+// endpointLinks is the Links of c's endpoint on its user network, in the
+// API's "NAME:ALIAS" form.
+func endpointLinks(c *container.Container) []string {
+	if defaultBridge(c.HostConfig.NetworkMode) {
+		return nil
+	}
+	var out []string
+	for _, l := range c.HostConfig.Links {
+		if name, alias, err := netfiles.ParseLink(l); err == nil {
+			out = append(out, name+":"+alias)
+		}
+	}
+	return out
 }
 
 // linkStrings is links as Docker stores them in HostConfig.Links:

@@ -209,6 +209,9 @@ func (d *Daemon) containerEndpoints(c *container.Container) map[string]*networkt
 		s := &networktypes.EndpointSettings{NetworkID: n.ID, Aliases: ep.Aliases}
 		if !n.Predefined {
 			s.DNSNames = dnsserver.DNSNames(ep.ContainerName, c.ID, c.Config.Hostname, ep.Aliases)
+			if d.sameNetwork(n.ID, string(c.HostConfig.NetworkMode)) {
+				s.Links = endpointLinks(c)
+			}
 		}
 		if running {
 			s.EndpointID = endpointID(n.ID, c.ID)

@@ -72,6 +72,14 @@ func TestNetworkNamesLinks(t *testing.T) {
 	d.OK(t, "run", "-d", "--read-only", "--name", "web", "--link", "db:mydb", "busybox", "sleep", "300")
 	assert.Equal(t, d.Inspect(t, "web", "{{json .HostConfig.Links}}"), `["/db:/web/mydb"]`)
 
+	// On a user network a link is a name for the DNS server, which need
+	// not exist yet; it shows on the endpoint, as in Docker.
+	res = d.API(t, "POST", "/networks/create", map[string]any{"Name": "appnet"})
+	assert.Equal(t, res.Status, 201, string(res.Body))
+	d.OK(t, "create", "--name", "u1", "--network", "appnet", "--network-alias", "api", "--link", "later:al", "busybox", "true")
+	assert.Equal(t, d.Inspect(t, "u1", "{{json .HostConfig.Links}}"), "null")
+	assert.Equal(t, d.Inspect(t, "u1", "{{json .NetworkSettings.Networks.appnet.Links}} {{json .NetworkSettings.Networks.appnet.Aliases}}"), `["later:al"] ["api"]`)
+
 	// Links need running containers on the default bridge.
 	d.OK(t, "create", "--name", "idle", "busybox", "true")
 	d.Fails(t, 125, []string{"Cannot link to a non running container: /idle AS /linker/idle"}, "run", "--name", "linker", "--link", "idle", "busybox", "true")
