@@ -265,3 +265,17 @@ func TestWriteInPlace(t *testing.T) {
 }
 
 var equateAddrPort = gocmp.Comparer(func(a, b netip.AddrPort) bool { return a == b })
+
+func FuzzBuildResolvConf(f *testing.F) {
+	f.Add([]byte("nameserver 10.0.0.53\nnameserver 127.0.0.53\nsearch a b\noptions ndots:2\n"), false)
+	f.Add([]byte("# c\n;x\ndomain d\nnameserver fe80::1%eth0\n"), true)
+	f.Fuzz(func(t *testing.T, host []byte, hostNet bool) {
+		for _, r := range []Resolv{{HostFile: host, HostNetwork: hostNet}, {HostFile: host, Search: []string{"x"}}, {HostFile: host, Nameserver: netip.MustParseAddr("172.18.0.1")}} {
+			out := BuildResolvConf(r)
+			if len(out) > 0 && out[len(out)-1] != '\n' && !hostNet {
+				t.Fatalf("unterminated resolv.conf %q from %q", out, host)
+			}
+		}
+		_ = Upstreams(host, nil)
+	})
+}
