@@ -312,6 +312,7 @@ func (d *Daemon) dnsStopNetwork(networkID string) error { return d.dns.StopNetwo
 func (d *Daemon) dnsJoin(c *container.Container, n network.Network, aliases []string, addrs []netip.Addr) {
 	host, _ := os.ReadFile("/etc/resolv.conf")
 	ep := dnsEndpoint(c, n.ID, aliases, addrs, host)
+	ep.NetworkName = n.Name
 	if n.Internal {
 		ep.Upstreams = nil // the server forwards nothing for an internal network
 	}

@@ -27,6 +27,8 @@ type Endpoint struct {
 	// they identify the endpoint.
 	Network   string
 	Container string
+	// NetworkName makes NAME.NETWORKNAME resolve too, as in Docker.
+	NetworkName string
 	// Names resolve to Addrs on Network, case-insensitively: Docker's
 	// DNSNames (container name, aliases, short ID, hostname).
 	Names []string
@@ -117,18 +119,56 @@ func (t *Table) Lookup(network string, client netip.Addr, name string) Answer {
 	if target, ok := self.Links[name]; ok {
 		name = canonical(target)
 	}
-	for _, n := range t.networksLocked(self.Container, network) {
-		for _, ep := range t.sortedLocked(n) {
-			if slices.ContainsFunc(ep.Names, func(s string) bool { return canonical(s) == name }) {
-				a.Known = true
-				a.Addrs = append(a.Addrs, ep.Addrs...)
-			}
-		}
-		if a.Known {
+	nets := t.networksLocked(self.Container, network)
+	for _, n := range nets {
+		if a.Addrs, a.Known = t.findLocked(n, name); a.Known {
 			return a
 		}
 	}
+	// NAME.NETWORK: NAME on that one of the client's networks (names and
+	// network names may hold dots: each split is tried).
+	for i := strings.IndexByte(name, '.'); i > 0; i = nextDot(name, i) {
+		host, netName := name[:i], name[i+1:]
+		for _, n := range nets {
+			if t.networkNameLocked(n) == netName {
+				if a.Addrs, a.Known = t.findLocked(n, host); a.Known {
+					return a
+				}
+			}
+		}
+	}
 	return a
+}
+
+func nextDot(s string, i int) int {
+	j := strings.IndexByte(s[i+1:], '.')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
+}
+
+// findLocked is the addresses of name on a network.
+func (t *Table) findLocked(network, name string) ([]netip.Addr, bool) {
+	var addrs []netip.Addr
+	known := false
+	for _, ep := range t.sortedLocked(network) {
+		if slices.ContainsFunc(ep.Names, func(s string) bool { return canonical(s) == name }) {
+			known = true
+			addrs = append(addrs, ep.Addrs...)
+		}
+	}
+	return addrs, known
+}
+
+// networkNameLocked is a network's name as its endpoints give it.
+func (t *Table) networkNameLocked(network string) string {
+	for k, ep := range t.eps {
+		if k.network == network && ep.NetworkName != "" {
+			return canonical(ep.NetworkName)
+		}
+	}
+	return ""
 }
 
 // Reverse finds the name of addr on the client's networks (for PTR

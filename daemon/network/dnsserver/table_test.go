@@ -29,7 +29,7 @@ func testTable() *Table {
 	t.Add(Endpoint{Network: "n1", Container: "web", Names: []string{"web", "Frontend"}, Addrs: []netip.Addr{ipWeb}, Links: map[string]string{"DataBase": "db"}})
 	t.Add(Endpoint{Network: "n1", Container: "db", Names: []string{"db", "cache"}, Addrs: []netip.Addr{ipDB}})
 	t.Add(Endpoint{Network: "n1", Container: "db2", Names: []string{"db2", "cache"}, Addrs: []netip.Addr{ipDB2}})
-	t.Add(Endpoint{Network: "n2", Container: "other", Names: []string{"other"}, Addrs: []netip.Addr{ipOther}})
+	t.Add(Endpoint{Network: "n2", NetworkName: "back.end", Container: "other", Names: []string{"other"}, Addrs: []netip.Addr{ipOther}})
 	t.Add(Endpoint{Network: "n2", Container: "web", Names: []string{"web"}, Addrs: []netip.Addr{ipWeb2}})
 	return t
 }
@@ -54,6 +54,9 @@ func TestLookup(t *testing.T) {
 		{"other network invisible", "n1", ipDB, "other.", Answer{Client: true}},
 		{"client's second network", "n1", ipWeb, "other.", Answer{Client: true, Known: true, Addrs: []netip.Addr{ipOther}}},
 		{"server's network first", "n2", ipOther, "web.", Answer{Client: true, Known: true, Addrs: []netip.Addr{ipWeb2}}},
+		{"name.network", "n1", ipWeb, "other.back.end.", Answer{Client: true, Known: true, Addrs: []netip.Addr{ipOther}}},
+		{"name.network of the right network only", "n2", ipOther, "web.back.end", Answer{Client: true, Known: true, Addrs: []netip.Addr{ipWeb2}}},
+		{"name.network not the client's", "n1", ipDB, "other.back.end.", Answer{Client: true}},
 		{"stranger", "n1", ipOther, "db.", Answer{}},
 		{"stranger by network", "n2", ipDB, "other.", Answer{}},
 		{"v4-mapped client", "n1", netip.AddrFrom16(ipWeb.As16()), "db", Answer{Client: true, Known: true, Addrs: []netip.Addr{ipDB}}},
