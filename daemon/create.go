@@ -62,6 +62,10 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	resp.Warnings = append(resp.Warnings, warnings...)
+	links, err := d.checkNames(hc, nc)
+	if err != nil {
+		return resp, err
+	}
 	if err := validateSecurity(hc, hostSecurity()); err != nil {
 		return resp, err
 	}
@@ -96,6 +100,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if err := d.reserveName(c, name); err != nil {
 		return resp, err
 	}
+	hc.Links = linkStrings(c.Name, links)
 	// Volumes only once the name is ours: a conflict creates nothing.
 	if err := d.createMountVolumes(c); err != nil {
 		d.containers.Release(c.Name)
@@ -160,7 +165,7 @@ func (d *Daemon) prepareContainerDir(c *container.Container, fsys imageFS) error
 			}
 		}
 	}
-	if err := writeNetworkFiles(c); err != nil {
+	if _, err := d.writeNetworkFiles(c, false); err != nil {
 		return err
 	}
 	return c.ToDisk()
@@ -279,70 +284,4 @@ func (d *Daemon) generateName() string {
 			return name
 		}
 	}
-}
-
-// writeNetworkFiles writes the /etc/hosts, /etc/hostname and
-// /etc/resolv.conf the container will see.
-func writeNetworkFiles(c *container.Container) error {
-	hostname := c.Config.Hostname
-	if err := os.WriteFile(c.HostnamePath(), []byte(hostname+"\n"), 0o644); err != nil {
-		return err
-	}
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-	if c.HostConfig.NetworkMode == "host" {
-		if data, err := os.ReadFile("/etc/hosts"); err == nil {
-			hosts = string(data)
-		}
-	} else {
-		hosts += "127.0.1.1\t" + hostname + "\n"
-	}
-	for _, h := range c.HostConfig.ExtraHosts {
-		name, ip, ok := strings.Cut(h, ":")
-		if ok {
-			hosts += ip + "\t" + name + "\n"
-		}
-	}
-	if err := os.WriteFile(c.HostsPath(), []byte(hosts), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(c.ResolvConfPath(), []byte(resolvConf(c.HostConfig)), 0o644)
-}
-
-// resolvConf is the host's resolv.conf without loopback name servers
-// (unreachable from a container's own network namespace), or the user's
-// --dns settings.
-func resolvConf(hc *containertypes.HostConfig) string {
-	var b strings.Builder
-	host, _ := os.ReadFile("/etc/resolv.conf")
-	for _, line := range strings.Split(string(host), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		switch f[0] {
-		case "nameserver":
-			if len(hc.DNS) > 0 || (hc.NetworkMode != "host" && len(f) > 1 && (strings.HasPrefix(f[1], "127.") || f[1] == "::1")) {
-				continue
-			}
-		case "search":
-			if len(hc.DNSSearch) > 0 {
-				continue
-			}
-		case "options":
-			if len(hc.DNSOptions) > 0 {
-				continue
-			}
-		}
-		b.WriteString(line + "\n")
-	}
-	for _, ns := range hc.DNS {
-		b.WriteString("nameserver " + ns.String() + "\n")
-	}
-	if len(hc.DNSSearch) > 0 {
-		b.WriteString("search " + strings.Join(hc.DNSSearch, " ") + "\n")
-	}
-	if len(hc.DNSOptions) > 0 {
-		b.WriteString("options " + strings.Join(hc.DNSOptions, " ") + "\n")
-	}
-	return b.String()
 }

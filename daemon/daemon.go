@@ -27,6 +27,7 @@ import (
 	"github.com/berth-project/berth/daemon/images"
 	"github.com/berth-project/berth/daemon/mountspec"
 	"github.com/berth-project/berth/daemon/network"
+	"github.com/berth-project/berth/daemon/network/dnsserver"
 	"github.com/berth-project/berth/daemon/oci"
 	"github.com/berth-project/berth/daemon/resources"
 	"github.com/berth-project/berth/daemon/shimclient"
@@ -55,6 +56,7 @@ type Daemon struct {
 	images     *images.Store
 	volumes    *volumes.Store
 	networks   *network.Store
+	dns        *dnsserver.Servers // DNS servers of the user networks
 	events     *events.Bus
 
 	mu   sync.Mutex // guards live
@@ -128,6 +130,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes")); err != nil {
 		return nil, fmt.Errorf("open volume store: %w", err)
 	}
+	d.dns = dnsserver.NewServers()
 	if d.networks, err = network.New(filepath.Join(cfg.DataRoot, "networks.json"), time.Now().UTC()); err != nil {
 		return nil, fmt.Errorf("open network store: %w", err)
 	}
@@ -184,6 +187,9 @@ func (d *Daemon) unlock() {
 // their shims; the next daemon finds them again.
 func (d *Daemon) Shutdown() {
 	d.cancel()
+	if err := d.dns.Close(); err != nil {
+		d.log.Warn("stop DNS servers", "err", err)
+	}
 	done := make(chan struct{})
 	go func() { d.monitors.Wait(); close(done) }()
 	select {

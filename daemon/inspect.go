@@ -27,6 +27,7 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string) (*containert
 		data["UpperDir"], data["WorkDir"] = c.UpperDir(), c.WorkDir()
 	}
 	hc := *c.HostConfig
+	hc.Links = inspectLinks(c)
 	if hc.NetworkMode == "" {
 		hc.NetworkMode = "bridge"
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -67,7 +69,11 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 			d.failPending(l, retErr)
 		}
 	}()
-	shimCfg, spec, err := d.buildRun(c)
+	linkEnv, err := d.writeNetworkFiles(c, true)
+	if err != nil {
+		return err
+	}
+	shimCfg, spec, err := d.buildRun(c, linkEnv)
 	if err != nil {
 		return err
 	}
@@ -109,6 +115,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 		d.log.Error("persist started container", "container", c.ID, "err", err)
 	}
 	d.monitor(c, l, shim, l.exited)
+	d.refreshLinkers(c)
 	d.containerEvent(c, eventtypes.ActionStart, nil)
 	d.log.Info("container started", "container", c.ID, "pid", pid)
 	return nil
@@ -117,8 +124,9 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 // buildRun computes the shim's configuration and the OCI spec of one run
 // of c. Its I/O is here, before the pure runspec.Build: the runtime is
 // looked up in PATH, and a missing -v host directory is created, as
-// Docker does.
-func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, error) {
+// Docker does. linkEnv (the variables of c's links) comes before c's own
+// environment, which wins.
+func (d *Daemon) buildRun(c *container.Container, linkEnv []string) (shim.Config, *specs.Spec, error) {
 	rt, err := d.runtimePath(c.Runtime)
 	if err != nil {
 		return shim.Config{}, nil, err
@@ -148,6 +156,11 @@ func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, err
 		VolumePath:   d.volumes.Path,
 		BlockDevices: devs,
 	})
+	for _, kv := range slices.Backward(linkEnv) {
+		if k, _, _ := strings.Cut(kv, "="); !runspec.HasEnv(in.Env, k) {
+			in.Env = append([]string{kv}, in.Env...)
+		}
+	}
 	if err := applySecurity(&in, c.HostConfig, d.seccomp); err != nil {
 		return shim.Config{}, nil, err
 	}

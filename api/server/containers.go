@@ -183,6 +183,11 @@ func (s *Server) postContainerRestart(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) deleteContainer(w http.ResponseWriter, r *http.Request) error {
+	if httputils.BoolValue(r, "link") {
+		// Docker's rm --link removes a legacy link by its name
+		// (/PARENT/ALIAS); Berth has no names for links.
+		return notImplemented("removing a link (rm --link) is not supported by berth: remove and recreate the linking container")
+	}
 	err := s.backend.ContainerRemove(r.Context(), r.PathValue("name"), httputils.BoolValue(r, "force"), httputils.BoolValue(r, "v"))
 	if err != nil {
 		return err
