@@ -15,6 +15,7 @@ import (
 	"github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/health"
 	"github.com/berth-project/berth/daemon/images"
 	"github.com/berth-project/berth/daemon/mountspec"
 )
@@ -31,6 +32,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	}
 	if cfg.Image == "" {
 		return resp, fmt.Errorf("no image specified: %w", errInvalid)
+	}
+	if err := health.Validate(cfg.Healthcheck); err != nil {
+		return resp, err
 	}
 	img, err := d.images.Get(cfg.Image)
 	if err != nil {
@@ -198,6 +202,7 @@ func mergeImageConfig(req *containertypes.Config, img *images.Image) *containert
 	if c.StopSignal == "" {
 		c.StopSignal = ic.StopSignal
 	}
+	c.Healthcheck = health.Merge(req.Healthcheck, img.Healthcheck())
 	vols := map[string]struct{}{}
 	for v := range ic.Volumes {
 		vols[v] = struct{}{}

@@ -72,6 +72,8 @@ type live struct {
 	pending  []*pendingAttach
 	stopping bool          // a user asked for the stop: no restart policy applies
 	exited   chan struct{} // closed when the current run ends
+	// healthStop ends the health checks of the current run.
+	healthStop context.CancelFunc
 }
 
 // New opens (or creates) the data and exec roots, takes their locks and

@@ -106,6 +106,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	}
 	c.HasBeenStarted = true
 	l.exited = make(chan struct{})
+	d.startHealth(c, l, true)
 	if err := c.ToDisk(); err != nil {
 		d.log.Error("persist started container", "container", c.ID, "err", err)
 	}

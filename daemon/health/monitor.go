@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,6 +30,10 @@ func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // probe then ends the process.
 type Probe func(ctx context.Context, cmd []string) (exitCode int, output []byte, err error)
 
+// ErrSkip is what a probe returns when the check cannot run now (the
+// container is paused): no result is recorded.
+var ErrSkip = errors.New("health check skipped")
+
 // Monitor schedules the probes of one run of a container.
 type Monitor struct {
 	Config    Config
@@ -50,16 +55,18 @@ func (m *Monitor) Run(ctx context.Context) {
 			return
 		case <-m.Clock.After(NextInterval(m.Config, status, m.StartedAt, m.Clock.Now())):
 		}
-		r := m.probeOnce(ctx)
+		r, ok := m.probeOnce(ctx)
 		if ctx.Err() != nil {
 			return // stopped while probing: the result says nothing
 		}
-		status = m.Record(r)
+		if ok {
+			status = m.Record(r)
+		}
 	}
 }
 
-// probeOnce runs the probe with the check's timeout.
-func (m *Monitor) probeOnce(ctx context.Context) Result {
+// probeOnce runs the probe with the check's timeout; false when skipped.
+func (m *Monitor) probeOnce(ctx context.Context) (Result, bool) {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type outcome struct {
@@ -75,15 +82,18 @@ func (m *Monitor) probeOnce(ctx context.Context) Result {
 	}()
 	select {
 	case o := <-done:
+		if errors.Is(o.err, ErrSkip) {
+			return Result{}, false
+		}
 		r := Result{Start: start, End: m.Clock.Now(), ExitCode: o.code, Output: TruncateOutput(o.out)}
 		if o.err != nil {
 			r.ExitCode, r.Output = -1, TruncateOutput([]byte(o.err.Error()))
 		}
-		return r
+		return r, true
 	case <-m.Clock.After(m.Config.Timeout):
 		cancel()
-		return Result{Start: start, End: m.Clock.Now(), ExitCode: -1, Output: fmt.Sprintf("Health check exceeded timeout (%v)", m.Config.Timeout)}
+		return Result{Start: start, End: m.Clock.Now(), ExitCode: -1, Output: fmt.Sprintf("Health check exceeded timeout (%v)", m.Config.Timeout)}, true
 	case <-ctx.Done():
-		return Result{}
+		return Result{}, false
 	}
 }

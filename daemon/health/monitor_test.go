@@ -77,6 +77,7 @@ func (c *fakeClock) pending(d time.Duration) bool {
 }
 
 type scripted struct {
+	skip bool
 	code int
 	out  string
 	err  error
@@ -97,6 +98,9 @@ func startMonitor(t *testing.T, cfg Config, clk *fakeClock, script []scripted) (
 			s := script[i]
 			i++
 			mu.Unlock()
+			if s.skip {
+				return 0, nil, ErrSkip
+			}
 			if s.hang {
 				<-ctx.Done()
 				cancelled <- ctx.Err()
@@ -121,7 +125,7 @@ func TestMonitorSchedulesProbes(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
 	cfg := Config{Cmd: []string{"check"}, Interval: 10 * time.Second, Timeout: 3 * time.Second, Retries: 2}
-	results, _, _ := startMonitor(t, cfg, clk, []scripted{{code: 0, out: "fine"}, {code: 1}, {err: errors.New("exec failed")}})
+	results, _, _ := startMonitor(t, cfg, clk, []scripted{{code: 0, out: "fine"}, {skip: true}, {code: 1}, {err: errors.New("exec failed")}})
 	t0 := clk.Now()
 
 	clk.advanceWhen(10 * time.Second)
@@ -130,10 +134,12 @@ func TestMonitorSchedulesProbes(t *testing.T) {
 	assert.Check(t, is.Equal(r.Output, "fine"))
 	assert.Check(t, is.Equal(r.Start, t0.Add(10*time.Second)))
 
+	// A skipped probe (paused container) records nothing.
+	clk.advanceWhen(10 * time.Second)
 	clk.advanceWhen(10 * time.Second)
 	r = <-results
 	assert.Check(t, is.Equal(r.ExitCode, 1))
-	assert.Check(t, is.Equal(r.Start, t0.Add(20*time.Second)))
+	assert.Check(t, is.Equal(r.Start, t0.Add(30*time.Second)))
 
 	clk.advanceWhen(10 * time.Second)
 	r = <-results
