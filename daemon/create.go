@@ -18,6 +18,7 @@ import (
 	"github.com/berth-project/berth/daemon/health"
 	"github.com/berth-project/berth/daemon/images"
 	"github.com/berth-project/berth/daemon/mountspec"
+	"github.com/berth-project/berth/daemon/runspec"
 )
 
 // ContainerCreate validates the request completely, then persists the new
@@ -78,6 +79,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	c.User = container.ExecUser{UID: eu.Uid, GID: eu.Gid, AdditionalGids: eu.Sgids, Home: eu.Home}
+	if err := d.resolveRunOptions(c, hc, fsys); err != nil {
+		return resp, err
+	}
 	if c.Runtime = hc.Runtime; c.Runtime == "" {
 		// inspect shows the runtime chosen, as Docker does
 		c.Runtime = d.cfg.Runtime
@@ -132,7 +136,11 @@ func (d *Daemon) prepareContainerDir(c *container.Container, fsys imageFS) error
 			return fmt.Errorf("mount point %s: %w", p, err)
 		}
 	}
-	for _, p := range []string{"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"} {
+	files := []string{"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"}
+	if c.Init {
+		files = append(files, runspec.InitPath)
+	}
+	for _, p := range files {
 		if err := mp.ensure(p, true); err != nil {
 			return fmt.Errorf("mount point %s: %w", p, err)
 		}

@@ -156,6 +156,7 @@ func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, err
 		HostCaps:    d.hostCaps,
 		HardNofile:  d.hardNofile,
 		VolumePath:  d.volumes.Path,
+		InitPath:    d.initPath(),
 	})
 	if err := applySecurity(&in, c.HostConfig, d.seccomp); err != nil {
 		return shim.Config{}, nil, err
