@@ -38,6 +38,7 @@ type containerOptions struct {
 	capAdd      []string
 	capDrop     []string
 	securityOpt []string
+	process     processOptions
 }
 
 func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
@@ -70,6 +71,7 @@ func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
 	flags.StringArrayVar(&o.capAdd, "cap-add", nil, "Add Linux capabilities")
 	flags.StringArrayVar(&o.capDrop, "cap-drop", nil, "Drop Linux capabilities")
 	flags.StringArrayVar(&o.securityOpt, "security-opt", nil, "Security Options")
+	addProcessFlags(flags, &o.process)
 }
 
 // containerConfig is what a create request carries.
@@ -155,6 +157,9 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 			cfg.Volumes = map[string]struct{}{}
 		}
 		cfg.Volumes[v] = struct{}{}
+	}
+	if err := o.process.apply(flags, cfg, hc); err != nil {
+		return nil, err
 	}
 	return &containerConfig{Config: cfg, HostConfig: hc, Name: o.name}, nil
 }
