@@ -24,12 +24,21 @@ func TestInit(t *testing.T) {
 	assert.Check(t, is.Equal(d.OK(t, "run", "--rm", "--network", "none", "busybox", "cat", "/proc/1/cmdline"), "cat\x00/proc/1/cmdline\x00"))
 	assert.Check(t, is.Equal(d.Inspect(t, d.OK(t, "create", "--init", "busybox", "true"), "{{.HostConfig.Init}}"), "true"))
 
-	// An orphan that exits is reaped by the init: no zombie remains. The
-	// inner shell leaves "sleep 0" behind; the outer one waits for the
-	// init to have reaped it (a zombie's State line says Z).
-	out := d.OK(t, "run", "--rm", "--network", "none", "--init", "busybox", "sh", "-c",
-		`sh -c 'sleep 0 & exit 0'; i=0; while grep -q '^State:.*Z' /proc/[0-9]*/status 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null; echo done`)
-	assert.Check(t, is.Equal(out, "done"))
+	// An orphan that exits is reaped by the init. The command leaves an
+	// orphan "sleep 0" behind and execs a process that never waits: with
+	// that as PID 1 the orphan would stay a zombie.
+	d.OK(t, "run", "-d", "--name", "reaper", "--network", "none", "--init", "busybox", "sh", "-c", `sh -c 'sleep 0 &'; exec sleep 300`)
+	harness.Poll(t, func() (bool, string) {
+		ps := d.OK(t, "exec", "reaper", "ps", "-o", "stat,args")
+		for _, l := range strings.Split(ps, "\n") {
+			f := strings.Fields(l)
+			if len(f) > 0 && strings.HasPrefix(f[0], "Z") || len(f) == 3 && f[1] == "sleep" && f[2] == "0" {
+				return false, ps // a zombie, or the orphan still runs
+			}
+		}
+		return true, ps
+	})
+	assert.Check(t, is.Contains(d.OK(t, "exec", "reaper", "ps", "-o", "pid,args"), "1 /sbin/docker-init -- sh -c"))
 
 	// The daemon's --init is the default; --init=false still wins.
 	di := harness.NewWithImage(t, harness.WithArgs("--init"))

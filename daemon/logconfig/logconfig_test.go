@@ -3,6 +3,7 @@ package logconfig
 import (
 	"testing"
 
+	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 	"gotest.tools/v3/assert"
 )
@@ -48,4 +49,19 @@ func TestResolve(t *testing.T) {
 			assert.DeepEqual(t, got, tc.want)
 		})
 	}
+}
+
+func FuzzResolve(f *testing.F) {
+	f.Add("json-file", "max-size", "1k")
+	f.Add("local", "max-file", "3")
+	f.Add("none", "x", "y")
+	f.Fuzz(func(t *testing.T, typ, k, v string) {
+		p, err := Resolve(containertypes.LogConfig{Type: typ, Config: map[string]string{k: v}}, containertypes.LogConfig{})
+		if err != nil {
+			assert.Check(t, errdefs.IsInvalidArgument(err), "%v", err)
+			return
+		}
+		assert.Check(t, p.Driver == JSONFile || p.Driver == Local || p.Driver == None)
+		assert.Check(t, p.MaxSize >= 0 && (p.Driver == None || p.MaxFiles >= 1))
+	})
 }
