@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	containertypes "github.com/moby/moby/api/types/container"
@@ -51,11 +52,11 @@ func (d *Daemon) startHealth(c *container.Container, l *live, fresh bool) {
 // unhealthy, as Docker reports a stopped container's. The caller holds
 // c's lock and persists.
 func (d *Daemon) stopHealth(c *container.Container, l *live) {
-	if l.healthStop == nil {
-		return
+	if l.healthStop != nil {
+		l.healthStop()
+		l.healthStop = nil
 	}
-	l.healthStop()
-	l.healthStop = nil
+	// Also for a run that ended while no daemon watched it.
 	health.End(c.State.Health)
 }
 
@@ -118,7 +119,14 @@ func (d *Daemon) probe(ctx context.Context, c *container.Container, cmd []string
 	defer stop()
 	out := &limitedBuffer{max: health.MaxOutputLen + 1}
 	_, _ = stdcopy.StdCopy(out, out, r)
-	st, err := sc.ExecWait(ctx, eid)
+	// Not ctx: a probe that timed out was killed above, and the wait also
+	// makes the shim forget the process.
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := sc.ExecWait(wctx, eid)
+	if ctx.Err() != nil {
+		return -1, nil, ctx.Err()
+	}
 	if err != nil {
 		return -1, nil, err
 	}
