@@ -58,19 +58,36 @@ func (d *Daemon) resolveRunOptions(c *container.Container, hc *containertypes.Ho
 		}
 	}
 
-	if len(hc.GroupAdd) > 0 {
-		group, _ := unionfs.ReadFile(fsys.layers, "/etc/group")
-		gids, err := user.GetAdditionalGroups(hc.GroupAdd, bytes.NewReader(group))
-		if err != nil {
-			// "unable to find group foo: no matching entries in group file"
-			return fmt.Errorf("%w: %w", err, errInvalid)
-		}
-		slices.Sort(gids)
-		for _, g := range gids {
-			if !slices.Contains(c.User.AdditionalGids, g) {
-				c.User.AdditionalGids = append(c.User.AdditionalGids, g)
-			}
+	gids, err := fsys.groupAdd(hc.GroupAdd)
+	if err != nil {
+		return err
+	}
+	c.User.AdditionalGids = addGids(c.User.AdditionalGids, gids)
+	return nil
+}
+
+// groupAdd resolves --group-add entries (names in the image's /etc/group,
+// or numbers) to gids.
+func (f imageFS) groupAdd(names []string) ([]int, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	group, _ := unionfs.ReadFile(f.layers, "/etc/group")
+	gids, err := user.GetAdditionalGroups(names, bytes.NewReader(group))
+	if err != nil {
+		// "unable to find group foo: no matching entries in group file"
+		return nil, fmt.Errorf("%w: %w", err, errInvalid)
+	}
+	slices.Sort(gids)
+	return gids, nil
+}
+
+// addGids appends the gids that base lacks.
+func addGids(base, more []int) []int {
+	for _, g := range more {
+		if !slices.Contains(base, g) {
+			base = append(base, g)
 		}
 	}
-	return nil
+	return base
 }

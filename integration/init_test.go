@@ -52,6 +52,10 @@ func TestGroupAdd(t *testing.T) {
 	d := harness.NewWithImage(t)
 	groups := strings.Fields(d.OK(t, "run", "--rm", "--network", "none", "--user", "1000", "--group-add", "nogroup", "--group-add", "4242", "busybox", "id", "-G"))
 	assert.Check(t, is.DeepEqual(groups, []string{"1000", "4242", "65534"}))
+	// exec processes get them too, also as another user.
+	d.OK(t, "run", "-d", "--name", "grp", "--network", "none", "--group-add", "4242", "busybox", "sleep", "300")
+	assert.Check(t, is.Contains(d.OK(t, "exec", "grp", "id", "-G"), "4242"))
+	assert.Check(t, is.DeepEqual(strings.Fields(d.OK(t, "exec", "-u", "app", "grp", "id", "-G")), []string{"1000", "4242"}))
 	before := d.Snapshot(t)
 	d.Fails(t, 125, []string{"unable to find group nosuch"}, "create", "--group-add", "nosuch", "busybox", "true")
 	d.AssertUnchanged(t, before, "unknown group")
