@@ -40,6 +40,15 @@ func TestRestartingState(t *testing.T) {
 	d.OK(t, "rm", "-f", "flap")
 	d.Fails(t, 1, []string{"No such object: flap"}, "inspect", "flap")
 
+	// A daemon restart during the back-off goes on waiting, then restarts.
+	waitRestarting("flap2")
+	n := d.Inspect(t, "flap2", "{{.RestartCount}}")
+	d.Restart(t)
+	harness.Poll(t, func() (bool, string) {
+		got := d.Inspect(t, "flap2", "{{.RestartCount}}")
+		return got != n, "restart count still " + got
+	})
+
 	// A stop ends the wait: exited, so a plain rm works.
 	waitRestarting("flap2")
 	d.OK(t, "stop", "flap2")
