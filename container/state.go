@@ -21,6 +21,8 @@ type State struct {
 	OOMKilled  bool
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// Health is the container's health-check state; nil without a check.
+	Health *containertypes.Health `json:",omitempty"`
 }
 
 // transitions lists, for each state, the states it may move to.
@@ -28,7 +30,7 @@ var transitions = map[containertypes.ContainerState][]containertypes.ContainerSt
 	containertypes.StateCreated:    {containertypes.StateRunning, containertypes.StateExited, containertypes.StateRemoving},
 	containertypes.StateRunning:    {containertypes.StatePaused, containertypes.StateExited, containertypes.StateRestarting},
 	containertypes.StatePaused:     {containertypes.StateRunning, containertypes.StateExited},
-	containertypes.StateRestarting: {containertypes.StateRunning, containertypes.StateExited},
+	containertypes.StateRestarting: {containertypes.StateRunning, containertypes.StateExited, containertypes.StateRemoving},
 	containertypes.StateExited:     {containertypes.StateRunning, containertypes.StateRemoving, containertypes.StateRestarting},
 	containertypes.StateRemoving:   {containertypes.StateDead, containertypes.StateExited, containertypes.StateCreated},
 	containertypes.StateDead:       {containertypes.StateRemoving},
@@ -86,6 +88,16 @@ func (s *State) SetExited(code int, at time.Time, errMsg string) error {
 	return nil
 }
 
+// SetRestarting records the end of the process of a container whose
+// restart policy starts it again after a back-off: it is restarting, not
+// exited, until then.
+func (s *State) SetRestarting(code int, at time.Time, errMsg string) error {
+	if err := s.SetExited(code, at, errMsg); err != nil {
+		return err
+	}
+	return s.Transition(containertypes.StateRestarting)
+}
+
 // IsRunning reports whether the container has a live process (running or
 // paused).
 func (s *State) IsRunning() bool {
@@ -94,11 +106,13 @@ func (s *State) IsRunning() bool {
 
 // API returns the state as the Engine API shows it.
 func (s *State) API() *containertypes.State {
+	restarting := s.Status == containertypes.StateRestarting
 	st := &containertypes.State{
-		Status:     s.Status,
-		Running:    s.IsRunning(),
+		Status: s.Status,
+		// As Docker: a restarting container is still "running".
+		Running:    s.IsRunning() || restarting,
 		Paused:     s.Status == containertypes.StatePaused,
-		Restarting: s.Status == containertypes.StateRestarting,
+		Restarting: restarting,
 		OOMKilled:  s.OOMKilled,
 		Dead:       s.Status == containertypes.StateDead,
 		Pid:        s.Pid,
@@ -106,6 +120,11 @@ func (s *State) API() *containertypes.State {
 		Error:      s.Error,
 		StartedAt:  apiTime(s.StartedAt),
 		FinishedAt: apiTime(s.FinishedAt),
+	}
+	if s.Health != nil {
+		h := *s.Health
+		h.Log = append([]*containertypes.HealthcheckResult{}, s.Health.Log...)
+		st.Health = &h
 	}
 	return st
 }

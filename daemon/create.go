@@ -15,8 +15,10 @@ import (
 	"github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/health"
 	"github.com/berth-project/berth/daemon/images"
 	"github.com/berth-project/berth/daemon/mountspec"
+	"github.com/berth-project/berth/daemon/runspec"
 )
 
 // ContainerCreate validates the request completely, then persists the new
@@ -31,6 +33,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	}
 	if cfg.Image == "" {
 		return resp, fmt.Errorf("no image specified: %w", errInvalid)
+	}
+	if err := health.Validate(cfg.Healthcheck); err != nil {
+		return resp, err
 	}
 	img, err := d.images.Get(cfg.Image)
 	if err != nil {
@@ -82,6 +87,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	c.User = container.ExecUser{UID: eu.Uid, GID: eu.Gid, AdditionalGids: eu.Sgids, Home: eu.Home}
+	if err := d.resolveRunOptions(c, hc, fsys); err != nil {
+		return resp, err
+	}
 	if c.Runtime = hc.Runtime; c.Runtime == "" {
 		// inspect shows the runtime chosen, as Docker does
 		c.Runtime = d.cfg.Runtime
@@ -137,7 +145,11 @@ func (d *Daemon) prepareContainerDir(c *container.Container, fsys imageFS) error
 			return fmt.Errorf("mount point %s: %w", p, err)
 		}
 	}
-	for _, p := range []string{"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"} {
+	files := []string{"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"}
+	if c.Init {
+		files = append(files, runspec.InitPath)
+	}
+	for _, p := range files {
 		if err := mp.ensure(p, true); err != nil {
 			return fmt.Errorf("mount point %s: %w", p, err)
 		}
@@ -207,6 +219,7 @@ func mergeImageConfig(req *containertypes.Config, img *images.Image) *containert
 	if c.StopSignal == "" {
 		c.StopSignal = ic.StopSignal
 	}
+	c.Healthcheck = health.Merge(req.Healthcheck, img.Healthcheck())
 	vols := map[string]struct{}{}
 	for v := range ic.Volumes {
 		vols[v] = struct{}{}

@@ -19,12 +19,14 @@ import (
 	"sync"
 	"time"
 
+	containertypes "github.com/moby/moby/api/types/container"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/config"
 	"github.com/berth-project/berth/daemon/events"
 	"github.com/berth-project/berth/daemon/images"
+	"github.com/berth-project/berth/daemon/logconfig"
 	"github.com/berth-project/berth/daemon/mountspec"
 	"github.com/berth-project/berth/daemon/network"
 	"github.com/berth-project/berth/daemon/network/dnsserver"
@@ -79,6 +81,8 @@ type live struct {
 	pending  []*pendingAttach
 	stopping bool          // a user asked for the stop: no restart policy applies
 	exited   chan struct{} // closed when the current run ends
+	// healthStop ends the health checks of the current run.
+	healthStop context.CancelFunc
 }
 
 // New opens (or creates) the data and exec roots, takes their locks and
@@ -98,6 +102,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	}
 	if d.tmpfsPolicy, err = mountspec.NewPolicy(cfg.DefaultTmpfsSize, cfg.MaxTmpfsSize, cfg.TmpfsCopyUp); err != nil {
 		return nil, err
+	}
+	if _, err := logconfig.Resolve(d.defaultLogConfig(), containertypes.LogConfig{}); err != nil {
+		return nil, fmt.Errorf("--log-driver/--log-opt: %w", err)
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	ok := false

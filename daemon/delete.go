@@ -53,6 +53,14 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 		}
 		c.Lock()
 	}
+	if c.State.Status == containertypes.StateRestarting {
+		if !force {
+			c.Unlock()
+			return fmt.Errorf("cannot remove container %q: container is restarting: stop the container before removing or force remove: %w", c.Name, errConflict)
+		}
+		// The pending restart sees the container gone and does nothing.
+		d.liveOf(c.ID).stopping = true
+	}
 	if c.State.Status == containertypes.StateRemoving {
 		c.Unlock()
 		return fmt.Errorf("removal of container %s is already in progress: %w", c.ID, errConflict)

@@ -197,7 +197,13 @@ func (d *Daemon) reconcile(c *container.Container, l *live, pids []int) {
 		os.Remove(c.ExitPath())
 	case restoreLost:
 		if c.State.Status == containertypes.StateRestarting {
-			c.State.Reconcile(containertypes.StateRunning)
+			// It was waiting for its restart policy's back-off, with no
+			// process: the wait goes on.
+			d.deleteOrphanedRun(c.ID)
+			d.cleanupShimDir(c.ID)
+			os.Remove(c.ExitPath())
+			d.scheduleRestart(c, l)
+			return
 		}
 		d.handleExit(c, l, d.exitAfterShimLoss(c), nil)
 	case restoreAdopt:
@@ -214,6 +220,7 @@ func (d *Daemon) reconcile(c *container.Container, l *live, pids []int) {
 			shouldRestart(c.HostConfig.RestartPolicy, c.State.ExitCode, c.RestartCount, false) {
 			// The start that died with the daemon may have been one
 			// the restart policy asked for: try it again.
+			_ = c.State.Transition(containertypes.StateRestarting)
 			d.scheduleRestart(c, l)
 		}
 	}
@@ -281,6 +288,7 @@ func (d *Daemon) adopt(c *container.Container, l *live, sh *shimclient.Client, s
 	}
 	l.shim = sh
 	l.exited = make(chan struct{})
+	d.startHealth(c, l, false)
 	d.monitor(c, l, sh, l.exited)
 	d.log.Info("container reattached", "container", c.ID, "pid", st.Pid)
 }

@@ -111,6 +111,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	}
 	c.HasBeenStarted = true
 	l.exited = make(chan struct{})
+	d.startHealth(c, l, true)
 	if err := c.ToDisk(); err != nil {
 		d.log.Error("persist started container", "container", c.ID, "err", err)
 	}
@@ -155,6 +156,7 @@ func (d *Daemon) buildRun(c *container.Container, linkEnv []string) (shim.Config
 		HardNofile:   d.hardNofile,
 		VolumePath:   d.volumes.Path,
 		BlockDevices: devs,
+		InitPath:     d.initPath(),
 	})
 	for _, kv := range slices.Backward(linkEnv) {
 		if k, _, _ := strings.Cut(kv, "="); !runspec.HasEnv(in.Env, k) {

@@ -81,6 +81,10 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request) er
 		// With API 1.24 the client removes the container itself.
 		hc.AutoRemove = false
 	}
+	if req.Config != nil && req.Config.Healthcheck != nil && versions.LessThan(httputils.VersionFromContext(r.Context()), "1.44") {
+		// StartInterval came with API 1.44; older clients' value is ignored, as in Docker.
+		req.Config.Healthcheck.StartInterval = 0
+	}
 	resp, err := s.backend.ContainerCreate(r.Context(), name, req.Config, hc, nc)
 	if err != nil {
 		return err

@@ -37,7 +37,12 @@ type Defaults struct {
 	// BlockDevices are the numbers of the block devices the container's
 	// Blkio* limits name (see BlockDevicePaths).
 	BlockDevices map[string]DevNum
+	// InitPath is the host's init binary, for containers with --init.
+	InitPath string
 }
+
+// InitPath is where a container with --init finds the init, as in Docker.
+const InitPath = "/sbin/docker-init"
 
 // defaultPath is the PATH of a container whose image sets none.
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -54,12 +59,17 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 		RuntimeRoot: filepath.Join(d.RuntimeRoot, filepath.Base(d.Runtime)),
 		Bundle:      filepath.Join(d.ShimDir, "bundle"),
 		LogPath:     c.LogPath(),
+		LogMaxSize:  c.Log.MaxSize,
+		LogMaxFiles: c.Log.MaxFiles,
 		ExitPath:    c.ExitPath(),
 		Socket:      d.ShimSocket,
 		CgroupsPath: CgroupsPath(c.ID),
 		Stdin:       c.Config.OpenStdin,
 		StdinOnce:   c.Config.StdinOnce,
 		Terminal:    c.Config.Tty,
+	}
+	if !c.Log.Reads() {
+		cfg.LogPath = ""
 	}
 	cfg.Rootfs.Lower = append([]string{c.MountpointLayer()}, c.Layers...)
 	if !c.ReadonlyRootfs() {
@@ -93,6 +103,13 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 			}
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m)})
 		}
+	}
+
+	args := append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...)
+	if c.Init {
+		// As Docker: the init is PID 1 and runs the process after "--".
+		mounts = append(mounts, oci.Mount{Destination: InitPath, Type: "bind", Source: d.InitPath, Options: []string{"rbind", "ro", "rprivate"}})
+		args = append([]string{InitPath, "--"}, args...)
 	}
 
 	eu := c.User
@@ -134,7 +151,7 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 		Domainname:       c.Config.Domainname,
 		Rootfs:           filepath.Join(cfg.Bundle, "rootfs"),
 		ReadonlyRootfs:   c.ReadonlyRootfs(),
-		Args:             append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...),
+		Args:             args,
 		Env:              env,
 		Cwd:              c.Config.WorkingDir,
 		UID:              uint32(eu.UID),

@@ -9,7 +9,11 @@ type Config struct {
 	Bundle      string // holds config.json; the rootfs is mounted at Bundle/rootfs
 	Rootfs      Rootfs
 	Tmpfs       []TmpfsMount
+	// LogPath is the json-file log ("" for the none driver), rotated at
+	// LogMaxSize bytes (0: never) keeping LogMaxFiles files.
 	LogPath     string
+	LogMaxSize  int64 `json:",omitempty"`
+	LogMaxFiles int   `json:",omitempty"`
 	ExitPath    string
 	Socket      string
 	// CgroupsPath is the container's cgroup below each hierarchy: the

@@ -141,11 +141,13 @@ func (s *supervisor) setup() (int, error) {
 			return 0, err
 		}
 	}
-	logw, err := jsonlog.Open(s.cfg.LogPath)
-	if err != nil {
-		return 0, fmt.Errorf("open log: %w", err)
+	if s.cfg.LogPath != "" {
+		logw, err := jsonlog.OpenRotating(s.cfg.LogPath, s.cfg.LogMaxSize, s.cfg.LogMaxFiles)
+		if err != nil {
+			return 0, fmt.Errorf("open log: %w", err)
+		}
+		s.logw = logw
 	}
-	s.logw = logw
 	s.subs = map[*subscriber]struct{}{}
 
 	l, err := listenUnix(s.cfg.Socket)
@@ -248,6 +250,9 @@ func (s *supervisor) pump(r *os.File, stream byte) {
 		name = "stderr"
 	}
 	split := &jsonlog.LineSplitter{Emit: func(line []byte) {
+		if s.logw == nil {
+			return // the none log driver
+		}
 		if err := s.logw.Write(name, line, time.Now()); err != nil {
 			s.log.Warn("write log", "err", err)
 		}

@@ -48,6 +48,7 @@ type containerOptions struct {
 	dnsSearch  []string
 	dnsOptions []string
 	extraHosts []string
+	process    processOptions
 }
 
 func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
@@ -90,6 +91,7 @@ func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
 	flags.StringArrayVar(&o.dnsOptions, "dns-opt", nil, "Set DNS options")
 	_ = flags.MarkHidden("dns-opt")
 	flags.StringArrayVar(&o.extraHosts, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
+	addProcessFlags(flags, &o.process)
 }
 
 // containerConfig is what a create request carries.
@@ -211,6 +213,9 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 			cfg.Volumes = map[string]struct{}{}
 		}
 		cfg.Volumes[v] = struct{}{}
+	}
+	if err := o.process.apply(flags, cfg, hc); err != nil {
+		return nil, err
 	}
 	return &containerConfig{Config: cfg, HostConfig: hc, Networking: nc, Name: o.name}, nil
 }
