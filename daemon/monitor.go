@@ -70,6 +70,7 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 			d.log.Error("persist exit", "container", c.ID, "err", err)
 		}
 	}
+	d.networkDown(c)
 	d.retireShim(c, l)
 	os.Remove(c.ExitPath())
 	d.notify(l, c, false)

@@ -32,6 +32,13 @@ type Config struct {
 	// SeccompProfile is the containers' default seccomp profile: "builtin"
 	// (or ""; Docker's default), "unconfined" or a profile file's path.
 	SeccompProfile string `json:"seccomp-profile,omitempty"`
+
+	// Networking, with dockerd's flag names: the default bridge's Linux
+	// bridge and its gateway address with the subnet's length, and the
+	// pool that subnets of new networks come from.
+	Bridge             string `json:"bridge,omitempty"`
+	BIP                string `json:"bip,omitempty"`
+	DefaultAddressPool string `json:"default-address-pool,omitempty"`
 }
 
 // Defaults are the values without flags or file.
@@ -44,6 +51,11 @@ func Defaults() Config {
 		LogLevel:    "info",
 		ConfigFile:  "/etc/berth/daemon.json",
 		TmpfsCopyUp: true,
+		// Docker's default bridge subnet, on a bridge of Berth's own
+		// (docker0 belongs to dockerd).
+		Bridge:             "berth0",
+		BIP:                "172.17.0.1/16",
+		DefaultAddressPool: "base=172.18.0.0/16,size=24",
 	}
 }
 
@@ -60,6 +72,9 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.MaxTmpfsSize, "max-tmpfs-size", c.MaxTmpfsSize, "Refuse tmpfs mounts larger than this (or unlimited) at create")
 	fs.StringVar(&c.DefaultShmSize, "default-shm-size", c.DefaultShmSize, "Default size of /dev/shm (64m)")
 	fs.StringVar(&c.SeccompProfile, "seccomp-profile", c.SeccompProfile, `Path to the default seccomp profile, or "unconfined" or "builtin"`)
+	fs.StringVarP(&c.Bridge, "bridge", "b", c.Bridge, "Linux bridge of the default bridge network")
+	fs.StringVar(&c.BIP, "bip", c.BIP, "Gateway address and subnet length of the default bridge network")
+	fs.StringVar(&c.DefaultAddressPool, "default-address-pool", c.DefaultAddressPool, "Pool of subnets for new networks (base=CIDR,size=BITS)")
 }
 
 // Load reads the config file (if it exists) into c for every key whose
@@ -118,6 +133,15 @@ func (c *Config) Load(fs *pflag.FlagSet) error {
 	if has("seccomp-profile") {
 		set("seccomp-profile", func() { c.SeccompProfile = file.SeccompProfile })
 	}
+	if has("bridge") {
+		set("bridge", func() { c.Bridge = file.Bridge })
+	}
+	if has("bip") {
+		set("bip", func() { c.BIP = file.BIP })
+	}
+	if has("default-address-pool") {
+		set("default-address-pool", func() { c.DefaultAddressPool = file.DefaultAddressPool })
+	}
 	return nil
 }
 
@@ -135,6 +159,9 @@ func (c *Config) Validate() error {
 		if _, err := units.RAMInBytes(v); err != nil {
 			return fmt.Errorf("%s: invalid size %q: %w", name, v, errdefs.ErrInvalidArgument)
 		}
+	}
+	if n := len(c.Bridge); n == 0 || n > 15 || strings.ContainsAny(c.Bridge, "/ :") {
+		return fmt.Errorf("bridge: invalid interface name %q: %w", c.Bridge, errdefs.ErrInvalidArgument)
 	}
 	if c.DataRoot == "" || c.ExecRoot == "" {
 		return fmt.Errorf("data-root and exec-root must not be empty: %w", errdefs.ErrInvalidArgument)
