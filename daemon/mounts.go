@@ -21,7 +21,7 @@ func (d *Daemon) validateHostConfig(hc *containertypes.HostConfig) ([]string, er
 	case mode == "none" || mode == "host":
 	case strings.HasPrefix(mode, "container:"):
 		if _, err := d.containers.Get(strings.TrimPrefix(mode, "container:")); err != nil {
-			return nil, fmt.Errorf("no such container: %s: %w", strings.TrimPrefix(mode, "container:"), errInvalid)
+			return nil, fmt.Errorf("No such container: %s: %w", strings.TrimPrefix(mode, "container:"), errNotFound)
 		}
 	case d.userNetwork(mode):
 	default:

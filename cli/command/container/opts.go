@@ -1,10 +1,13 @@
 package container
 
 import (
+	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	networktypes "github.com/moby/moby/api/types/network"
 	"github.com/spf13/pflag"
 
 	"github.com/berth-project/berth/cli/opts"
@@ -38,6 +41,11 @@ type containerOptions struct {
 	capAdd      []string
 	capDrop     []string
 	securityOpt []string
+	publish     []string
+	publishAll  bool
+	expose      []string
+	ip          string
+	aliases     []string
 }
 
 func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
@@ -70,12 +78,18 @@ func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
 	flags.StringArrayVar(&o.capAdd, "cap-add", nil, "Add Linux capabilities")
 	flags.StringArrayVar(&o.capDrop, "cap-drop", nil, "Drop Linux capabilities")
 	flags.StringArrayVar(&o.securityOpt, "security-opt", nil, "Security Options")
+	flags.StringArrayVarP(&o.publish, "publish", "p", nil, "Publish a container's port(s) to the host")
+	flags.BoolVarP(&o.publishAll, "publish-all", "P", false, "Publish all exposed ports to random ports")
+	flags.StringArrayVar(&o.expose, "expose", nil, "Expose a port or a range of ports")
+	flags.StringVar(&o.ip, "ip", "", "IPv4 address (e.g., 172.30.100.104)")
+	flags.StringArrayVar(&o.aliases, "network-alias", nil, "Add network-scoped alias for the container")
 }
 
 // containerConfig is what a create request carries.
 type containerConfig struct {
 	Config     *containertypes.Config
 	HostConfig *containertypes.HostConfig
+	Networking *networktypes.NetworkingConfig
 	Name       string
 }
 
@@ -99,6 +113,24 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 		return nil, err
 	}
 
+	exposed, bindings, err := opts.ParsePublish(o.publish)
+	if err != nil {
+		return nil, err
+	}
+	more, err := opts.ParseExpose(o.expose)
+	if err != nil {
+		return nil, err
+	}
+	for p := range more {
+		exposed[p] = struct{}{}
+	}
+	var ip netip.Addr
+	if o.ip != "" {
+		if ip, err = netip.ParseAddr(o.ip); err != nil || !ip.Is4() {
+			return nil, fmt.Errorf("invalid IPv4 address: %s", o.ip)
+		}
+	}
+
 	cfg := &containertypes.Config{
 		Image:        args[0],
 		Hostname:     o.hostname,
@@ -117,6 +149,9 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 	if len(args) > 1 {
 		cfg.Cmd = args[1:]
 	}
+	if len(exposed) > 0 {
+		cfg.ExposedPorts = exposed
+	}
 	if o.entrypoint != "" {
 		cfg.Entrypoint = []string{o.entrypoint}
 	} else if flags.Changed("entrypoint") {
@@ -129,20 +164,24 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 	}
 
 	hc := &containertypes.HostConfig{
-		AutoRemove:     o.autoRemove,
-		NetworkMode:    containertypes.NetworkMode(o.network),
-		ReadonlyRootfs: o.readOnly,
-		Tmpfs:          o.tmpfs.Value(),
-		Mounts:         o.mounts.Value(),
-		ShmSize:        int64(o.shmSize),
-		Runtime:        o.runtime,
-		RestartPolicy:  restart,
-		Privileged:     o.privileged,
-		CapAdd:         o.capAdd,
-		CapDrop:        o.capDrop,
-		SecurityOpt:    sec.SecurityOpt,
-		MaskedPaths:    sec.MaskedPaths,
-		ReadonlyPaths:  sec.ReadonlyPaths,
+		AutoRemove:      o.autoRemove,
+		NetworkMode:     containertypes.NetworkMode(o.network),
+		ReadonlyRootfs:  o.readOnly,
+		Tmpfs:           o.tmpfs.Value(),
+		Mounts:          o.mounts.Value(),
+		ShmSize:         int64(o.shmSize),
+		Runtime:         o.runtime,
+		RestartPolicy:   restart,
+		Privileged:      o.privileged,
+		CapAdd:          o.capAdd,
+		CapDrop:         o.capDrop,
+		SecurityOpt:     sec.SecurityOpt,
+		MaskedPaths:     sec.MaskedPaths,
+		ReadonlyPaths:   sec.ReadonlyPaths,
+		PublishAllPorts: o.publishAll,
+	}
+	if len(bindings) > 0 {
+		hc.PortBindings = bindings
 	}
 	// As Docker: "SRC:DST[:MODE]" is a bind or named volume and goes to Binds
 	// verbatim; a lone path is an anonymous volume.
@@ -156,7 +195,19 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 		}
 		cfg.Volumes[v] = struct{}{}
 	}
-	return &containerConfig{Config: cfg, HostConfig: hc, Name: o.name}, nil
+	var nc *networktypes.NetworkingConfig
+	if ip.IsValid() || len(o.aliases) > 0 {
+		ep := &networktypes.EndpointSettings{Aliases: o.aliases}
+		if ip.IsValid() {
+			ep.IPAMConfig = &networktypes.EndpointIPAMConfig{IPv4Address: ip}
+		}
+		name := o.network
+		if name == "" {
+			name = "default"
+		}
+		nc = &networktypes.NetworkingConfig{EndpointsConfig: map[string]*networktypes.EndpointSettings{name: ep}}
+	}
+	return &containerConfig{Config: cfg, HostConfig: hc, Networking: nc, Name: o.name}, nil
 }
 
 // environment is the --env-file entries followed by the -e entries.
