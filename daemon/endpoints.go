@@ -53,7 +53,7 @@ func (d *Daemon) endpointEvent(e EndpointEvent) {
 	}
 }
 
-func (d *Daemon) netnsDir() string            { return filepath.Join(d.cfg.ExecRoot, "netns") }
+func (d *Daemon) netnsDir() string           { return filepath.Join(d.cfg.ExecRoot, "netns") }
 func (d *Daemon) netnsPath(id string) string { return filepath.Join(d.netnsDir(), id) }
 
 // plumbed reports whether c's network mode is a bridge network, which the
@@ -248,7 +248,6 @@ func (d *Daemon) portsOf(c *container.Container) networktypes.PortMap {
 	}
 	return network.APIPorts(c.Config.ExposedPorts, held)
 }
-
 
 // portSummaries is the Ports of a container in a list: exposed ports
 // without bindings once, and each binding.
