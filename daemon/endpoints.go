@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
 	networktypes "github.com/moby/moby/api/types/network"
@@ -66,15 +67,16 @@ func plumbed(c *container.Container) bool {
 	return true
 }
 
-// ensureIsolation installs n's isolation rules once per daemon run.
-func (d *Daemon) ensureIsolation(n network.Network) error {
+// ensureNetworkRules installs n's isolation and masquerade rules once per
+// daemon run.
+func (d *Daemon) ensureNetworkRules(n network.Network) error {
 	d.hooksMu.Lock()
 	done := d.isolated[n.Bridge]
 	d.hooksMu.Unlock()
 	if done {
 		return nil
 	}
-	if err := network.EnsureIsolation(n.Bridge, n.Internal); err != nil {
+	if err := network.EnsureRules(n); err != nil {
 		return err
 	}
 	d.hooksMu.Lock()
@@ -91,6 +93,8 @@ func (d *Daemon) networkUp(ctx context.Context, c *container.Container) (held *n
 	if !plumbed(c) {
 		return &network.HeldPorts{}, "", nil
 	}
+	began := time.Now()
+	defer func() { d.log.Debug("network up", "container", c.ID, "took", time.Since(began), "err", retErr) }()
 	reqs, err := network.PortRequests(c.HostConfig.PortBindings, c.Config.ExposedPorts, c.HostConfig.PublishAllPorts)
 	if err != nil {
 		return nil, "", err
@@ -144,7 +148,7 @@ func (d *Daemon) networkUp(ctx context.Context, c *container.Container) (held *n
 // attach plugs c's interface ifName into n. The interface is recorded
 // before ADD so that a crash in between still finds what to DEL.
 func (d *Daemon) attach(ctx context.Context, c *container.Container, n network.Network, ifName string, ports []network.PortMapping) error {
-	if err := d.ensureIsolation(n); err != nil {
+	if err := d.ensureNetworkRules(n); err != nil {
 		return err
 	}
 	ep := n.Endpoints[c.ID]
@@ -184,6 +188,8 @@ func (d *Daemon) detach(ctx context.Context, c *container.Container, n network.N
 // fail for them.
 func (d *Daemon) networkDown(c *container.Container) {
 	ctx := context.Background()
+	began := time.Now()
+	defer func() { d.log.Debug("network down", "container", c.ID, "took", time.Since(began)) }()
 	nsPath := d.netnsPath(c.ID)
 	_, statErr := os.Stat(nsPath)
 	for _, n := range d.networks.OfContainer(c.ID) {
@@ -226,6 +232,12 @@ func (d *Daemon) joinedNetNS(c *container.Container) (string, error) {
 	}
 	if other.ID == c.ID {
 		return "", fmt.Errorf("cannot join own network namespace: %w", errInvalid)
+	}
+	// HostConfig does not change after create. Joining only containers
+	// with namespaces of their own keeps the locks acyclic: c's lock is
+	// held here, and other never takes a third container's.
+	if strings.HasPrefix(string(other.HostConfig.NetworkMode), "container:") {
+		return "", fmt.Errorf("cannot join the network namespace of %s: it shares another container's: %w", ref, errConflict)
 	}
 	other.Lock()
 	defer other.Unlock()

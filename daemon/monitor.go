@@ -70,10 +70,12 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 			d.log.Error("persist exit", "container", c.ID, "err", err)
 		}
 	}
-	d.networkDown(c)
 	d.retireShim(c, l)
 	os.Remove(c.ExitPath())
 	d.notify(l, c, false)
+	// After the waiters: `run` returns without waiting for DEL; c's lock
+	// keeps a restart or inspect from seeing it half done.
+	d.networkDown(c)
 	autoRemove := c.HostConfig.AutoRemove
 	restart := !autoRemove && shouldRestart(c.HostConfig.RestartPolicy, exit.Code, c.RestartCount, l.stopping)
 	c.Unlock()

@@ -253,7 +253,7 @@ func (d *Daemon) unplumbNetwork(n network.Network) {
 	if !n.IsBridge() || n.Predefined {
 		return
 	}
-	network.RemoveIsolation(n.Bridge, n.Internal)
+	network.RemoveRules(n)
 	d.hooksMu.Lock()
 	delete(d.isolated, n.Bridge)
 	d.hooksMu.Unlock()

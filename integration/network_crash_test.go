@@ -119,6 +119,6 @@ func TestNetworkCrashCleanup(t *testing.T) {
 	docker("network", "rm", "crashnet")
 	end := footprint(t, d, bridges, subnets)
 	assert.Equal(t, end.Bridges, 1)
-	assert.Equal(t, end.Rules, base.Rules-2, "the network's isolation rules are left")
+	assert.Equal(t, end.Rules, base.Rules-3, "the network's isolation and masquerade rules are left")
 	assert.Equal(t, end.Links+end.Leases+end.NetNS, 0)
 }

@@ -20,10 +20,12 @@ import (
 const cniVersion = "1.0.0"
 
 // ConfList is the CNI network configuration list of bridge network n:
-// the bridge plugin with host-local IPAM whose state lives in ipamDir, and
-// portmap (with SNAT, so that the host's 127.0.0.1 reaches published
-// ports). An internal network gets neither a default route nor masquerade.
-func ConfList(n Network, ipamDir string) ([]byte, error) {
+// the bridge plugin with host-local IPAM whose state lives in ipamDir,
+// and, for an attachment that publishes ports, portmap (with SNAT, so that
+// the host's 127.0.0.1 reaches them; without ports it would only cost
+// iptables calls). An internal network gets neither a default route nor
+// masquerade (the masquerade rule is the network's, see masqueradeRule).
+func ConfList(n Network, ipamDir string, publish bool) ([]byte, error) {
 	if !n.Subnet.IsValid() || n.Bridge == "" {
 		return nil, fmt.Errorf("network %s has no subnet or bridge", n.Name)
 	}
@@ -46,13 +48,13 @@ func ConfList(n Network, ipamDir string) ([]byte, error) {
 		"bridge":           n.Bridge,
 		"isGateway":        true,
 		"isDefaultGateway": !n.Internal,
-		"ipMasq":           !n.Internal,
+		"ipMasq":           false,
 		"hairpinMode":      true,
 		"ipam":             ipam,
 		"capabilities":     map[string]bool{"ips": true},
 	}
 	plugins := []any{bridge}
-	if !n.Internal {
+	if publish {
 		plugins = append(plugins, map[string]any{
 			"type":         "portmap",
 			"snat":         true,
@@ -124,8 +126,8 @@ type Lease struct {
 	MAC     string
 }
 
-func (c *CNI) list(n Network) (*libcni.NetworkConfigList, error) {
-	data, err := ConfList(n, c.ipamDir)
+func (c *CNI) list(n Network, a Attachment) (*libcni.NetworkConfigList, error) {
+	data, err := ConfList(n, c.ipamDir, len(a.Ports) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +155,7 @@ func runtimeConf(n Network, a Attachment) *libcni.RuntimeConf {
 
 // Add plugs a's interface into bridge network n.
 func (c *CNI) Add(ctx context.Context, n Network, a Attachment) (Lease, error) {
-	list, err := c.list(n)
+	list, err := c.list(n, a)
 	if err != nil {
 		return Lease{}, err
 	}
@@ -194,7 +196,7 @@ func leaseOf(r *current.Result, ifName string) (Lease, error) {
 // Del unplugs a's interface from n and frees its address and ports. It is
 // idempotent: the plugins ignore what is gone already.
 func (c *CNI) Del(ctx context.Context, n Network, a Attachment) error {
-	list, err := c.list(n)
+	list, err := c.list(n, a)
 	if err != nil {
 		return err
 	}

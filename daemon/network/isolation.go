@@ -17,29 +17,61 @@ const (
 	isolationStage2 = "BERTH-ISOLATION-STAGE-2"
 )
 
-// rule is one iptables rule in the filter table.
+// rule is one iptables rule.
 type rule struct {
+	table string // "" is filter
 	chain string
 	spec  []string
+}
+
+func (r rule) args(op string, pos ...string) []string {
+	table := r.table
+	if table == "" {
+		table = "filter"
+	}
+	return append(append([]string{"-t", table, op, r.chain}, pos...), r.spec...)
+}
+
+// masqueradeRule is Docker's outbound NAT for a network: what leaves the
+// subnet by another interface than the bridge is masqueraded. One rule per
+// network, instead of the bridge plugin's ipMasq, which writes a chain and
+// three rules per container and costs a dozen iptables calls at every
+// start and stop.
+func masqueradeRule(n Network) rule {
+	return rule{table: "nat", chain: "POSTROUTING", spec: []string{"-s", n.Subnet.Masked().String(), "!", "-o", n.Bridge, "-j", "MASQUERADE"}}
+}
+
+// networkRules are the rules of network n: isolation, and masquerade
+// unless it is internal.
+func networkRules(n Network) []rule {
+	rs := isolationRules(n.Bridge, n.Internal)
+	if !n.Internal {
+		rs = append(rs, masqueradeRule(n))
+	}
+	return rs
 }
 
 // isolationRules are the rules of one bridge.
 func isolationRules(bridge string, internal bool) []rule {
 	if internal {
 		return []rule{
-			{isolationStage1, []string{"-i", bridge, "!", "-o", bridge, "-j", "DROP"}},
-			{isolationStage1, []string{"!", "-i", bridge, "-o", bridge, "-j", "DROP"}},
+			{chain: isolationStage1, spec: []string{"-i", bridge, "!", "-o", bridge, "-j", "DROP"}},
+			{chain: isolationStage1, spec: []string{"!", "-i", bridge, "-o", bridge, "-j", "DROP"}},
 		}
 	}
 	return []rule{
-		{isolationStage1, []string{"-i", bridge, "!", "-o", bridge, "-j", isolationStage2}},
-		{isolationStage2, []string{"-o", bridge, "-j", "DROP"}},
+		{chain: isolationStage1, spec: []string{"-i", bridge, "!", "-o", bridge, "-j", isolationStage2}},
+		{chain: isolationStage2, spec: []string{"-o", bridge, "-j", "DROP"}},
 	}
 }
 
-// iptables runs the iptables command on the filter table.
+// iptables runs the iptables command (the filter table unless args name
+// another).
 func iptables(args ...string) error {
-	cmd := exec.Command("iptables", append([]string{"-w", "-t", "filter"}, args...)...)
+	if len(args) == 0 || args[0] != "-t" {
+		args = append([]string{"-t", "filter"}, args...)
+	}
+	cmd := exec.Command("iptables", append([]string{"-w"}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -48,9 +80,8 @@ func iptables(args ...string) error {
 	return nil
 }
 
-// EnsureIsolation installs the chains (once) and bridge's rules; it is
-// idempotent.
-func EnsureIsolation(bridge string, internal bool) error {
+// EnsureRules installs the chains (once) and n's rules; it is idempotent.
+func EnsureRules(n Network) error {
 	for _, c := range []string{isolationStage1, isolationStage2} {
 		if iptables("-n", "-L", c) != nil {
 			if err := iptables("-N", c); err != nil && iptables("-n", "-L", c) != nil {
@@ -63,21 +94,21 @@ func EnsureIsolation(bridge string, internal bool) error {
 			return err
 		}
 	}
-	for _, r := range isolationRules(bridge, internal) {
-		if iptables(append([]string{"-C", r.chain}, r.spec...)...) == nil {
+	for _, r := range networkRules(n) {
+		if iptables(r.args("-C")...) == nil {
 			continue
 		}
-		if err := iptables(append([]string{"-I", r.chain, "1"}, r.spec...)...); err != nil {
+		if err := iptables(r.args("-I", "1")...); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// RemoveIsolation deletes bridge's rules; missing ones are fine.
-func RemoveIsolation(bridge string, internal bool) {
-	for _, r := range isolationRules(bridge, internal) {
-		for iptables(append([]string{"-D", r.chain}, r.spec...)...) == nil {
+// RemoveRules deletes n's rules; missing ones are fine.
+func RemoveRules(n Network) {
+	for _, r := range networkRules(n) {
+		for iptables(r.args("-D")...) == nil {
 		}
 	}
 }

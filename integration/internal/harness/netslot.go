@@ -55,11 +55,13 @@ func (s *netSlot) bridge() string { return fmt.Sprintf("bt%d", s.n) }
 // its default bridge, then frees the slot.
 func (s *netSlot) release() {
 	_ = exec.Command("ip", "link", "delete", s.bridge(), "type", "bridge").Run()
-	out, _ := exec.Command("iptables", "-w", "-S").Output()
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 2 && f[0] == "-A" && strings.Contains(" "+line+" ", " "+s.bridge()+" ") {
-			_ = exec.Command("iptables", append([]string{"-w", "-D"}, f[1:]...)...).Run()
+	for _, table := range []string{"filter", "nat"} {
+		out, _ := exec.Command("iptables", "-w", "-t", table, "-S").Output()
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 2 && f[0] == "-A" && strings.Contains(" "+line+" ", " "+s.bridge()+" ") {
+				_ = exec.Command("iptables", append([]string{"-w", "-t", table, "-D"}, f[1:]...)...).Run()
+			}
 		}
 	}
 	s.lock.Close()
