@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,4 +92,47 @@ func TestNetworkCompose(t *testing.T) {
 	res = compose(t, d, dir, "down")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Equal(t, d.OK(t, "network", "ls", "--format", "{{.Name}}"), "bridge\nhost\nnone")
+}
+
+const sdkNetScript = `
+import sys
+import docker
+
+c = docker.DockerClient(base_url=sys.argv[1])
+with open(sys.argv[2], "rb") as f:
+    c.images.load(f.read())
+ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=sys.argv[3], gateway=sys.argv[4])])
+net = c.networks.create("sdknet", driver="bridge", ipam=ipam)
+net.reload()
+print("ipam", net.attrs["IPAM"]["Config"][0]["Subnet"], net.attrs["IPAM"]["Config"][0]["Gateway"])
+nc = c.api.create_networking_config({"sdknet": c.api.create_endpoint_config(aliases=["db"], ipv4_address=sys.argv[5])})
+cid = c.api.create_container("busybox", ["sleep", "300"], networking_config=nc,
+                             host_config=c.api.create_host_config(network_mode="sdknet", port_bindings={80: ("127.0.0.1", None)}),
+                             ports=[80])["Id"]
+ct = c.containers.get(cid)
+ct.start()
+ct.reload()
+ep = ct.attrs["NetworkSettings"]["Networks"]["sdknet"]
+print("endpoint", ep["IPAddress"], ep["Aliases"], ep["Gateway"])
+print("port", ct.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostIp"], ct.attrs["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"] != "0")
+net.reload()
+print("members", [x.name for x in net.containers])
+ct.remove(force=True)
+net.remove()
+print("pruned", c.networks.prune())
+`
+
+// TestNetworkSDKPython drives networks with Debian's Python SDK: IPAM
+// pools, networking_config with aliases and an address, port_bindings.
+func TestNetworkSDKPython(t *testing.T) {
+	harness.RequireTool(t, sdkPython)
+	d := harness.New(t)
+	out, err := exec.Command(sdkPython, "-c", sdkNetScript, d.Host(), harness.TestImage(t), d.Subnet(5), d.SubnetAddr(5, 1), d.SubnetAddr(5, 9)).CombinedOutput()
+	assert.NilError(t, err, string(out))
+	got := string(out)
+	assert.Check(t, is.Contains(got, "ipam "+d.Subnet(5)+" "+d.SubnetAddr(5, 1)+"\n"))
+	assert.Check(t, is.Contains(got, "endpoint "+d.SubnetAddr(5, 9)+" ['db'] "+d.SubnetAddr(5, 1)+"\n"))
+	assert.Check(t, is.Contains(got, "port 127.0.0.1 True\n"))
+	assert.Check(t, is.Contains(got, "members ['"))
+	assert.Check(t, is.Contains(got, "pruned {'NetworksDeleted': []}"))
 }
