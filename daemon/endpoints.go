@@ -250,13 +250,16 @@ func (d *Daemon) joinedNetNS(c *container.Container) (string, error) {
 	return "/proc/" + strconv.Itoa(other.State.Pid) + "/ns/net", nil
 }
 
-// portsOf is NetworkSettings.Ports of c; the caller may hold c's lock.
+// portsOf is NetworkSettings.Ports of c: its exposed ports with their
+// bindings while it runs (none otherwise, as Docker); the caller may hold
+// c's lock.
 func (d *Daemon) portsOf(c *container.Container) networktypes.PortMap {
+	if !c.State.IsRunning() {
+		return networktypes.PortMap{}
+	}
 	var held []network.PortMapping
-	if c.State.IsRunning() {
-		for _, n := range d.networks.OfContainer(c.ID) {
-			held = append(held, n.Endpoints[c.ID].Ports...)
-		}
+	for _, n := range d.networks.OfContainer(c.ID) {
+		held = append(held, n.Endpoints[c.ID].Ports...)
 	}
 	return network.APIPorts(c.Config.ExposedPorts, held)
 }
