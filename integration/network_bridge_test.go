@@ -123,6 +123,10 @@ func TestNetworkPublish(t *testing.T) {
 	assert.Check(t, res.ExitCode != 0, res.Combined())
 	assert.Check(t, is.Contains(res.Stderr, "Bind for 127.0.0.1:"+hostPort+" failed: port is already allocated"))
 
+	// A restart holds the port again.
+	docker("restart", "-t", "1", "web")
+	assert.Check(t, is.Contains(httpGet(t, "http://127.0.0.1:"+port+"/seed.txt"), "image-tmp"))
+
 	// Once web is gone, its port is free again.
 	docker("rm", "-f", "web")
 	docker("start", "web2")
@@ -167,4 +171,25 @@ func portOf(addr string) string {
 // (busybox's static wget crashes here; nc does the job).
 func fetch(ip string) []string {
 	return []string{"sh", "-c", `printf 'GET /seed.txt HTTP/1.0\r\n\r\n' | nc -w 2 ` + ip + ` 80`}
+}
+
+// TestNetworkTwoDaemons runs two daemons side by side, each on its own
+// bridge and subnets: both publish, and removing one's network and
+// containers leaves the other's working.
+func TestNetworkTwoDaemons(t *testing.T) {
+	d1 := harness.NewWithImage(t)
+	d2 := harness.NewWithImage(t)
+	p1, p2 := harness.FreePort(t), harness.FreePort(t)
+	d1.OK(t, "network", "create", "shared")
+	d2.OK(t, "network", "create", "shared")
+	d1.OK(t, "run", "-d", "--name", "web", "--network", "shared", "-p", "127.0.0.1:"+p1+":80", "busybox", "httpd", "-f", "-p", "80", "-h", "/tmp")
+	d2.OK(t, "run", "-d", "--name", "web", "--network", "shared", "-p", "127.0.0.1:"+p2+":80", "busybox", "httpd", "-f", "-p", "80", "-h", "/tmp")
+	httpGet(t, "http://127.0.0.1:"+p1+"/seed.txt")
+	httpGet(t, "http://127.0.0.1:"+p2+"/seed.txt")
+	s1 := d1.OK(t, "network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "shared")
+	s2 := d2.OK(t, "network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "shared")
+	assert.Check(t, s1 != s2, "both daemons chose %s", s1)
+	d1.OK(t, "rm", "-f", "web")
+	d1.OK(t, "network", "rm", "shared")
+	assert.Check(t, is.Contains(httpGet(t, "http://127.0.0.1:"+p2+"/seed.txt"), "image-tmp"))
 }
