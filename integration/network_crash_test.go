@@ -17,7 +17,7 @@ import (
 // interfaces enslaved to its bridges, its bridges, iptables rules that
 // name its bridges or subnets, address leases and namespace files.
 type netFootprint struct {
-	Links, Bridges, Rules, Leases, NetNS int
+	Links, Bridges, Rules, Leases, CNICache, NetNS int
 }
 
 func footprint(t *testing.T, d *harness.Daemon, bridges, subnets []string) netFootprint {
@@ -54,6 +54,12 @@ func footprint(t *testing.T, d *harness.Daemon, bridges, subnets []string) netFo
 		}
 		return nil
 	})
+	_ = filepath.WalkDir(filepath.Join(d.DataRoot, "network", "cache"), func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			f.CNICache++
+		}
+		return nil
+	})
 	ns, _ := os.ReadDir(filepath.Join(d.ExecRoot, "netns"))
 	f.NetNS = len(ns)
 	return f
@@ -82,7 +88,7 @@ func TestNetworkCrashCleanup(t *testing.T) {
 	docker("run", "--rm", "--network", "crashnet", "busybox", "true")
 	base := footprint(t, d, bridges, subnets)
 	assert.Equal(t, base.Bridges, 2)
-	assert.Equal(t, base.Links+base.Leases+base.NetNS, 0)
+	assert.Equal(t, base.Links+base.Leases+base.CNICache+base.NetNS, 0)
 
 	port := harness.FreePort(t)
 	docker("run", "-d", "--name", "web", "--network", "crashnet", "-p", "127.0.0.1:"+port+":80", "busybox", "httpd", "-f", "-p", "80", "-h", "/tmp")
@@ -120,5 +126,5 @@ func TestNetworkCrashCleanup(t *testing.T) {
 	end := footprint(t, d, bridges, subnets)
 	assert.Equal(t, end.Bridges, 1)
 	assert.Equal(t, end.Rules, base.Rules-3, "the network's isolation and masquerade rules are left")
-	assert.Equal(t, end.Links+end.Leases+end.NetNS, 0)
+	assert.Equal(t, end.Links+end.Leases+end.CNICache+end.NetNS, 0)
 }
