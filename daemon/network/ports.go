@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
 	networktypes "github.com/moby/moby/api/types/network"
 )
 
@@ -163,26 +164,31 @@ func hold(r PortRequest) (PortMapping, *os.File, error) {
 	return PortMapping{}, nil, fmt.Errorf("bind %s:%d/%s: %w", ip, r.HostPort, r.Proto, err)
 }
 
-// bind opens a listening (tcp) or bound (udp) socket on ap and returns a
-// duplicate of its descriptor and the port it got.
+// bind binds a socket on ap and returns its descriptor and the port it
+// got. The socket does not listen: it only reserves the port (without
+// SO_REUSEADDR, no other socket can bind it), while portmap's DNAT takes
+// the traffic to the container; a listening one would queue connections
+// that miss the DNAT and leave their clients hanging.
 func bind(proto string, ap netip.AddrPort) (*os.File, uint16, error) {
-	addr := ap.String()
+	typ := unix.SOCK_STREAM
 	if proto == "udp" {
-		c, err := net.ListenPacket("udp4", addr)
-		if err != nil {
-			return nil, 0, err
-		}
-		defer c.Close()
-		f, err := c.(*net.UDPConn).File()
-		return f, uint16(c.LocalAddr().(*net.UDPAddr).Port), err
+		typ = unix.SOCK_DGRAM
 	}
-	l, err := net.Listen("tcp4", addr)
+	fd, err := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer l.Close()
-	f, err := l.(*net.TCPListener).File()
-	return f, uint16(l.Addr().(*net.TCPAddr).Port), err
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}); err != nil {
+		unix.Close(fd)
+		return nil, 0, err
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, 0, err
+	}
+	port := uint16(sa.(*unix.SockaddrInet4).Port)
+	return os.NewFile(uintptr(fd), fmt.Sprintf("%s:%d/%s", ap.Addr(), port, proto)), port, nil
 }
 
 // APIPorts is NetworkSettings.Ports: every exposed port, with its
