@@ -12,8 +12,8 @@ import (
 	"syscall"
 
 	"github.com/containerd/errdefs"
-	"golang.org/x/sys/unix"
 	networktypes "github.com/moby/moby/api/types/network"
+	"golang.org/x/sys/unix"
 )
 
 // PortRequest is one published port as asked: host port 0 means any free
