@@ -137,6 +137,21 @@ BERTH=() # the berth CLI talking to the private daemon, for timed
 
 berth() { "${BERTH[@]}" "$@"; }
 
+BENCH_BRIDGE=berthbench0
+
+# remove_bench_bridge: delete the benchmark berthd's bridge and the rules
+# that name it (berthd keeps its default bridge, as dockerd keeps docker0).
+remove_bench_bridge() {
+	local table line
+	ip link delete "$BENCH_BRIDGE" type bridge 2>/dev/null || true
+	for table in filter nat; do
+		iptables -w -t "$table" -S 2>/dev/null | grep -- "-A .* $BENCH_BRIDGE\( \|$\)" | while read -r line; do
+			# shellcheck disable=SC2086
+			iptables -w -t "$table" -D ${line#-A } || true
+		done
+	done
+}
+
 # start_berthd [BERTHD FLAGS...]: a private berthd under $WORK/berth.
 start_berthd() {
 	local dir=$WORK/berth i
@@ -153,8 +168,10 @@ start_berthd() {
 	log "starting berthd ($BERTH_BIN/berthd, $("$dir/bin/berthd" --version 2>/dev/null))"
 	# Own session: a ^C on the terminal reaches this script, whose trap
 	# stops the daemon in order, not the daemon directly.
+	# Its own bridge and subnets: never docker0's or another berthd's.
 	setsid "$dir/bin/berthd" --data-root "$dir/data" --exec-root "$dir/exec" \
 		-H "unix://$BERTH_SOCK" --config-file "$dir/daemon.json" --log-level "${BERTHD_LOG_LEVEL:-debug}" \
+		--bridge "$BENCH_BRIDGE" --bip 10.213.254.1/24 --default-address-pool base=10.214.254.0/24,size=26 \
 		"$@" >"$dir/berthd.log" 2>&1 </dev/null &
 	BERTHD_PID=$!
 	on_cleanup stop_berthd
@@ -177,6 +194,7 @@ stop_berthd() {
 		fi
 	fi
 	stop_pid "$BERTHD_PID" berthd
+	remove_bench_bridge
 	if [ -n "${KEEP_LOG:-}" ]; then
 		cp "$WORK/berth/berthd.log" "$KEEP_LOG" && log "berthd log kept in $KEEP_LOG"
 	fi
@@ -195,7 +213,9 @@ RDOCKER=() # the docker CLI talking to the private dockerd, for timed
 rdocker() { "${RDOCKER[@]}" "$@"; }
 
 # start_dockerd: a private dockerd (and its containerd) under $WORK/docker,
-# without iptables rules, bridge or IP forwarding.
+# without iptables rules or IP forwarding, and without a bridge unless
+# DOCKERD_NET_ARGS asks for one (e.g. --bip=10.213.253.1/24: docker0 with
+# veths and IPAM, still no iptables).
 start_dockerd() {
 	local dir=$WORK/docker i
 	command -v dockerd >/dev/null || die "dockerd is not installed (apt-get install docker.io)"
@@ -209,7 +229,7 @@ start_dockerd() {
 	log "starting reference dockerd ($(dockerd --version))"
 	setsid dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
 		-H "unix://$DOCKER_SOCK" --config-file "$dir/daemon.json" --storage-driver overlay2 \
-		--iptables=false --ip-forward=false --ip-masq=false --bridge=none --log-level warn \
+		--iptables=false --ip-forward=false --ip-masq=false ${DOCKERD_NET_ARGS:---bridge=none} --log-level warn \
 		>"$dir/dockerd.log" 2>&1 </dev/null &
 	DOCKERD_PID=$!
 	on_cleanup stop_dockerd

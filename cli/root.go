@@ -16,6 +16,7 @@ import (
 	"github.com/berth-project/berth/cli/command"
 	"github.com/berth-project/berth/cli/command/container"
 	"github.com/berth-project/berth/cli/command/image"
+	"github.com/berth-project/berth/cli/command/network"
 	"github.com/berth-project/berth/cli/command/system"
 	"github.com/berth-project/berth/cli/command/volume"
 )
@@ -116,12 +117,14 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		container.NewTopCommand(cli),
 		container.NewUpdateCommand(cli),
 		container.NewTmpfsCommand(cli),
+		container.NewPortCommand(cli),
 		image.NewImagesCommand(cli),
 		image.NewLoadCommand(cli),
 		image.NewImportCommand(cli),
 		image.NewTagCommand(cli),
 		image.NewRmiCommand(cli),
 		volume.NewVolumeCommand(cli),
+		network.NewNetworkCommand(cli),
 		system.NewInspectCommand(cli),
 		system.NewVersionCommand(cli),
 		system.NewInfoCommand(cli),

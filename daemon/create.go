@@ -71,6 +71,16 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if err != nil {
 		return resp, err
 	}
+	if err := d.checkEndpoints(hc, nc); err != nil {
+		return resp, err
+	}
+	// As Docker: a published port is an exposed port.
+	for p := range hc.PortBindings {
+		if c.Config.ExposedPorts == nil {
+			c.Config.ExposedPorts = network.PortSet{}
+		}
+		c.Config.ExposedPorts[p] = struct{}{}
+	}
 	if err := validateSecurity(hc, hostSecurity()); err != nil {
 		return resp, err
 	}
@@ -238,6 +248,19 @@ func mergeImageConfig(req *containertypes.Config, img *images.Image) *containert
 		labels[k] = v
 	}
 	c.Labels = labels
+	ports := network.PortSet{}
+	for p := range ic.ExposedPorts {
+		if port, err := network.ParsePort(p); err == nil {
+			ports[port] = struct{}{}
+		}
+	}
+	for p := range req.ExposedPorts {
+		ports[p] = struct{}{}
+	}
+	c.ExposedPorts = nil
+	if len(ports) > 0 {
+		c.ExposedPorts = ports
+	}
 	return &c
 }
 

@@ -59,7 +59,13 @@ type Daemon struct {
 	volumes    *volumes.Store
 	networks   *network.Store
 	dns        *dnsserver.Servers // DNS servers of the user networks
+	cni        *network.CNI
+	pool       network.Pool // subnets of new networks
 	events     *events.Bus
+
+	hooksMu       sync.Mutex // guards endpointHooks, isolated
+	endpointHooks []func(EndpointEvent)
+	isolated      map[string]bool // bridges whose isolation rules are in
 
 	mu   sync.Mutex // guards live
 	live map[string]*live
@@ -99,6 +105,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		containers: container.NewStore(),
 		live:       map[string]*live{},
 		events:     events.New(),
+		isolated:   map[string]bool{},
 	}
 	if d.tmpfsPolicy, err = mountspec.NewPolicy(cfg.DefaultTmpfsSize, cfg.MaxTmpfsSize, cfg.TmpfsCopyUp); err != nil {
 		return nil, err
@@ -138,8 +145,21 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		return nil, fmt.Errorf("open volume store: %w", err)
 	}
 	d.dns = dnsserver.NewServers()
-	if d.networks, err = network.New(filepath.Join(cfg.DataRoot, "networks.json"), time.Now().UTC()); err != nil {
+	subnet, gw, err := network.ParseBIP(cfg.BIP)
+	if err != nil {
+		return nil, err
+	}
+	if d.pool, err = network.ParsePool(cfg.DefaultAddressPool); err != nil {
+		return nil, err
+	}
+	if d.networks, err = network.New(filepath.Join(cfg.DataRoot, "networks.json"), time.Now().UTC(), network.DefaultBridge{Name: cfg.Bridge, Subnet: subnet, Gateway: gw}); err != nil {
 		return nil, fmt.Errorf("open network store: %w", err)
+	}
+	if d.cni, err = network.NewCNI(filepath.Join(cfg.DataRoot, "network")); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(d.netnsDir(), 0o700); err != nil {
+		return nil, err
 	}
 	if _, err := d.runtimePath(cfg.Runtime); err != nil {
 		return nil, err

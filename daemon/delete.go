@@ -102,6 +102,7 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 	d.mu.Lock()
 	delete(d.live, c.ID)
 	d.mu.Unlock()
+	d.networkDown(c)
 	if err := d.networks.Forget(c.ID); err != nil {
 		d.log.Warn("forget the networks of a removed container", "container", c.ID, "err", err)
 	}

@@ -164,7 +164,7 @@ func (d *Daemon) summary(c *container.Container) containertypes.Summary {
 		ImageID:         c.ImageID,
 		Command:         cmd,
 		Created:         c.Created.Unix(),
-		Ports:           []containertypes.PortSummary{},
+		Ports:           portSummaries(d.portsOf(c)),
 		Labels:          labels,
 		State:           c.State.Status,
 		Status:          statusText(&c.State),

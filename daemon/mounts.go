@@ -3,11 +3,14 @@ package daemon
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	containertypes "github.com/moby/moby/api/types/container"
 	mounttypes "github.com/moby/moby/api/types/mount"
+	networktypes "github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/network"
 )
 
 // validateHostConfig checks the settings that are not mounts.
@@ -15,12 +18,26 @@ func (d *Daemon) validateHostConfig(hc *containertypes.HostConfig) ([]string, er
 	var warnings []string
 	switch mode := string(hc.NetworkMode); {
 	case mode == "" || mode == "default" || mode == "bridge":
-		warnings = append(warnings, "berth has no bridge networking yet: the container gets its own network namespace with loopback only")
 	case mode == "none" || mode == "host":
+	case strings.HasPrefix(mode, "container:"):
+		if _, err := d.containers.Get(strings.TrimPrefix(mode, "container:")); err != nil {
+			return nil, fmt.Errorf("No such container: %s: %w", strings.TrimPrefix(mode, "container:"), errNotFound)
+		}
 	case d.userNetwork(mode):
-		warnings = append(warnings, "berth has no bridging yet: containers of network "+mode+" each get their own network namespace with loopback only")
 	default:
-		return nil, fmt.Errorf("network mode %q is not supported by berth (use none, host or bridge): %w", mode, errInvalid)
+		if _, err := d.networks.Get(mode); err != nil {
+			return nil, fmt.Errorf("network %s not found: %w", mode, errNotFound)
+		}
+		return nil, fmt.Errorf("network mode %q is not supported by berth (use none, host, bridge, container:NAME or a user network): %w", mode, errInvalid)
+	}
+	if !publishes(hc) && (len(hc.PortBindings) > 0 || hc.PublishAllPorts) {
+		return nil, fmt.Errorf("conflicting options: port publishing and the container type network mode: %w", errInvalid)
+	}
+	if _, err := network.PortRequests(hc.PortBindings, nil, false); err != nil {
+		return nil, err
+	}
+	if len(hc.Links) > 0 {
+		return nil, fmt.Errorf("links (--link) are not supported by berth yet: %w", errInvalid)
 	}
 	if hc.ShmSize < 0 {
 		return nil, fmt.Errorf("SHM size can not be less than 0: %w", errInvalid)
@@ -42,6 +59,60 @@ func (d *Daemon) validateHostConfig(hc *containertypes.HostConfig) ([]string, er
 		return nil, fmt.Errorf("can't create 'AutoRemove' container with restart policy: %w", errInvalid)
 	}
 	return warnings, nil
+}
+
+// publishes reports whether hc's network mode can publish ports (it has
+// a namespace of its own that the daemon plumbs).
+func publishes(hc *containertypes.HostConfig) bool {
+	m := string(hc.NetworkMode)
+	return m != "host" && m != "none" && !strings.HasPrefix(m, "container:")
+}
+
+// checkEndpoints refuses what the networks cannot honour: --ip on a
+// network without a user-configured subnet or outside it, and aliases
+// where Docker refuses them.
+func (d *Daemon) checkEndpoints(hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) error {
+	if nc == nil {
+		return nil
+	}
+	mode := string(hc.NetworkMode)
+	for name, ep := range nc.EndpointsConfig {
+		if ep == nil {
+			continue
+		}
+		n, err := d.networks.Get(name)
+		if err != nil {
+			return err
+		}
+		if len(ep.Links) > 0 {
+			return fmt.Errorf("links (--link) are not supported by berth yet: %w", errInvalid)
+		}
+		if (mode == "host" || mode == "none" || strings.HasPrefix(mode, "container:")) && (len(ep.Aliases) > 0 || ep.IPAMConfig != nil) {
+			return fmt.Errorf("network-scoped aliases and addresses are supported for user-defined networks only: %w", errInvalid)
+		}
+		if ep.IPAMConfig == nil {
+			continue
+		}
+		if ep.IPAMConfig.IPv6Address.IsValid() || len(ep.IPAMConfig.LinkLocalIPs) > 0 {
+			return fmt.Errorf("IPv6 and link-local addresses are not supported by berth: %w", errInvalid)
+		}
+		ip := ep.IPAMConfig.IPv4Address
+		if !ip.IsValid() {
+			continue
+		}
+		if n.Predefined {
+			return fmt.Errorf("user specified IP address is supported on user defined networks only: %w", errInvalid)
+		}
+		if !n.Subnet.Contains(ip) || ip == n.Gateway {
+			return fmt.Errorf("invalid IP address %s: it does not belong to network %s's subnet %s or is its gateway: %w", ip, n.Name, n.Subnet, errInvalid)
+		}
+		for _, other := range n.Endpoints {
+			if other.IPv4Address == ip {
+				return fmt.Errorf("address %s is already in use on network %s: %w", ip, n.Name, errConflict)
+			}
+		}
+	}
+	return nil
 }
 
 // checkBindSources refuses a `--mount type=bind` whose source does not

@@ -5,8 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -20,9 +25,8 @@ import (
 	"github.com/berth-project/berth/daemon/network/dnsserver"
 )
 
-// Networks are records without bridging: a container on a user network gets
-// its own network namespace with loopback only, like one on "bridge", so
-// containers of one network cannot reach each other yet.
+// Networks are the store's records; the bridge networks are plumbed with
+// CNI when their containers run (endpoints.go).
 
 // NetworkCreate creates a user network (bridge driver only).
 func (d *Daemon) NetworkCreate(ctx context.Context, req networktypes.CreateRequest) (networktypes.CreateResponse, error) {
@@ -32,10 +36,32 @@ func (d *Daemon) NetworkCreate(ctx context.Context, req networktypes.CreateReque
 	if req.ConfigOnly || req.ConfigFrom != nil || req.Ingress {
 		return networktypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("config-only, config-from and ingress networks are not supported by berth")
 	}
-	if req.IPAM != nil && len(req.IPAM.Config) > 0 {
-		return networktypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("berth has no network bridging yet: IPAM configuration (subnets, gateways) is not supported")
+	o := network.CreateOptions{AutoSubnet: d.autoSubnet}
+	if req.IPAM != nil {
+		if req.IPAM.Driver != "" && req.IPAM.Driver != "default" {
+			return networktypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("IPAM driver %q is not supported by berth: use default", req.IPAM.Driver))
+		}
+		if len(req.IPAM.Options) > 0 {
+			return networktypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("IPAM options are not supported by berth")
+		}
+		if len(req.IPAM.Config) > 1 {
+			return networktypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("berth supports one IPv4 subnet per network")
+		}
+		for _, cfg := range req.IPAM.Config {
+			if err := checkIPAMConfig(cfg); err != nil {
+				return networktypes.CreateResponse{}, err
+			}
+			o.Subnet, o.Gateway, o.IPRange = cfg.Subnet.Masked(), cfg.Gateway, cfg.IPRange
+		}
 	}
-	o := network.CreateOptions{
+	if req.EnableIPv6 != nil && *req.EnableIPv6 {
+		return networktypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("IPv6 networks are not supported by berth")
+	}
+	if len(req.Options) > 0 {
+		return networktypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("network driver options (-o) are not supported by berth")
+	}
+	o = network.CreateOptions{
+		AutoSubnet: o.AutoSubnet, Subnet: o.Subnet, Gateway: o.Gateway, IPRange: o.IPRange,
 		Name:       req.Name,
 		Driver:     req.Driver,
 		Internal:   req.Internal,
@@ -53,6 +79,48 @@ func (d *Daemon) NetworkCreate(ctx context.Context, req networktypes.CreateReque
 	d.networkEvent(n.ID, n.Name, n.Driver, eventtypes.ActionCreate, "")
 	d.log.Info("network created", "network", n.ID, "name", n.Name)
 	return networktypes.CreateResponse{ID: n.ID}, nil
+}
+
+// checkIPAMConfig checks one IPAM.Config entry as Docker does.
+func checkIPAMConfig(cfg networktypes.IPAMConfig) error {
+	bad := func(format string, args ...any) error {
+		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf(format, args...))
+	}
+	if !cfg.Subnet.IsValid() {
+		if cfg.Gateway.IsValid() || cfg.IPRange.IsValid() {
+			return bad("invalid pool request: a gateway or IP range needs a subnet")
+		}
+		return nil
+	}
+	if !cfg.Subnet.Addr().Is4() {
+		return bad("invalid subnet %s: berth supports IPv4 subnets only", cfg.Subnet)
+	}
+	if cfg.Subnet.Bits() > 30 {
+		return bad("invalid subnet %s: too small for containers", cfg.Subnet)
+	}
+	if cfg.Gateway.IsValid() && !cfg.Subnet.Contains(cfg.Gateway) {
+		return bad("invalid gateway %s: it does not belong to subnet %s", cfg.Gateway, cfg.Subnet)
+	}
+	if cfg.IPRange.IsValid() && (!cfg.Subnet.Contains(cfg.IPRange.Addr()) || cfg.IPRange.Bits() < cfg.Subnet.Bits()) {
+		return bad("invalid ip-range %s: it does not lie within subnet %s", cfg.IPRange, cfg.Subnet)
+	}
+	if len(cfg.AuxAddress) > 0 {
+		return bad("auxiliary addresses are not supported by berth")
+	}
+	return nil
+}
+
+// autoSubnet picks a subnet for a network created without one: the first
+// of the pool that overlaps no other network nor an address of the host.
+func (d *Daemon) autoSubnet(used []netip.Prefix) (netip.Prefix, error) {
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Is4() && !p.Addr().IsLoopback() {
+				used = append(used, p.Masked())
+			}
+		}
+	}
+	return d.pool.Next(used)
 }
 
 // NetworkList lists the networks selected by Docker's network filters.
@@ -81,7 +149,11 @@ func (d *Daemon) NetworkInspect(ctx context.Context, ref string) (*networktypes.
 		if !d.containerRunning(id) {
 			continue
 		}
-		resp.Containers[id] = networktypes.EndpointResource{Name: ep.ContainerName, EndpointID: endpointID(n.ID, id)}
+		r := networktypes.EndpointResource{Name: ep.ContainerName, EndpointID: endpointID(n.ID, id), MacAddress: macOf(ep.MacAddress)}
+		if ep.Address.IsValid() {
+			r.IPv4Address = ep.Address
+		}
+		resp.Containers[id] = r
 	}
 	return resp, nil
 }
@@ -102,6 +174,7 @@ func (d *Daemon) NetworkRemove(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
+	d.unplumbNetwork(n)
 	d.networkEvent(n.ID, n.Name, n.Driver, eventtypes.ActionDestroy, "")
 	d.log.Info("network removed", "network", n.ID, "name", n.Name)
 	return nil
@@ -124,19 +197,97 @@ func (d *Daemon) NetworkConnect(ctx context.Context, ref, name string, ep *netwo
 		return errdefs.ErrPermissionDenied.WithMessage("container sharing network namespace with another container or host cannot be connected to any other network")
 	}
 	var aliases []string
+	var ip netip.Addr
 	if ep != nil {
 		aliases = ep.Aliases
+		if ep.IPAMConfig != nil {
+			ip = ep.IPAMConfig.IPv4Address
+		}
 	}
-	return d.connect(c, n.ID, aliases)
+	c.Lock()
+	defer c.Unlock()
+	if err := d.connect(c, n.ID, aliases, ip); err != nil {
+		return err
+	}
+	if !c.State.IsRunning() || !n.IsBridge() {
+		return nil
+	}
+	// A running container gets its new interface now.
+	n, err = d.networks.Get(n.ID)
+	if err != nil {
+		return err
+	}
+	if err := d.attach(ctx, c, n, d.nextIfName(c), nil); err != nil {
+		_ = d.detach(context.Background(), c, n)
+		_, _ = d.networks.Disconnect(n.ID, c.ID)
+		return err
+	}
+	return nil
 }
 
-func (d *Daemon) connect(c *container.Container, ref string, aliases []string) error {
-	n, err := d.networks.Connect(ref, c.ID, c.Name, aliases)
+// nextIfName is the first free ethN in c's namespace.
+func (d *Daemon) nextIfName(c *container.Container) string {
+	used := map[string]bool{}
+	for _, n := range d.networks.OfContainer(c.ID) {
+		used[n.Endpoints[c.ID].IfName] = true
+	}
+	for i := 0; ; i++ {
+		if name := "eth" + strconv.Itoa(i); !used[name] {
+			return name
+		}
+	}
+}
+
+func (d *Daemon) connect(c *container.Container, ref string, aliases []string, ip netip.Addr) error {
+	n, err := d.networks.Connect(ref, c.ID, c.Name, aliases, ip)
 	if err != nil {
 		return err
 	}
 	d.networkEvent(n.ID, n.Name, n.Driver, eventtypes.ActionConnect, c.ID)
 	return nil
+}
+
+// unplumbNetwork removes what a removed network had on the host: its
+// bridge and isolation rules (the IPAM state of an empty network is its
+// last-reserved file only).
+func (d *Daemon) unplumbNetwork(n network.Network) {
+	if !n.IsBridge() || n.Predefined {
+		return
+	}
+	network.RemoveRules(n)
+	d.hooksMu.Lock()
+	delete(d.isolated, n.Bridge)
+	d.hooksMu.Unlock()
+	if err := network.DeleteBridge(n.Bridge); err != nil {
+		d.log.Warn("delete the bridge of a removed network", "network", n.Name, "err", err)
+	}
+	os.RemoveAll(filepath.Join(d.cni.IPAMDir(), "berth-"+n.ID[:12]))
+}
+
+// NetworkPrune removes the user networks no container is connected to.
+func (d *Daemon) NetworkPrune(ctx context.Context, filters backend.Filters) ([]string, error) {
+	for term := range filters {
+		if term != "label" && term != "until" {
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter '%s'", term))
+		}
+	}
+	if len(filters["until"]) > 0 {
+		return nil, errdefs.ErrInvalidArgument.WithMessage("the until filter of network prune is not supported by berth")
+	}
+	deleted := []string{}
+	for _, n := range d.networks.List() {
+		if n.Predefined || len(n.Endpoints) > 0 {
+			continue
+		}
+		if ok, err := matchNetwork(n, backend.Filters{"label": filters["label"]}); err != nil || !ok {
+			continue
+		}
+		if err := d.NetworkRemove(ctx, n.ID); err != nil {
+			continue
+		}
+		deleted = append(deleted, n.Name)
+	}
+	return deleted, nil
 }
 
 // NetworkDisconnect disconnects a container from a network. With force, a
@@ -149,6 +300,11 @@ func (d *Daemon) NetworkDisconnect(ctx context.Context, ref, name string, force 
 	id := name
 	if c, err := d.containers.Get(name); err == nil {
 		id = c.ID
+		c.Lock()
+		defer c.Unlock()
+		if err := d.detach(ctx, c, n); err != nil {
+			return err
+		}
 	} else if !force {
 		return err
 	}
@@ -174,7 +330,13 @@ func (d *Daemon) attachNetworks(c *container.Container, nc *networktypes.Network
 		}
 		return nil
 	}
-	if err := d.connect(c, primary, aliasesFor(primary)); err != nil {
+	ipFor := func(name string) netip.Addr {
+		if ep := eps[name]; ep != nil && ep.IPAMConfig != nil {
+			return ep.IPAMConfig.IPv4Address
+		}
+		return netip.Addr{}
+	}
+	if err := d.connect(c, primary, aliasesFor(primary), ipFor(primary)); err != nil {
 		d.log.Warn("connect new container to its network", "container", c.ID, "network", primary, "err", err)
 	}
 	names := make([]string, 0, len(eps))
@@ -187,7 +349,7 @@ func (d *Daemon) attachNetworks(c *container.Container, nc *networktypes.Network
 		if err != nil || n.Name == primary || n.ID == primary || n.Predefined {
 			continue
 		}
-		if err := d.connect(c, n.ID, aliasesFor(name)); err != nil {
+		if err := d.connect(c, n.ID, aliasesFor(name), ipFor(name)); err != nil {
 			d.log.Warn("connect new container", "container", c.ID, "network", name, "err", err)
 		}
 	}
@@ -207,6 +369,9 @@ func (d *Daemon) containerEndpoints(c *container.Container) map[string]*networkt
 	for _, n := range d.networks.OfContainer(c.ID) {
 		ep := n.Endpoints[c.ID]
 		s := &networktypes.EndpointSettings{NetworkID: n.ID, Aliases: ep.Aliases}
+		if ep.IPv4Address.IsValid() {
+			s.IPAMConfig = &networktypes.EndpointIPAMConfig{IPv4Address: ep.IPv4Address}
+		}
 		if !n.Predefined {
 			s.DNSNames = dnsserver.DNSNames(ep.ContainerName, c.ID, c.Config.Hostname, ep.Aliases)
 			if d.sameNetwork(n.ID, string(c.HostConfig.NetworkMode)) {
@@ -215,6 +380,12 @@ func (d *Daemon) containerEndpoints(c *container.Container) map[string]*networkt
 		}
 		if running {
 			s.EndpointID = endpointID(n.ID, c.ID)
+			if ep.Address.IsValid() {
+				s.IPAddress = ep.Address.Addr()
+				s.IPPrefixLen = ep.Address.Bits()
+				s.Gateway = n.Gateway
+				s.MacAddress = macOf(ep.MacAddress)
+			}
 		}
 		out[n.Name] = s
 	}
@@ -265,7 +436,7 @@ func (d *Daemon) apiNetwork(n network.Network) networktypes.Network {
 		Driver:     n.Driver,
 		EnableIPv4: n.Driver == "bridge",
 		EnableIPv6: n.EnableIPv6,
-		IPAM:       networktypes.IPAM{Driver: "default", Options: map[string]string{}, Config: []networktypes.IPAMConfig{}},
+		IPAM:       networktypes.IPAM{Driver: "default", Options: map[string]string{}, Config: ipamConfig(n)},
 		Internal:   n.Internal,
 		Attachable: n.Attachable,
 		Options:    opts,
@@ -342,7 +513,28 @@ func matchNetwork(n network.Network, f backend.Filters) (bool, error) {
 	return true, nil
 }
 
-// networkSettings is the NetworkSettings of inspect for c.
+func ipamConfig(n network.Network) []networktypes.IPAMConfig {
+	if !n.Subnet.IsValid() {
+		return []networktypes.IPAMConfig{}
+	}
+	return []networktypes.IPAMConfig{{Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange}}
+}
+
+// macOf parses a MAC address the bridge plugin reported.
+func macOf(s string) networktypes.HardwareAddr {
+	mac, err := net.ParseMAC(s)
+	if err != nil {
+		return nil
+	}
+	return networktypes.HardwareAddr(mac)
+}
+
+// networkSettings is the NetworkSettings of inspect for c; the caller
+// may hold c's lock.
 func (d *Daemon) networkSettings(c *container.Container) *containertypes.NetworkSettings {
-	return &containertypes.NetworkSettings{Networks: d.containerEndpoints(c)}
+	s := &containertypes.NetworkSettings{Networks: d.containerEndpoints(c), Ports: d.portsOf(c)}
+	if c.State.IsRunning() && plumbed(c) {
+		s.SandboxKey = d.netnsPath(c.ID)
+	}
+	return s
 }

@@ -88,7 +88,13 @@ func (d *Daemon) restore() error {
 		}
 		d.containers.Add(c)
 		d.reconcile(c, d.liveOf(c.ID), shims[c.ID])
+		if !c.State.IsRunning() && c.State.Status != containertypes.StateRestarting {
+			// A run that ended while no daemon watched left its
+			// interfaces, address leases and port rules.
+			d.networkDown(c)
+		}
 	}
+	d.removeStaleNetNS()
 	// Leftovers of runs whose containers are gone: live shims, the
 	// runtime's state, state directories and sockets.
 	unknown := map[string]bool{}

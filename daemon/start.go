@@ -57,8 +57,19 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	shimDir := d.shimDir(c.ID)
 	os.RemoveAll(shimDir)
 	os.Remove(c.ExitPath())
+	held, nsPath, err := d.networkUp(ctx, c)
+	if err != nil {
+		c.State.ExitCode = shim.StartErrorExitCode(err, shim.ExitContainerStartFailed)
+		c.State.Error = err.Error()
+		_ = c.ToDisk()
+		d.failPending(l, err)
+		return err
+	}
+	// The shim has its own copies of the port sockets once spawned.
+	defer held.Close()
 	defer func() {
 		if retErr != nil {
+			d.networkDown(c)
 			d.cleanupShimDir(c.ID)
 			// A shim that failed or was stopped may leave what the
 			// runtime created.
@@ -73,7 +84,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err != nil {
 		return err
 	}
-	shimCfg, spec, err := d.buildRun(c, linkEnv)
+	shimCfg, spec, err := d.buildRun(c, nsPath, linkEnv)
 	if err != nil {
 		return err
 	}
@@ -92,7 +103,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	// From here to the persisted running state, a crash leaves a live
 	// shim the disk does not mention: restore finds it by its process and
 	// state directory, and ends it if it was never started or adopts it.
-	shim, pid, err := shimclient.Spawn(ctx, d.self, shimDir, shimCfg)
+	shim, pid, err := shimclient.Spawn(ctx, d.self, shimDir, shimCfg, held.Files...)
 	if err != nil {
 		return fmt.Errorf("failed to create task for container: %w", err)
 	}
@@ -123,11 +134,12 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 }
 
 // buildRun computes the shim's configuration and the OCI spec of one run
-// of c. Its I/O is here, before the pure runspec.Build: the runtime is
+// of c, in the network namespace nsPath ("" for none, host or a new
+// one). Its I/O is here, before the pure runspec.Build: the runtime is
 // looked up in PATH, and a missing -v host directory is created, as
 // Docker does. linkEnv (the variables of c's links) comes before c's own
 // environment, which wins.
-func (d *Daemon) buildRun(c *container.Container, linkEnv []string) (shim.Config, *specs.Spec, error) {
+func (d *Daemon) buildRun(c *container.Container, nsPath string, linkEnv []string) (shim.Config, *specs.Spec, error) {
 	rt, err := d.runtimePath(c.Runtime)
 	if err != nil {
 		return shim.Config{}, nil, err
@@ -163,6 +175,12 @@ func (d *Daemon) buildRun(c *container.Container, linkEnv []string) (shim.Config
 			in.Env = append([]string{kv}, in.Env...)
 		}
 	}
+	if joined, err := d.joinedNetNS(c); err != nil {
+		return shim.Config{}, nil, err
+	} else if joined != "" {
+		nsPath = joined
+	}
+	in.NetworkNSPath = nsPath
 	if err := applySecurity(&in, c.HostConfig, d.seccomp); err != nil {
 		return shim.Config{}, nil, err
 	}

@@ -112,6 +112,8 @@ type NetworkBackend interface {
 	NetworkRemove(ctx context.Context, ref string) error
 	NetworkConnect(ctx context.Context, ref, container string, endpoint *network.EndpointSettings) error
 	NetworkDisconnect(ctx context.Context, ref, container string, force bool) error
+	// NetworkPrune removes the unused user networks and names them.
+	NetworkPrune(ctx context.Context, filters Filters) ([]string, error)
 }
 
 // EventsBackend is the daemon's event bus.

@@ -317,6 +317,10 @@ func (f *fakeBackend) NetworkDisconnect(ctx context.Context, ref, c string, forc
 	return nil
 }
 
+func (f *fakeBackend) NetworkPrune(ctx context.Context, filters Filters) ([]string, error) {
+	return []string{}, nil
+}
+
 func (f *fakeBackend) ContainerExecCreate(_ context.Context, name string, req *containertypes.ExecCreateRequest) (string, error) {
 	f.createReq = req
 	return "exec1", f.record("exec create %s", name)

@@ -97,3 +97,15 @@ func validateNetworkFilters(f Filters) error {
 	}
 	return nil
 }
+
+func (s *Server) postNetworksPrune(w http.ResponseWriter, r *http.Request) error {
+	filters, err := parseFilters(r.URL.Query().Get("filters"))
+	if err != nil {
+		return err
+	}
+	deleted, err := s.backend.NetworkPrune(r.Context(), filters)
+	if err != nil {
+		return err
+	}
+	return httputils.WriteJSON(w, http.StatusOK, network.PruneReport{NetworksDeleted: deleted})
+}

@@ -44,6 +44,7 @@ func (s *Server) registerRoutes() {
 	// networks
 	s.handle("GET /networks", s.getNetworks)
 	s.handle("POST /networks/create", s.postNetworksCreate)
+	s.handle("POST /networks/prune", s.postNetworksPrune)
 	s.handle("GET /networks/{id}", s.getNetwork)
 	s.handle("DELETE /networks/{id}", s.deleteNetwork)
 	s.handle("POST /networks/{id}/connect", s.postNetworkConnect)

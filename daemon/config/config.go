@@ -41,6 +41,12 @@ type Config struct {
 	// is the init binary (Debian's tini-static by default).
 	Init     bool   `json:"init,omitempty"`
 	InitPath string `json:"init-path,omitempty"`
+	// Networking, with dockerd's flag names: the default bridge's Linux
+	// bridge and its gateway address with the subnet's length, and the
+	// pool that subnets of new networks come from.
+	Bridge             string `json:"bridge,omitempty"`
+	BIP                string `json:"bip,omitempty"`
+	DefaultAddressPool string `json:"default-address-pool,omitempty"`
 }
 
 // DefaultInitPath is where Debian's tini package installs its static
@@ -57,6 +63,11 @@ func Defaults() Config {
 		LogLevel:    "info",
 		ConfigFile:  "/etc/berth/daemon.json",
 		TmpfsCopyUp: true,
+		// Docker's default bridge subnet, on a bridge of Berth's own
+		// (docker0 belongs to dockerd).
+		Bridge:             "berth0",
+		BIP:                "172.17.0.1/16",
+		DefaultAddressPool: "base=172.18.0.0/16,size=24",
 	}
 }
 
@@ -77,6 +88,9 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.Init, "init", c.Init, "Run an init inside containers to forward signals and reap processes")
 	fs.StringVar(&c.InitPath, "init-path", c.InitPath, "Path to the init binary (default "+DefaultInitPath+")")
 	fs.StringVar(&c.SeccompProfile, "seccomp-profile", c.SeccompProfile, `Path to the default seccomp profile, or "unconfined" or "builtin"`)
+	fs.StringVarP(&c.Bridge, "bridge", "b", c.Bridge, "Linux bridge of the default bridge network")
+	fs.StringVar(&c.BIP, "bip", c.BIP, "Gateway address and subnet length of the default bridge network")
+	fs.StringVar(&c.DefaultAddressPool, "default-address-pool", c.DefaultAddressPool, "Pool of subnets for new networks (base=CIDR,size=BITS)")
 }
 
 // Load reads the config file (if it exists) into c for every key whose
@@ -147,6 +161,15 @@ func (c *Config) Load(fs *pflag.FlagSet) error {
 	if has("seccomp-profile") {
 		set("seccomp-profile", func() { c.SeccompProfile = file.SeccompProfile })
 	}
+	if has("bridge") {
+		set("bridge", func() { c.Bridge = file.Bridge })
+	}
+	if has("bip") {
+		set("bip", func() { c.BIP = file.BIP })
+	}
+	if has("default-address-pool") {
+		set("default-address-pool", func() { c.DefaultAddressPool = file.DefaultAddressPool })
+	}
 	return nil
 }
 
@@ -164,6 +187,9 @@ func (c *Config) Validate() error {
 		if _, err := units.RAMInBytes(v); err != nil {
 			return fmt.Errorf("%s: invalid size %q: %w", name, v, errdefs.ErrInvalidArgument)
 		}
+	}
+	if n := len(c.Bridge); n == 0 || n > 15 || strings.ContainsAny(c.Bridge, "/ :") {
+		return fmt.Errorf("bridge: invalid interface name %q: %w", c.Bridge, errdefs.ErrInvalidArgument)
 	}
 	if c.DataRoot == "" || c.ExecRoot == "" {
 		return fmt.Errorf("data-root and exec-root must not be empty: %w", errdefs.ErrInvalidArgument)

@@ -1,8 +1,10 @@
-// Package network is berthd's store of networks: Docker's three predefined
-// networks (bridge, host, none) and the user networks created through the
-// API, with the containers connected to each. It keeps records only; Berth
-// has no bridging yet, so a container on a user network gets a private
-// network namespace with loopback only, like one on the default bridge.
+// Package network is berthd's networking: the store of networks (Docker's
+// three predefined networks bridge, host and none, and the user networks
+// created through the API, with the containers connected to each), the CNI
+// configuration lists written for the bridge networks and the calls to the
+// plugins (bridge, host-local IPAM, portmap, loopback), the network
+// namespaces of containers, the published ports the shims hold, and the few
+// iptables rules that isolate the bridges from each other.
 package network
 
 import (
@@ -13,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"os"
 	"slices"
 	"sort"
@@ -36,6 +39,13 @@ type Network struct {
 	EnableIPv6 bool              `json:",omitempty"`
 	Options    map[string]string `json:",omitempty"`
 	Labels     map[string]string `json:",omitempty"`
+	// Subnet, Gateway and IPRange are the IPv4 addressing of a bridge
+	// network (IPRange, when set, is where containers get addresses).
+	Subnet  netip.Prefix `json:",omitzero"`
+	Gateway netip.Addr   `json:",omitzero"`
+	IPRange netip.Prefix `json:",omitzero"`
+	// Bridge is the Linux bridge of a bridge network.
+	Bridge string `json:",omitempty"`
 	// Endpoints are the connected containers by container ID.
 	Endpoints map[string]Endpoint `json:",omitempty"`
 	// Predefined marks bridge, host and none, which cannot be removed.
@@ -46,7 +56,24 @@ type Network struct {
 type Endpoint struct {
 	ContainerName string
 	Aliases       []string `json:",omitempty"`
+	// IPv4Address is the address asked for (--ip), if any.
+	IPv4Address netip.Addr `json:",omitzero"`
+	// IfName, Address and MacAddress are set while the container is
+	// attached (it runs): its interface in the container, its address
+	// with the subnet's length, and the interface's MAC address.
+	IfName     string       `json:",omitempty"`
+	Address    netip.Prefix `json:",omitzero"`
+	MacAddress string       `json:",omitempty"`
+	// Ports are the ports published through this endpoint.
+	Ports []PortMapping `json:",omitempty"`
 }
+
+// Attached reports whether the endpoint is plumbed (the container runs).
+func (e Endpoint) Attached() bool { return e.IfName != "" }
+
+// IsBridge reports whether n is plumbed with a Linux bridge (the default
+// bridge and the user networks).
+func (n Network) IsBridge() bool { return n.Driver == "bridge" }
 
 // Predefined network names and their drivers, as Docker has them.
 var predefined = []struct{ name, driver string }{
@@ -84,12 +111,24 @@ type file struct {
 	Networks []*Network
 }
 
+// DefaultBridge is the daemon's configuration of the predefined bridge
+// network.
+type DefaultBridge struct {
+	Name    string       // the Linux bridge (--bridge)
+	Subnet  netip.Prefix // --bip's network
+	Gateway netip.Addr   // --bip's address
+}
+
 // New opens the store persisted at path (created on first change).
 // created is the creation time reported for the predefined networks.
-func New(path string, created time.Time) (*Store, error) {
+func New(path string, created time.Time, bridge DefaultBridge) (*Store, error) {
 	s := &Store{path: path, nets: map[string]*Network{}}
 	for _, p := range predefined {
-		s.nets[PredefinedID(p.name)] = &Network{Name: p.name, ID: PredefinedID(p.name), Driver: p.driver, Created: created, Predefined: true}
+		n := &Network{Name: p.name, ID: PredefinedID(p.name), Driver: p.driver, Created: created, Predefined: true}
+		if p.name == "bridge" {
+			n.Bridge, n.Subnet, n.Gateway = bridge.Name, bridge.Subnet, bridge.Gateway
+		}
+		s.nets[n.ID] = n
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -156,6 +195,13 @@ type CreateOptions struct {
 	EnableIPv6 bool
 	Options    map[string]string
 	Labels     map[string]string
+	// Subnet, Gateway and IPRange are the user's IPAM configuration;
+	// without a subnet, AutoSubnet picks one that overlaps none of used
+	// (the other networks' subnets).
+	Subnet     netip.Prefix
+	Gateway    netip.Addr
+	IPRange    netip.Prefix
+	AutoSubnet func(used []netip.Prefix) (netip.Prefix, error)
 }
 
 // Create adds a user network. Only the bridge driver is accepted.
@@ -179,6 +225,31 @@ func (s *Store) Create(o CreateOptions) (Network, error) {
 			return Network{}, errdefs.ErrConflict.WithMessage(fmt.Sprintf("network with name %s already exists", o.Name))
 		}
 	}
+	var used []netip.Prefix
+	for _, n := range s.nets {
+		if n.Subnet.IsValid() {
+			used = append(used, n.Subnet)
+		}
+	}
+	if !o.Subnet.IsValid() {
+		if o.AutoSubnet == nil {
+			return Network{}, errdefs.ErrInvalidArgument.WithMessage("network needs a subnet")
+		}
+		p, err := o.AutoSubnet(used)
+		if err != nil {
+			return Network{}, err
+		}
+		o.Subnet = p
+	} else {
+		for _, u := range used {
+			if u.Overlaps(o.Subnet) {
+				return Network{}, errdefs.ErrPermissionDenied.WithMessage(fmt.Sprintf("invalid pool request: Pool overlaps with other one on this address space (%s overlaps %s)", o.Subnet, u))
+			}
+		}
+	}
+	if !o.Gateway.IsValid() {
+		o.Gateway = o.Subnet.Masked().Addr().Next()
+	}
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	n := &Network{
@@ -191,7 +262,12 @@ func (s *Store) Create(o CreateOptions) (Network, error) {
 		EnableIPv6: o.EnableIPv6,
 		Options:    maps.Clone(o.Options),
 		Labels:     maps.Clone(o.Labels),
+		Subnet:     o.Subnet,
+		Gateway:    o.Gateway,
+		IPRange:    o.IPRange,
 	}
+	// IFNAMSIZ leaves 15 bytes: "berth-" and 9 of the ID.
+	n.Bridge = "berth-" + n.ID[:9]
 	s.nets[n.ID] = n
 	if err := s.saveLocked(); err != nil {
 		delete(s.nets, n.ID)
@@ -275,8 +351,9 @@ func (s *Store) Remove(ref string, inUse func(containerID string) bool) (Network
 	return n.copy(), nil
 }
 
-// Connect records container id (named name) on network ref.
-func (s *Store) Connect(ref, id, name string, aliases []string) (Network, error) {
+// Connect records container id (named name) on network ref, with the
+// address it asks for (ip, may be invalid).
+func (s *Store) Connect(ref, id, name string, aliases []string, ip netip.Addr) (Network, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n, err := s.getLocked(ref)
@@ -289,7 +366,20 @@ func (s *Store) Connect(ref, id, name string, aliases []string) (Network, error)
 	if n.Endpoints == nil {
 		n.Endpoints = map[string]Endpoint{}
 	}
-	n.Endpoints[id] = Endpoint{ContainerName: strings.TrimPrefix(name, "/"), Aliases: slices.Clone(aliases)}
+	if ip.IsValid() {
+		if !n.Subnet.IsValid() {
+			return Network{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("user specified IP address is supported only when connecting to networks with user configured subnets (network %s)", n.Name))
+		}
+		if !n.Subnet.Contains(ip) {
+			return Network{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid IP address %s: it does not belong to any of network %s's subnets (%s)", ip, n.Name, n.Subnet))
+		}
+		for _, ep := range n.Endpoints {
+			if ep.IPv4Address == ip {
+				return Network{}, errdefs.ErrConflict.WithMessage(fmt.Sprintf("address %s is already in use on network %s", ip, n.Name))
+			}
+		}
+	}
+	n.Endpoints[id] = Endpoint{ContainerName: strings.TrimPrefix(name, "/"), Aliases: slices.Clone(aliases), IPv4Address: ip}
 	if err := s.saveEndpointsLocked(); err != nil {
 		delete(n.Endpoints, id)
 		return Network{}, err
@@ -315,6 +405,24 @@ func (s *Store) Disconnect(ref, id string) (Network, error) {
 		return Network{}, err
 	}
 	return n.copy(), nil
+}
+
+// SetAttachment records the plumbing of container id on network netID
+// (ifName empty: detached).
+func (s *Store) SetAttachment(netID, id, ifName string, addr netip.Prefix, mac string, ports []PortMapping) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.nets[netID]
+	if !ok {
+		return errdefs.ErrNotFound.WithMessage(fmt.Sprintf("network %s not found", netID))
+	}
+	ep, ok := n.Endpoints[id]
+	if !ok {
+		return errdefs.ErrNotFound.WithMessage(fmt.Sprintf("container %s is not connected to network %s", id, n.Name))
+	}
+	ep.IfName, ep.Address, ep.MacAddress, ep.Ports = ifName, addr, mac, slices.Clone(ports)
+	n.Endpoints[id] = ep
+	return s.saveEndpointsLocked()
 }
 
 // Forget removes container id from every network (the container is gone).
@@ -354,6 +462,7 @@ func (n *Network) copy() Network {
 	c.Endpoints = make(map[string]Endpoint, len(n.Endpoints))
 	for id, ep := range n.Endpoints {
 		ep.Aliases = slices.Clone(ep.Aliases)
+		ep.Ports = slices.Clone(ep.Ports)
 		c.Endpoints[id] = ep
 	}
 	return c

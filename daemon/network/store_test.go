@@ -1,6 +1,7 @@
 package network
 
 import (
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 func TestStoreLifecycle(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "networks.json")
-	s, err := New(path, time.Now())
+	s, err := New(path, time.Now(), DefaultBridge{})
 	assert.NilError(t, err)
 
 	names := func(l []Network) []string {
@@ -25,12 +26,12 @@ func TestStoreLifecycle(t *testing.T) {
 	}
 	assert.DeepEqual(t, names(s.List()), []string{"bridge", "host", "none"})
 
-	n, err := s.Create(CreateOptions{Name: "app_default", Labels: map[string]string{"com.docker.compose.project": "app"}})
+	n, err := s.Create(CreateOptions{Subnet: netip.MustParsePrefix("10.213.250.0/24"), Name: "app_default", Labels: map[string]string{"com.docker.compose.project": "app"}})
 	assert.NilError(t, err)
 	assert.Equal(t, n.Driver, "bridge")
 	assert.Equal(t, len(n.ID), 64)
 
-	_, err = s.Create(CreateOptions{Name: "app_default"})
+	_, err = s.Create(CreateOptions{Name: "app_default", Subnet: netip.MustParsePrefix("10.213.251.0/24")})
 	assert.Assert(t, errdefs.IsConflict(err), "%v", err)
 	assert.ErrorContains(t, err, "network with name app_default already exists")
 	_, err = s.Create(CreateOptions{Name: "bridge"})
@@ -49,20 +50,23 @@ func TestStoreLifecycle(t *testing.T) {
 	_, err = s.Get("nope")
 	assert.Assert(t, errdefs.IsNotFound(err))
 
-	_, err = s.Connect("app_default", "c1", "/web", []string{"web"})
+	_, err = s.Connect("app_default", "c1", "/web", []string{"web"}, netip.Addr{})
 	assert.NilError(t, err)
-	_, err = s.Connect("app_default", "c1", "/web", nil)
+	_, err = s.Connect("app_default", "c1", "/web", nil, netip.Addr{})
 	assert.Assert(t, errdefs.IsPermissionDenied(err), "%v", err)
-	_, err = s.Connect("bridge", "c2", "/db", nil)
+	_, err = s.Connect("bridge", "c2", "/db", nil, netip.Addr{})
 	assert.NilError(t, err)
 	assert.DeepEqual(t, names(s.OfContainer("c1")), []string{"app_default"})
 
 	// Persisted: a new store sees the user network and the endpoints.
-	s2, err := New(path, time.Now())
+	s2, err := New(path, time.Now(), DefaultBridge{})
 	assert.NilError(t, err)
 	got, err = s2.Get("app_default")
 	assert.NilError(t, err)
-	assert.DeepEqual(t, got.Endpoints["c1"], Endpoint{ContainerName: "web", Aliases: []string{"web"}})
+	ep := got.Endpoints["c1"]
+	assert.Equal(t, ep.ContainerName, "web")
+	assert.DeepEqual(t, ep.Aliases, []string{"web"})
+	assert.Check(t, !ep.Attached())
 	assert.Check(t, is.Len(s2.OfContainer("c2"), 1))
 
 	_, err = s.Remove("app_default", func(string) bool { return true })

@@ -49,10 +49,13 @@ type Input struct {
 
 	ShmSize     int64  // bytes of /dev/shm; 0 means DefaultShmSize
 	NetworkMode string // "", "private" or "none": own network namespace; "host"
-	IpcMode     string // "" or "private": own IPC namespace; "none": also no /dev/shm; "host"
-	PidMode     string // "" or "private"; "host"
-	UTSMode     string // "" or "private"; "host" (hostname and domainname are then dropped)
-	CgroupsPath string // e.g. "/berth/<id>"
+	// NetworkNSPath, with a private NetworkMode, is the network namespace
+	// to join (one the daemon plumbed with CNI, or another container's).
+	NetworkNSPath string
+	IpcMode       string // "" or "private": own IPC namespace; "none": also no /dev/shm; "host"
+	PidMode       string // "" or "private"; "host"
+	UTSMode       string // "" or "private"; "host" (hostname and domainname are then dropped)
+	CgroupsPath   string // e.g. "/berth/<id>"
 
 	CapAdd, CapDrop []string // Docker semantics: with or without "CAP_", any case, or "ALL"
 	Privileged      bool
@@ -123,6 +126,7 @@ func Build(in Input) (*specs.Spec, error) {
 		WithRoot(in.Rootfs, in.ReadonlyRootfs),
 		WithHostname(in.Hostname, in.Domainname),
 		WithNamespaces(in.NetworkMode, in.IpcMode, in.PidMode, in.UTSMode),
+		WithNetworkNamespacePath(in.NetworkNSPath),
 		WithCapabilities(in.CapAdd, in.CapDrop, in.Privileged, in.HostCapabilities),
 		WithMounts(in),
 		WithSystemPaths(in.MaskedPaths, in.ReadonlyPaths),
@@ -226,6 +230,24 @@ func WithNamespaces(network, ipc, pid, uts string) SpecOpt {
 		}
 		s.Linux.Namespaces = ns
 		return nil
+	}
+}
+
+// WithNetworkNamespacePath makes the container join the network namespace
+// at path instead of getting a new one; "" changes nothing. It follows
+// WithNamespaces.
+func WithNetworkNamespacePath(path string) SpecOpt {
+	return func(s *specs.Spec) error {
+		if path == "" {
+			return nil
+		}
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.NetworkNamespace {
+				s.Linux.Namespaces[i].Path = path
+				return nil
+			}
+		}
+		return errdefs.ErrInvalidArgument.WithMessage("a network namespace path needs a private network mode")
 	}
 }
 

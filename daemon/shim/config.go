@@ -25,6 +25,10 @@ type Config struct {
 	// Volumes are the volumes to fill with the image's content at their
 	// destination before the container is created, when they are empty.
 	Volumes []VolumeCopy `json:",omitempty"`
+	// HeldPorts is the number of sockets the daemon passed from fd 4 on:
+	// the published ports, held open while the container runs so that
+	// nothing else takes them, also while no daemon runs.
+	HeldPorts int `json:",omitempty"`
 }
 
 // Rootfs is an overlay of Lower (top first); without Upper it is read-only.

@@ -55,6 +55,11 @@ func Run(dir string) int {
 		exited:  make(chan struct{}),
 		release: make(chan struct{}),
 	}
+	for i := 0; i < cfg.HeldPorts; i++ {
+		// Not for the runtime nor the container: close on exec.
+		unix.CloseOnExec(4 + i)
+		s.heldPorts = append(s.heldPorts, os.NewFile(uintptr(4+i), "port"))
+	}
 	pid, err := s.setup()
 	if err != nil {
 		s.log.Error("setup failed", "err", err)
@@ -87,7 +92,9 @@ type supervisor struct {
 	pid      int
 	oomBase  uint64 // OOM kills in the cgroup when the container was created
 	listener net.Listener
-	logw     *jsonlog.Writer
+	// heldPorts reserve the published ports until the container exits.
+	heldPorts []*os.File
+	logw      *jsonlog.Writer
 
 	stdin     io.WriteCloser // nil without -i
 	stdinOnce sync.Once
@@ -334,6 +341,10 @@ func (s *supervisor) run() {
 	}()
 
 	status := s.reap()
+	// The ports are free for a new run from the moment this one ends.
+	for _, f := range s.heldPorts {
+		f.Close()
+	}
 	s.outputsDone(5 * time.Second)
 	exit := &Exit{Code: exitCode(status), ExitedAt: time.Now().UTC().Format(time.RFC3339Nano)}
 	// Read before the runtime's delete removes the cgroup.

@@ -53,7 +53,8 @@ func newClient(dir, socket string) *Client {
 // runtime has created the container (its process waits for Start). The shim
 // runs in its own session and mount namespace, and outlives the daemon.
 // self is the path of the berthd binary.
-func Spawn(ctx context.Context, self, dir string, cfg shim.Config) (*Client, int, error) {
+func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held ...*os.File) (*Client, int, error) {
+	cfg.HeldPorts = len(held)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, 0, err
 	}
@@ -79,7 +80,7 @@ func Spawn(ctx context.Context, self, dir string, cfg shim.Config) (*Client, int
 	cmd.Dir = "/"
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.ExtraFiles = append([]*os.File{readyW}, held...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setsid:       true,
 		Unshareflags: syscall.CLONE_NEWNS, // Go also makes / rprivate in the child

@@ -1,6 +1,8 @@
 package container
 
 import (
+	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -49,6 +51,10 @@ type containerOptions struct {
 	dnsOptions []string
 	extraHosts []string
 	process    processOptions
+	publish    []string
+	publishAll bool
+	expose     []string
+	ip         string
 }
 
 func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
@@ -92,6 +98,10 @@ func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
 	_ = flags.MarkHidden("dns-opt")
 	flags.StringArrayVar(&o.extraHosts, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
 	addProcessFlags(flags, &o.process)
+	flags.StringArrayVarP(&o.publish, "publish", "p", nil, "Publish a container's port(s) to the host")
+	flags.BoolVarP(&o.publishAll, "publish-all", "P", false, "Publish all exposed ports to random ports")
+	flags.StringArrayVar(&o.expose, "expose", nil, "Expose a port or a range of ports")
+	flags.StringVar(&o.ip, "ip", "", "IPv4 address (e.g., 172.30.100.104)")
 }
 
 // containerConfig is what a create request carries.
@@ -134,6 +144,24 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 		return nil, err
 	}
 
+	exposed, bindings, err := opts.ParsePublish(o.publish)
+	if err != nil {
+		return nil, err
+	}
+	more, err := opts.ParseExpose(o.expose)
+	if err != nil {
+		return nil, err
+	}
+	for p := range more {
+		exposed[p] = struct{}{}
+	}
+	var ip netip.Addr
+	if o.ip != "" {
+		if ip, err = netip.ParseAddr(o.ip); err != nil || !ip.Is4() {
+			return nil, fmt.Errorf("invalid IPv4 address: %s", o.ip)
+		}
+	}
+
 	cfg := &containertypes.Config{
 		Image:        args[0],
 		Hostname:     o.hostname,
@@ -153,6 +181,9 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 	if len(args) > 1 {
 		cfg.Cmd = args[1:]
 	}
+	if len(exposed) > 0 {
+		cfg.ExposedPorts = exposed
+	}
 	if o.entrypoint != "" {
 		cfg.Entrypoint = []string{o.entrypoint}
 	} else if flags.Changed("entrypoint") {
@@ -165,42 +196,31 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 	}
 
 	hc := &containertypes.HostConfig{
-		AutoRemove:     o.autoRemove,
-		NetworkMode:    containertypes.NetworkMode(o.network),
-		ReadonlyRootfs: o.readOnly,
-		Tmpfs:          o.tmpfs.Value(),
-		Mounts:         o.mounts.Value(),
-		ShmSize:        int64(o.shmSize),
-		Runtime:        o.runtime,
-		RestartPolicy:  restart,
-		Privileged:     o.privileged,
-		CapAdd:         o.capAdd,
-		CapDrop:        o.capDrop,
-		SecurityOpt:    sec.SecurityOpt,
-		MaskedPaths:    sec.MaskedPaths,
-		ReadonlyPaths:  sec.ReadonlyPaths,
-		Resources:      res,
-		OomScoreAdj:    o.resources.oomScoreAdj,
-		Links:          o.links,
-		DNS:            dns,
-		DNSSearch:      o.dnsSearch,
-		DNSOptions:     o.dnsOptions,
-		ExtraHosts:     extraHosts,
+		AutoRemove:      o.autoRemove,
+		NetworkMode:     containertypes.NetworkMode(o.network),
+		ReadonlyRootfs:  o.readOnly,
+		Tmpfs:           o.tmpfs.Value(),
+		Mounts:          o.mounts.Value(),
+		ShmSize:         int64(o.shmSize),
+		Runtime:         o.runtime,
+		RestartPolicy:   restart,
+		Privileged:      o.privileged,
+		CapAdd:          o.capAdd,
+		CapDrop:         o.capDrop,
+		SecurityOpt:     sec.SecurityOpt,
+		MaskedPaths:     sec.MaskedPaths,
+		ReadonlyPaths:   sec.ReadonlyPaths,
+		Resources:       res,
+		OomScoreAdj:     o.resources.oomScoreAdj,
+		Links:           o.links,
+		DNS:             dns,
+		DNSSearch:       o.dnsSearch,
+		DNSOptions:      o.dnsOptions,
+		ExtraHosts:      extraHosts,
+		PublishAllPorts: o.publishAll,
 	}
-	// As Docker's CLI: aliases (and, on a user network, links) go to the
-	// endpoint of the container's network.
-	var nc *networktypes.NetworkingConfig
-	key := o.network
-	if key == "" {
-		key = "default"
-	}
-	userNet := containertypes.NetworkMode(key).IsUserDefined()
-	if len(o.aliases) > 0 || (userNet && len(o.links) > 0) {
-		ep := &networktypes.EndpointSettings{Aliases: o.aliases}
-		if userNet {
-			ep.Links = o.links
-		}
-		nc = &networktypes.NetworkingConfig{EndpointsConfig: map[string]*networktypes.EndpointSettings{key: ep}}
+	if len(bindings) > 0 {
+		hc.PortBindings = bindings
 	}
 	// As Docker: "SRC:DST[:MODE]" is a bind or named volume and goes to Binds
 	// verbatim; a lone path is an anonymous volume.
@@ -216,6 +236,24 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 	}
 	if err := o.process.apply(flags, cfg, hc); err != nil {
 		return nil, err
+	}
+	// As Docker's CLI: aliases, --ip and (on a user network) links go to
+	// the endpoint of the container's network.
+	var nc *networktypes.NetworkingConfig
+	key := o.network
+	if key == "" {
+		key = "default"
+	}
+	userNet := containertypes.NetworkMode(key).IsUserDefined()
+	if ip.IsValid() || len(o.aliases) > 0 || (userNet && len(o.links) > 0) {
+		ep := &networktypes.EndpointSettings{Aliases: o.aliases}
+		if ip.IsValid() {
+			ep.IPAMConfig = &networktypes.EndpointIPAMConfig{IPv4Address: ip}
+		}
+		if userNet {
+			ep.Links = o.links
+		}
+		nc = &networktypes.NetworkingConfig{EndpointsConfig: map[string]*networktypes.EndpointSettings{key: ep}}
 	}
 	return &containerConfig{Config: cfg, HostConfig: hc, Networking: nc, Name: o.name}, nil
 }

@@ -144,6 +144,10 @@ func lookup(ctx context.Context, apiClient client.APIClient, name, typ string, s
 			res, err := apiClient.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
 			return object{typed: res.Volume, raw: res.Raw}, err
 		},
+		"network": func() (object, error) {
+			res, err := apiClient.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
+			return object{typed: res.Network, raw: res.Raw}, err
+		},
 	}
 	if typ != "" {
 		return getters[typ]()

@@ -7,6 +7,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -122,6 +123,7 @@ type Daemon struct {
 	Args     []string
 	cmd      *exec.Cmd
 	done     chan error
+	slot     *netSlot
 }
 
 // Option changes how a daemon starts.
@@ -147,6 +149,8 @@ func New(t testing.TB, opts ...Option) *Daemon {
 		LogPath:  filepath.Join(root, "berthd.log"),
 	}
 	_ = bin
+	d.slot = takeNetSlot(t)
+	d.Args = d.slot.args()
 	for _, o := range opts {
 		o(d)
 	}
@@ -355,6 +359,15 @@ func (d *Daemon) cleanup() {
 		if ids := strings.Fields(res.Stdout); len(ids) > 0 {
 			d.Berth(t, append([]string{"rm", "-f"}, ids...)...)
 		}
+		// User networks own bridges and rules on the host.
+		var nets []struct{ Name string }
+		if r := d.API(t, "GET", "/networks", nil); r.Status == 200 && json.Unmarshal(r.Body, &nets) == nil {
+			for _, n := range nets {
+				if n.Name != "bridge" && n.Name != "host" && n.Name != "none" {
+					d.API(t, "DELETE", "/networks/"+n.Name, nil)
+				}
+			}
+		}
 		d.Stop(t)
 	}
 	// A shim ends a moment after its container is removed (it deletes the
@@ -374,6 +387,7 @@ func (d *Daemon) cleanup() {
 	if t.Failed() {
 		t.Logf("berthd log:\n%s", tail(d.Log(), 80))
 	}
+	d.slot.release()
 	os.RemoveAll(d.Root)
 }
 
