@@ -145,6 +145,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		return nil, fmt.Errorf("open volume store: %w", err)
 	}
 	d.dns = dnsserver.NewServers()
+	d.OnEndpoint(d.namesOnEndpoint)
 	subnet, gw, err := network.ParseBIP(cfg.BIP)
 	if err != nil {
 		return nil, err

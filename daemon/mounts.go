@@ -36,9 +36,6 @@ func (d *Daemon) validateHostConfig(hc *containertypes.HostConfig) ([]string, er
 	if _, err := network.PortRequests(hc.PortBindings, nil, false); err != nil {
 		return nil, err
 	}
-	if len(hc.Links) > 0 {
-		return nil, fmt.Errorf("links (--link) are not supported by berth yet: %w", errInvalid)
-	}
 	if hc.ShmSize < 0 {
 		return nil, fmt.Errorf("SHM size can not be less than 0: %w", errInvalid)
 	}
@@ -83,9 +80,6 @@ func (d *Daemon) checkEndpoints(hc *containertypes.HostConfig, nc *networktypes.
 		n, err := d.networks.Get(name)
 		if err != nil {
 			return err
-		}
-		if len(ep.Links) > 0 {
-			return fmt.Errorf("links (--link) are not supported by berth yet: %w", errInvalid)
 		}
 		if (mode == "host" || mode == "none" || strings.HasPrefix(mode, "container:")) && (len(ep.Aliases) > 0 || ep.IPAMConfig != nil) {
 			return fmt.Errorf("network-scoped aliases and addresses are supported for user-defined networks only: %w", errInvalid)

@@ -20,24 +20,100 @@ import (
 // Names between containers: --link, --add-host, --dns*, --network-alias,
 // and the /etc/hosts and /etc/resolv.conf they end up in.
 
-// The four hooks below are what the names need from bridge networking.
-// Berth has no bridging in this build: containers have no addresses, and
-// user networks no DNS server.
+// What the names need from bridge networking: the addresses of a
+// container, the default bridge's gateway and the DNS server of a user
+// network. None of these locks a container: callers may hold one.
 
-// containerAddrs is c's own addresses, primary network first. The caller
-// may hold c's lock: it must not lock c.
-func (d *Daemon) containerAddrs(c *container.Container) []netip.Addr { return nil }
+// attachedAddrs is c's addresses on its attached networks that keep
+// (nil keeps all), its primary network first.
+func (d *Daemon) attachedAddrs(c *container.Container, keep func(network.Network) bool) []netip.Addr {
+	nets := d.networks.OfContainer(c.ID)
+	primary := networkName(c)
+	slices.SortStableFunc(nets, func(a, b network.Network) int {
+		switch {
+		case a.Name == primary:
+			return -1
+		case b.Name == primary:
+			return 1
+		}
+		return 0
+	})
+	var out []netip.Addr
+	for _, n := range nets {
+		if ep, ok := n.Endpoints[c.ID]; ok && ep.Attached() && ep.Address.IsValid() && (keep == nil || keep(n)) {
+			out = append(out, ep.Address.Addr())
+		}
+	}
+	return out
+}
+
+// containerAddrs is c's own addresses, primary network first.
+func (d *Daemon) containerAddrs(c *container.Container) []netip.Addr {
+	return d.attachedAddrs(c, nil)
+}
 
 // bridgeAddrs is c's addresses on the default bridge (for links).
-func (d *Daemon) bridgeAddrs(c *container.Container) []netip.Addr { return nil }
+func (d *Daemon) bridgeAddrs(c *container.Container) []netip.Addr {
+	return d.attachedAddrs(c, func(n network.Network) bool { return n.Name == "bridge" })
+}
 
 // hostGateway is the address that --add-host NAME:host-gateway gives:
 // the default bridge's gateway, as Docker's default.
-func (d *Daemon) hostGateway() netip.Addr { return netip.Addr{} }
+func (d *Daemon) hostGateway() netip.Addr {
+	n, err := d.networks.Get("bridge")
+	if err != nil {
+		return netip.Addr{}
+	}
+	return n.Gateway
+}
 
 // dnsServer is the address of the DNS server of c's user network (its
-// gateway); invalid when c is not on one.
-func (d *Daemon) dnsServer(c *container.Container) netip.Addr { return netip.Addr{} }
+// gateway) while that server runs; invalid otherwise.
+func (d *Daemon) dnsServer(c *container.Container) netip.Addr {
+	n, err := d.networks.Get(networkName(c))
+	if err != nil || n.Predefined {
+		return netip.Addr{}
+	}
+	addr, ok := d.dns.Addr(n.ID)
+	if !ok {
+		return netip.Addr{}
+	}
+	return addr.Addr()
+}
+
+// namesOnEndpoint keeps the DNS servers of user networks in step with the
+// endpoints: a user network's server starts with its first endpoint (its
+// bridge, and so its gateway address, exists from then on), and each
+// endpoint's names come and go with it. It runs with the container's lock
+// held (see OnEndpoint).
+func (d *Daemon) namesOnEndpoint(e EndpointEvent) {
+	if e.Network.Predefined || !e.Network.IsBridge() {
+		return
+	}
+	if !e.Up {
+		d.dns.Table.Remove(e.Network.ID, e.ContainerID)
+		return
+	}
+	if err := d.dnsStartNetwork(e.Network, e.Network.Gateway); err != nil {
+		d.log.Warn("start the DNS server of a network", "network", e.Network.Name, "err", err)
+		return
+	}
+	c, err := d.containers.Get(e.ContainerID)
+	if err != nil {
+		return
+	}
+	d.dnsJoin(c, e.Network, e.Aliases, []netip.Addr{e.Address.Addr()})
+}
+
+// replayEndpoints announces c's attached endpoints again, for a container
+// restore adopted: the DNS servers of this daemon run know nothing yet.
+func (d *Daemon) replayEndpoints(c *container.Container) {
+	for _, n := range d.networks.OfContainer(c.ID) {
+		if ep, ok := n.Endpoints[c.ID]; ok && ep.Attached() {
+			d.endpointEvent(EndpointEvent{Up: true, Network: n, ContainerID: c.ID, ContainerName: strings.TrimPrefix(c.Name, "/"), Address: ep.Address, Aliases: ep.Aliases})
+		}
+	}
+}
 
 // defaultBridge reports whether a network mode is Docker's default bridge.
 func defaultBridge(mode containertypes.NetworkMode) bool {

@@ -175,6 +175,9 @@ func (d *Daemon) NetworkRemove(ctx context.Context, ref string) error {
 		return err
 	}
 	d.unplumbNetwork(n)
+	if err := d.dnsStopNetwork(n.ID); err != nil {
+		d.log.Warn("stop the DNS server of a removed network", "network", n.Name, "err", err)
+	}
 	d.networkEvent(n.ID, n.Name, n.Driver, eventtypes.ActionDestroy, "")
 	d.log.Info("network removed", "network", n.ID, "name", n.Name)
 	return nil

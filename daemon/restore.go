@@ -295,6 +295,7 @@ func (d *Daemon) adopt(c *container.Container, l *live, sh *shimclient.Client, s
 	l.shim = sh
 	l.exited = make(chan struct{})
 	d.startHealth(c, l, false)
+	d.replayEndpoints(c)
 	d.monitor(c, l, sh, l.exited)
 	d.log.Info("container reattached", "container", c.ID, "pid", st.Pid)
 }

@@ -89,6 +89,9 @@ func TestNetworkCompose(t *testing.T) {
 		res := d.Berth(t, append([]string{"exec", "bt_client_1"}, fetch(webIP)...)...)
 		return strings.Contains(res.Stdout, "image-tmp"), res.Combined()
 	})
+	// And by its service name, through the network's DNS server.
+	res = d.Berth(t, append([]string{"exec", "bt_client_1"}, fetch("web")...)...)
+	assert.Check(t, is.Contains(res.Stdout, "image-tmp"), "the client reached no web by name: %s", res.Combined())
 	res = compose(t, d, dir, "down")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Equal(t, d.OK(t, "network", "ls", "--format", "{{.Name}}"), "bridge\nhost\nnone")

@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"errors"
+	"net/netip"
 	"sync"
 )
 
@@ -49,6 +50,17 @@ func (s *Servers) StopNetwork(network string) error {
 		return nil
 	}
 	return srv.Close()
+}
+
+// Addr is the address the server of network listens on, if it runs.
+func (s *Servers) Addr(network string) (netip.AddrPort, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srv, ok := s.servers[network]
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	return srv.cfg.Addr, true
 }
 
 // Close stops every server.
