@@ -220,34 +220,35 @@ func (d *Daemon) removeStaleNetNS() {
 }
 
 // joinedNetNS is the namespace path a container with network mode
-// container:NAME joins: that container's, while it runs.
-func (d *Daemon) joinedNetNS(c *container.Container) (string, error) {
+// container:NAME joins, and that container: its namespace is joined while
+// it runs.
+func (d *Daemon) joinedNetNS(c *container.Container) (string, *container.Container, error) {
 	ref, ok := strings.CutPrefix(string(c.HostConfig.NetworkMode), "container:")
 	if !ok {
-		return "", nil
+		return "", nil, nil
 	}
 	other, err := d.containers.Get(ref)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if other.ID == c.ID {
-		return "", fmt.Errorf("cannot join own network namespace: %w", errInvalid)
+		return "", nil, fmt.Errorf("cannot join own network namespace: %w", errInvalid)
 	}
 	// HostConfig does not change after create. Joining only containers
 	// with namespaces of their own keeps the locks acyclic: c's lock is
 	// held here, and other never takes a third container's.
 	if strings.HasPrefix(string(other.HostConfig.NetworkMode), "container:") {
-		return "", fmt.Errorf("cannot join the network namespace of %s: it shares another container's: %w", ref, errConflict)
+		return "", nil, fmt.Errorf("cannot join the network namespace of %s: it shares another container's: %w", ref, errConflict)
 	}
 	other.Lock()
 	defer other.Unlock()
 	if !other.State.IsRunning() {
-		return "", fmt.Errorf("cannot join network namespace of a non running container: %s: %w", ref, errConflict)
+		return "", nil, fmt.Errorf("cannot join network namespace of a non running container: %s: %w", ref, errConflict)
 	}
 	if _, err := os.Stat(d.netnsPath(other.ID)); err == nil {
-		return d.netnsPath(other.ID), nil
+		return d.netnsPath(other.ID), other, nil
 	}
-	return "/proc/" + strconv.Itoa(other.State.Pid) + "/ns/net", nil
+	return "/proc/" + strconv.Itoa(other.State.Pid) + "/ns/net", other, nil
 }
 
 // portsOf is NetworkSettings.Ports of c: its exposed ports with their

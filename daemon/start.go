@@ -175,10 +175,16 @@ func (d *Daemon) buildRun(c *container.Container, nsPath string, linkEnv []strin
 			in.Env = append([]string{kv}, in.Env...)
 		}
 	}
-	if joined, err := d.joinedNetNS(c); err != nil {
+	joined, other, err := d.joinedNetNS(c)
+	if err != nil {
 		return shim.Config{}, nil, err
-	} else if joined != "" {
+	}
+	if other != nil {
+		// As Docker: a container in another's network namespace sees that
+		// container's name files and host name too.
 		nsPath = joined
+		in.HostsPath, in.HostnamePath, in.ResolvConfPath = other.HostsPath(), other.HostnamePath(), other.ResolvConfPath()
+		in.Hostname = other.Config.Hostname
 	}
 	in.NetworkNSPath = nsPath
 	if err := applySecurity(&in, c.HostConfig, d.seccomp); err != nil {

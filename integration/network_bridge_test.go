@@ -85,6 +85,11 @@ func TestNetworkBridgeTraffic(t *testing.T) {
 	// --network container: shares web's namespace (and its address).
 	out := docker(append([]string{"run", "--rm", "--network", "container:web", "busybox"}, fetch("127.0.0.1")...)...)
 	assert.Check(t, is.Contains(out, "image-tmp"))
+	// ... and its name files and host name, as Docker.
+	webHosts := docker("exec", "web", "cat", "/etc/hosts", "/etc/resolv.conf")
+	webName := docker("exec", "web", "hostname")
+	assert.Equal(t, docker("run", "--rm", "--network", "container:web", "busybox", "cat", "/etc/hosts", "/etc/resolv.conf"), webHosts)
+	assert.Equal(t, docker("run", "--rm", "--network", "container:web", "busybox", "hostname"), webName)
 }
 
 // TestNetworkPublish publishes ports: -p 127.0.0.1:PORT:80 reaches busybox
