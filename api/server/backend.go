@@ -128,6 +128,9 @@ type TmpfsUsageBackend interface {
 	// ContainerTmpfsUsage returns one entry per tmpfs mount; a container
 	// that is not running is an errdefs.ErrConflict.
 	ContainerTmpfsUsage(ctx context.Context, name string) ([]berth.TmpfsUsage, error)
+	// ContainerProduction reports what the production mode applied to the
+	// container at create; nil when it applied nothing.
+	ContainerProduction(ctx context.Context, name string) (*berth.Production, error)
 }
 
 // Backend is everything the API server needs of the daemon. It is one

@@ -29,6 +29,12 @@ type Config struct {
 	MaxTmpfsSize     string `json:"max-tmpfs-size,omitempty"`
 	DefaultShmSize   string `json:"default-shm-size,omitempty"`
 
+	// Production mode defaults: every new container read-only unless a
+	// label opts out; automatic tmpfs on /run, /tmp, /var/tmp of
+	// read-only containers.
+	ReadOnlyDefault bool `json:"read-only-default,omitempty"`
+	ReadOnlyTmpfs   bool `json:"read-only-tmpfs,omitempty"`
+
 	// SeccompProfile is the containers' default seccomp profile: "builtin"
 	// (or ""; Docker's default), "unconfined" or a profile file's path.
 	SeccompProfile string `json:"seccomp-profile,omitempty"`
@@ -59,6 +65,8 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DefaultTmpfsSize, "default-tmpfs-size", c.DefaultTmpfsSize, "Size of tmpfs mounts that set none (e.g. 64m); empty: the kernel's default")
 	fs.StringVar(&c.MaxTmpfsSize, "max-tmpfs-size", c.MaxTmpfsSize, "Refuse tmpfs mounts larger than this (or unlimited) at create")
 	fs.StringVar(&c.DefaultShmSize, "default-shm-size", c.DefaultShmSize, "Default size of /dev/shm (64m)")
+	fs.BoolVar(&c.ReadOnlyDefault, "read-only-default", c.ReadOnlyDefault, "Create containers with a read-only root filesystem unless label io.berth.read-only=false")
+	fs.BoolVar(&c.ReadOnlyTmpfs, "read-only-tmpfs", c.ReadOnlyTmpfs, "Mount a fresh tmpfs (with copy-up) on /run, /tmp and /var/tmp of read-only containers that mount nothing there")
 	fs.StringVar(&c.SeccompProfile, "seccomp-profile", c.SeccompProfile, `Path to the default seccomp profile, or "unconfined" or "builtin"`)
 }
 
@@ -114,6 +122,12 @@ func (c *Config) Load(fs *pflag.FlagSet) error {
 	}
 	if has("default-shm-size") {
 		set("default-shm-size", func() { c.DefaultShmSize = file.DefaultShmSize })
+	}
+	if has("read-only-default") {
+		set("read-only-default", func() { c.ReadOnlyDefault = file.ReadOnlyDefault })
+	}
+	if has("read-only-tmpfs") {
+		set("read-only-tmpfs", func() { c.ReadOnlyTmpfs = file.ReadOnlyTmpfs })
 	}
 	if has("seccomp-profile") {
 		set("seccomp-profile", func() { c.SeccompProfile = file.SeccompProfile })

@@ -94,6 +94,18 @@ type Request struct {
 	Requested *containertypes.Config
 	// HostConfig holds Binds, Mounts and Tmpfs.
 	HostConfig *containertypes.HostConfig
+	// DefaultTmpfs are tmpfs the request did not ask for (the production
+	// mode's labels and defaults): each is added unless the request mounts
+	// something at its path, and is checked like a --tmpfs.
+	DefaultTmpfs []DefaultTmpfs
+}
+
+// DefaultTmpfs is one tmpfs added by default.
+type DefaultTmpfs struct {
+	Destination string
+	Options     string // --tmpfs syntax
+	// Origin names where it comes from, for errors and inspect.
+	Origin string
 }
 
 // Resolve turns Binds, Mounts, Tmpfs and the volumes into typed mounts,
@@ -131,6 +143,22 @@ func Resolve(req Request, img ImageFS, policy Policy) ([]container.Mount, error)
 		if err := add(cliTmpfs(p, hc.Tmpfs[p], img, policy)); err != nil {
 			return nil, err
 		}
+	}
+	for _, dt := range req.DefaultTmpfs {
+		dst, err := destination(dt.Destination)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dt.Origin, err)
+		}
+		if seen[dst] || requestedVolume(req.Requested, dst) {
+			continue
+		}
+		m, err := cliTmpfs(dst, dt.Options, img, policy)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dt.Origin, err)
+		}
+		m.Origin = dt.Origin
+		seen[dst] = true
+		out = append(out, m)
 	}
 	// Image and anonymous volumes, unless a mount already covers the path
 	// (a tmpfs replaces the volume, as in Docker).
@@ -199,6 +227,20 @@ func checkRequestedVolumes(req *containertypes.Config, mounts []container.Mount)
 		}
 	}
 	return nil
+}
+
+// requestedVolume reports whether the request's own Config.Volumes (what
+// `-v /p` sends) has dst.
+func requestedVolume(req *containertypes.Config, dst string) bool {
+	if req == nil {
+		return false
+	}
+	for v := range req.Volumes {
+		if path.IsAbs(v) && path.Clean(v) == dst {
+			return true
+		}
+	}
+	return false
 }
 
 // plainAnonymousVolume reports whether m is an anonymous local volume

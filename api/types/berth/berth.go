@@ -18,8 +18,33 @@ type InspectResponse struct {
 type Info struct {
 	// Tmpfs lists the container's tmpfs mounts (--tmpfs and --mount
 	// type=tmpfs) with their current usage; set only while the container
-	// runs (or is paused).
+	// runs (or is paused); null otherwise.
 	Tmpfs []TmpfsUsage `json:"Tmpfs"`
+	// Production is what the production mode (io.berth.* labels, the
+	// daemon's --read-only-default and --read-only-tmpfs) applied at
+	// create; absent when it applied nothing.
+	Production *Production `json:"Production,omitempty"`
+}
+
+// Production is what the production mode applied to a container.
+type Production struct {
+	// ReadOnly is whether the root filesystem is read-only.
+	ReadOnly bool
+	// ReadOnlyFrom names what decided it: "--read-only", "image label
+	// io.berth.read-only", "container label io.berth.read-only", "daemon
+	// --read-only-default"; "" when nothing but Docker's default did.
+	ReadOnlyFrom string `json:",omitempty"`
+	// Tmpfs are the tmpfs mounts added by labels or defaults.
+	Tmpfs []ProductionTmpfs
+}
+
+// ProductionTmpfs is one tmpfs the production mode added.
+type ProductionTmpfs struct {
+	Destination string
+	// Options are the merged mount options.
+	Options string
+	// From names the label or daemon setting that added it.
+	From string
 }
 
 // TmpfsUsage is one tmpfs mount of a running container.
