@@ -119,6 +119,7 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		image.NewImagesCommand(cli),
 		image.NewLoadCommand(cli),
 		image.NewImportCommand(cli),
+		image.NewRunlabelCommand(cli),
 		image.NewTagCommand(cli),
 		image.NewRmiCommand(cli),
 		volume.NewVolumeCommand(cli),
