@@ -66,3 +66,18 @@ func TestSeccompProfileKey(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, c.SeccompProfile, "unconfined")
 }
+
+func TestProductionKeys(t *testing.T) {
+	t.Parallel()
+	c, err := parse(t, `{"read-only-default":true,"read-only-tmpfs":true}`)
+	assert.NilError(t, err)
+	assert.Equal(t, c.ReadOnlyDefault, true)
+	assert.Equal(t, c.ReadOnlyTmpfs, true)
+	c, err = parse(t, `{"read-only-default":true}`, "--read-only-default=false", "--read-only-tmpfs")
+	assert.NilError(t, err)
+	assert.Equal(t, c.ReadOnlyDefault, false, "the flag wins")
+	assert.Equal(t, c.ReadOnlyTmpfs, true)
+	c, err = parse(t, "")
+	assert.NilError(t, err)
+	assert.Equal(t, c.ReadOnlyDefault || c.ReadOnlyTmpfs, false)
+}
