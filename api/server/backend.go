@@ -131,6 +131,9 @@ type TmpfsUsageBackend interface {
 	// ContainerProduction reports what the production mode applied to the
 	// container at create; nil when it applied nothing.
 	ContainerProduction(ctx context.Context, name string) (*berth.Production, error)
+	// ContainerWrites reports the entries of the container's writable
+	// layer and the bytes in its volumes (GET /containers/{id}/berth/writes).
+	ContainerWrites(ctx context.Context, name string) (*berth.Writes, error)
 }
 
 // Backend is everything the API server needs of the daemon. It is one

@@ -386,6 +386,10 @@ func (f *fakeBackend) ContainerProduction(_ context.Context, name string) (*bert
 	return nil, nil
 }
 
+func (f *fakeBackend) ContainerWrites(_ context.Context, name string) (*berth.Writes, error) {
+	return &berth.Writes{Changes: []berth.Write{}, Volumes: []berth.VolumeUsage{}}, f.record("writes %s", name)
+}
+
 func (f *fakeBackend) ContainerUpdate(_ context.Context, name string, _ *containertypes.UpdateConfig) (containertypes.UpdateResponse, error) {
 	return containertypes.UpdateResponse{Warnings: []string{}}, f.record("update %s", name)
 }

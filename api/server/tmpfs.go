@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 
+	"github.com/berth-project/berth/api/server/httputils"
 	"github.com/berth-project/berth/api/types/berth"
 )
 
@@ -37,4 +39,14 @@ func (s *Server) withBerthInfo(ctx context.Context, resp *containertypes.Inspect
 		return resp
 	}
 	return &berth.InspectResponse{InspectResponse: *resp, Berth: info}
+}
+
+// getContainerWrites answers GET /containers/{name}/berth/writes, Berth's
+// own endpoint for `berth audit`.
+func (s *Server) getContainerWrites(w http.ResponseWriter, r *http.Request) error {
+	writes, err := s.backend.ContainerWrites(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return httputils.WriteJSON(w, http.StatusOK, writes)
 }

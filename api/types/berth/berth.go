@@ -65,3 +65,39 @@ type TmpfsUsage struct {
 	// the defaults (e.g. "noexec,nosuid,nodev,rprivate,size=64m").
 	Options string
 }
+
+// Writes is GET /containers/{id}/berth/writes: what a container wrote, for
+// `berth audit`.
+type Writes struct {
+	// Changes are the entries of the container's writable layer, paths
+	// inside the container, parents before children; empty for a
+	// read-only container.
+	Changes []Write
+	// Volumes are the container's volume mounts and the bytes they hold.
+	Volumes []VolumeUsage
+	// Truncated is set when the layer held more entries (or deeper ones)
+	// than the daemon reports.
+	Truncated bool `json:",omitempty"`
+}
+
+// Write is one entry of a container's writable layer.
+type Write struct {
+	// Path is absolute inside the container.
+	Path string
+	// Kind is "file", "dir", "symlink", "deleted" (a whiteout) or "other".
+	Kind string
+	// Size is the size of a regular file in bytes.
+	Size int64
+	// InImage tells whether the path exists in the image: a modified file
+	// or a directory the layer holds because something below changed.
+	InImage bool
+}
+
+// VolumeUsage is one volume mount of a container.
+type VolumeUsage struct {
+	Destination string
+	Name        string
+	Anonymous   bool
+	// Bytes is the total size of the regular files in the volume.
+	Bytes int64
+}
