@@ -116,6 +116,7 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		container.NewTopCommand(cli),
 		container.NewUpdateCommand(cli),
 		container.NewTmpfsCommand(cli),
+		container.NewAuditCommand(cli),
 		image.NewImagesCommand(cli),
 		image.NewLoadCommand(cli),
 		image.NewImportCommand(cli),

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,7 +29,7 @@ dd if=/dev/zero of=/var/cache/app/cache.bin bs=1024 count=3072 2>/dev/null
 echo scratch > /tmp/scratch.txt
 echo record >> /data/db.txt
 echo app ok
-if [ "$1" = serve ]; then exec sleep 600; fi
+if [ "$1" = serve ]; then trap 'exit 0' TERM; while :; do sleep 1; done; fi
 `
 
 // prodLabels are the production-mode labels of prodapp:labeled.
@@ -48,6 +50,7 @@ func importProdApp(t *testing.T, d *harness.Daemon, ref string, changes ...strin
 		harness.TarEntry{Name: "var/cache", Type: tar.TypeDir, Mode: 0o755},
 		harness.TarEntry{Name: "var/cache/app", Type: tar.TypeDir, Mode: 0o755},
 		harness.TarEntry{Name: "var/tmp", Type: tar.TypeDir, Mode: 0o1777},
+		harness.TarEntry{Name: "var/lib", Type: tar.TypeDir, Mode: 0o755},
 		harness.TarEntry{Name: "data", Type: tar.TypeDir, Mode: 0o755},
 	))
 	args := []string{"import", "--change", `CMD ["/app.sh"]`, "--change", "VOLUME /data"}
@@ -199,4 +202,64 @@ func TestProductionAutoTmpfsPerContainer(t *testing.T) {
 	// Without a read-only root there is nothing to add.
 	d.OK(t, "create", "--name", "writable", "--read-only-tmpfs", "prodapp:plain")
 	assert.Check(t, production(t, d, "writable") == nil)
+}
+
+// TestProductionAudit: berth audit finds the application's writes, and
+// each of its outputs (flags, labels, compose) runs it read-only; the
+// audit leaves nothing behind; a write no flag can allow fails the
+// verification.
+func TestProductionAudit(t *testing.T) {
+	d := harness.NewWithImage(t)
+	importProdApp(t, d, "prodapp:plain")
+	before := d.Snapshot(t)
+
+	res := d.Berth(t, "audit", "prodapp:plain")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	flags := strings.TrimSpace(res.Stdout)
+	assert.Equal(t, flags, "--read-only --tmpfs /run:size=1m --tmpfs /tmp:size=1m --tmpfs /var/cache/app:size=8m -v prodapp-data:/data")
+	assert.Check(t, is.Contains(res.Stderr, "verify: the application ran read-only with these flags"))
+	labels := d.OK(t, "audit", "--format", "labels", "--verify=false", "prodapp:plain")
+	composeYAML := d.OK(t, "audit", "--format", "compose", "--verify=false", "prodapp:plain")
+	var report struct {
+		Groups []struct{ Path, Class string }
+		Flags  []string
+	}
+	assert.NilError(t, json.Unmarshal([]byte(d.OK(t, "audit", "--format", "json", "--verify=false", "prodapp:plain")), &report))
+	assert.Check(t, is.Equal(strings.Join(report.Flags, " "), flags))
+	assert.Check(t, is.Len(report.Groups, 4))
+	d.AssertUnchanged(t, before, "audits")
+
+	// The flags.
+	out := d.OK(t, append(append([]string{"run", "--name", "withflags"}, strings.Fields(flags)...), "prodapp:plain")...)
+	assert.Check(t, is.Contains(out, "app ok"))
+	assert.Equal(t, d.Inspect(t, "withflags", "{{.HostConfig.ReadonlyRootfs}}"), "true")
+
+	// The labels, in an image.
+	assert.Equal(t, labels, `LABEL io.berth.read-only="true" io.berth.tmpfs="/run:size=1m /tmp:size=1m /var/cache/app:size=8m"`)
+	importProdApp(t, d, "prodapp:audited", labels)
+	out = d.OK(t, "run", "--name", "withlabels", "prodapp:audited")
+	assert.Check(t, is.Contains(out, "app ok"))
+	assert.Equal(t, d.Inspect(t, "withlabels", "{{.HostConfig.ReadonlyRootfs}}"), "true")
+
+	// The compose file, with docker-compose.
+	dir := t.TempDir()
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(composeYAML+"\n"), 0o644))
+	t.Cleanup(func() { compose(t, d, dir, "down", "-v") })
+	res = compose(t, d, dir, "up", "--exit-code-from", "prodapp")
+	assert.Equal(t, res.ExitCode, 0, "%s\n%s", composeYAML, res.Combined())
+	assert.Check(t, is.Contains(res.Combined(), "app ok"))
+	assert.Equal(t, d.Inspect(t, "bt_prodapp_1", "{{.HostConfig.ReadonlyRootfs}}"), "true")
+
+	// A service, stopped after --duration, exercised by --probe.
+	res = d.Berth(t, "audit", "--duration", "2s", "--probe", "echo probed > /var/lib/probe.txt", "prodapp:plain", "/app.sh", "serve")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Equal(strings.TrimSpace(res.Stdout), "--read-only --tmpfs /run:size=1m --tmpfs /tmp:size=1m --tmpfs /var/cache/app:size=8m --tmpfs /var/lib:size=1m -v prodapp-data:/data"))
+
+	// A write to / itself: no flag allows it, the verification says so.
+	before = d.Snapshot(t)
+	res = d.Berth(t, "audit", "prodapp:plain", "sh", "-c", "/app.sh && touch /app.lock")
+	assert.Equal(t, res.ExitCode, 1, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, "the application writes directly to /"))
+	assert.Check(t, is.Contains(res.Stderr, "verify: FAILED: writes still refused: touch: /app.lock: Read-only file system"))
+	d.AssertUnchanged(t, before, "failed audit")
 }

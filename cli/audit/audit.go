@@ -80,6 +80,7 @@ func Analyze(image string, command []string, imageVolumes []string, w berth.Writ
 		}
 	}
 	groups := map[string]*Group{}
+	var rootWrites []string
 	at := func(p string) *Group {
 		g := groups[p]
 		if g == nil {
@@ -95,8 +96,11 @@ func Analyze(image string, command []string, imageVolumes []string, w berth.Writ
 		var g *Group
 		if v := under(c.Path, isVolume); v != "" {
 			g = at(v)
+		} else if a := anchor(c.Path, c.Kind == "dir", added); a != "/" {
+			g = at(a)
 		} else {
-			g = at(anchor(c.Path, added))
+			rootWrites = append(rootWrites, c.Path)
+			continue
 		}
 		g.Entries++
 		g.Bytes += c.Size
@@ -125,11 +129,10 @@ func Analyze(image string, command []string, imageVolumes []string, w berth.Writ
 		kept = append(kept, g)
 	}
 	base := imageBase(image)
+	if len(rootWrites) > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("the application writes directly to / (%s): no tmpfs or volume can allow it on a read-only root; move these files to a directory", strings.Join(rootWrites, ", ")))
+	}
 	for _, g := range kept {
-		if g.Path == "/" {
-			r.Warnings = append(r.Warnings, "the application writes directly to / (a read-only root cannot allow it; move these files to a directory)")
-			continue
-		}
 		if reason, ok := isVolume[g.Path]; ok {
 			g.Class, g.Reason = Volume, reason
 			g.VolumeName = base + "-" + strings.ReplaceAll(strings.Trim(g.Path, "/"), "/", "-")
@@ -158,22 +161,28 @@ func under(p string, set map[string]string) string {
 
 // anchor is the image directory a write happened in: the parent of the
 // topmost directory the application created on its way to p, else p's
-// parent.
-func anchor(p string, added map[string]bool) string {
+// parent; a directory created in / is its own anchor.
+func anchor(p string, isDir bool, added map[string]bool) string {
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	cur := ""
 	for _, part := range parts {
 		cur += "/" + part
-		if added[cur] {
-			return path.Dir(cur)
+		if !added[cur] {
+			continue
 		}
+		if parent := path.Dir(cur); parent != "/" || (cur == p && !isDir) {
+			return parent
+		}
+		// A new top-level directory: a tmpfs can go on it itself, since
+		// Berth creates the mount point.
+		return cur
 	}
 	return path.Dir(p)
 }
 
 func covering(kept []*Group, p string) *Group {
 	for _, g := range kept {
-		if g.Path == "/" || strings.HasPrefix(p, g.Path+"/") {
+		if strings.HasPrefix(p, g.Path+"/") {
 			return g
 		}
 	}

@@ -54,8 +54,10 @@ func TestAnalyze(t *testing.T) {
 		{name: "deletion needs a tmpfs too", writes: berth.Writes{Changes: []berth.Write{
 			dir("/etc", true), {Path: "/etc/motd", Kind: "deleted", InImage: true},
 		}}, want: []Group{{Path: "/etc", Class: Tmpfs, Entries: 1, Size: "1m"}}},
-		{name: "root writes are warned about", writes: berth.Writes{Changes: []berth.Write{file("/app.lock", 1, false)}, Truncated: true},
-			want: []Group{}, warnings: 2},
+		{name: "root writes are warned about", writes: berth.Writes{Changes: []berth.Write{file("/app.lock", 1, false), dir("/tmp", true), file("/tmp/x", 1, false)}, Truncated: true},
+			want: []Group{{Path: "/tmp", Class: Tmpfs, Bytes: 1, Entries: 1, Size: "1m"}}, warnings: 2},
+		{name: "a new top-level directory is its own tmpfs", writes: berth.Writes{Changes: []berth.Write{dir("/state", false), dir("/state/a", false), file("/state/a/x", 1, false)}},
+			want: []Group{{Path: "/state", Class: Tmpfs, Bytes: 1, Entries: 3, Size: "1m"}}},
 		{name: "nothing", writes: berth.Writes{}, want: []Group{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

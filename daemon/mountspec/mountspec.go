@@ -210,7 +210,7 @@ func destination(p string) (string, error) {
 // mount replace a Config.Volumes entry because the image's VOLUMEs arrive
 // there too, and a tmpfs on an image VOLUME path must replace the volume;
 // a volume the user asked for explicitly is a conflict instead, the same
-// "Duplicate mount point" as for every other pair of mount kinds.
+// "Duplicate mount point" when the other mount is a tmpfs.
 func checkRequestedVolumes(req *containertypes.Config, mounts []container.Mount) error {
 	if req == nil {
 		return nil
@@ -221,7 +221,11 @@ func checkRequestedVolumes(req *containertypes.Config, mounts []container.Mount)
 		}
 		dst := path.Clean(v)
 		for _, m := range mounts {
-			if m.Destination == dst && !plainAnonymousVolume(m) {
+			// A bind or volume at the same path wins silently, as in
+			// Docker (its anonymous volumes skip a destination that is
+			// already mounted), and docker-compose 1.29 relies on it: it
+			// sends every volume of a service in Config.Volumes too.
+			if m.Destination == dst && m.Type == container.MountTmpfs {
 				return fmt.Errorf("Duplicate mount point: %s: %w", dst, errInvalid)
 			}
 		}
@@ -241,11 +245,4 @@ func requestedVolume(req *containertypes.Config, dst string) bool {
 		}
 	}
 	return false
-}
-
-// plainAnonymousVolume reports whether m is an anonymous local volume
-// without options: what a Config.Volumes entry (or a bare `-v /p` bind)
-// becomes.
-func plainAnonymousVolume(m container.Mount) bool {
-	return m.Type == container.MountVolume && m.Anonymous && !m.FromAPIMounts && m.Mode == "" && m.VolumeName == ""
 }

@@ -231,10 +231,14 @@ var resolveCases = []resolveCase{
 		req: Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Tmpfs: map[string]string{"/p": ""}}}},
 	{name: "requested volume uncleaned and api tmpfs", policy: basePolicy, wantErr: "Duplicate mount point: /p",
 		req: Request{Config: vols("/p/"), Requested: vols("/p/"), HostConfig: &containertypes.HostConfig{Mounts: []mounttypes.Mount{apiTmpfs("/p", nil)}}}},
-	{name: "requested volume and bind", policy: basePolicy, wantErr: "Duplicate mount point: /p",
-		req: Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Binds: []string{"/srv:/p"}}}},
-	{name: "requested volume and api volume", policy: basePolicy, wantErr: "Duplicate mount point: /p",
-		req: Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Mounts: []mounttypes.Mount{{Type: mounttypes.TypeVolume, Target: "/p"}}}}},
+	// Docker skips an anonymous volume whose path is mounted; compose 1.29
+	// sends every volume of a service in Config.Volumes too.
+	{name: "requested volume and bind", policy: basePolicy,
+		req:  Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Binds: []string{"/srv:/p"}}},
+		want: []container.Mount{{Type: container.MountBind, Destination: "/p", Source: "/srv"}}},
+	{name: "requested volume and named volume", policy: basePolicy,
+		req:  Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Binds: []string{"data:/p"}}},
+		want: []container.Mount{{Type: container.MountVolume, Destination: "/p", Source: "data", VolumeName: "data", Driver: "local"}}},
 	{name: "requested volume and -v of it", policy: basePolicy,
 		req:  Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Binds: []string{"/p"}}},
 		want: []container.Mount{{Type: container.MountVolume, Destination: "/p", Anonymous: true, Driver: "local"}}},
