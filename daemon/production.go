@@ -52,7 +52,8 @@ func production(c *container.Container) *berth.Production {
 		}
 		p.Tmpfs = append(p.Tmpfs, berth.ProductionTmpfs{Destination: m.Destination, Options: m.Tmpfs.Options, From: m.Origin})
 	}
-	if p.ReadOnlyFrom == "" && len(p.Tmpfs) == 0 {
+	// Nothing applied: the inspect body stays exactly Docker's.
+	if (p.ReadOnlyFrom == "" || p.ReadOnlyFrom == prodmode.FromRequest) && len(p.Tmpfs) == 0 {
 		return nil
 	}
 	return p

@@ -197,7 +197,7 @@ func TestProductionAutoTmpfsPerContainer(t *testing.T) {
 	assert.Check(t, is.DeepEqual(tmpfsDestinations(p), []string{"/run", "/tmp", "/var/tmp"}))
 	assert.Check(t, is.Equal(p.Tmpfs[0].From, "container label io.berth.read-only-tmpfs"))
 	assert.Check(t, is.Contains(p.Tmpfs[0].Options, "tmpcopyup"))
-	assert.Check(t, is.Equal(p.ReadOnlyFrom, "--read-only"))
+	assert.Check(t, is.Equal(p.ReadOnlyFrom, "--read-only"), "shown when the production mode added something")
 
 	// Without a read-only root there is nothing to add.
 	d.OK(t, "create", "--name", "writable", "--read-only-tmpfs", "prodapp:plain")
@@ -262,4 +262,17 @@ func TestProductionAudit(t *testing.T) {
 	assert.Check(t, is.Contains(res.Stderr, "the application writes directly to /"))
 	assert.Check(t, is.Contains(res.Stderr, "verify: FAILED: writes still refused: touch: /app.lock: Read-only file system"))
 	d.AssertUnchanged(t, before, "failed audit")
+}
+
+// TestAnonymousVolumeYieldsToMount: a bind or volume replaces an anonymous
+// volume the request names at the same path (TMPFS-CONTRACT "Conflicts";
+// Docker skips it): docker-compose 1.29 sends every volume of a service in
+// Config.Volumes too, so the audit's compose output depends on it.
+func TestAnonymousVolumeYieldsToMount(t *testing.T) {
+	d := harness.NewWithImage(t)
+	dir := t.TempDir()
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "f"), []byte("from the bind\n"), 0o644))
+	assert.Equal(t, d.OK(t, "run", "--rm", "--network", "none", "-v", "/p", "-v", dir+":/p", "busybox", "cat", "/p/f"), "from the bind")
+	d.OK(t, "run", "--rm", "--network", "none", "-v", "/p", "--mount", "type=volume,src=named,dst=/p", "busybox", "sh", "-c", "echo x > /p/g")
+	assert.Equal(t, d.OK(t, "run", "--rm", "--network", "none", "-v", "named:/q", "busybox", "cat", "/q/g"), "x")
 }

@@ -20,6 +20,10 @@ const (
 	LabelReadOnlyTmpfs = "io.berth.read-only-tmpfs"
 )
 
+// FromRequest is the ReadOnlyFrom of a container whose request said
+// --read-only: the production mode decided nothing.
+const FromRequest = "--read-only"
+
 // AutoTmpfs are the directories a read-only container gets a fresh tmpfs
 // on with --read-only-tmpfs, as Podman's read_only_tmpfs does.
 var AutoTmpfs = []string{"/run", "/tmp", "/var/tmp"}
@@ -68,7 +72,7 @@ func Decide(imageLabels, containerLabels map[string]string, requestReadOnly bool
 	}
 	dec.ReadOnly, dec.ReadOnlyFrom = ro, from
 	if requestReadOnly {
-		dec.ReadOnly, dec.ReadOnlyFrom = true, "--read-only"
+		dec.ReadOnly, dec.ReadOnlyFrom = true, FromRequest
 	}
 	seen := map[string]bool{}
 	if v, origin, ok := lookup(LabelTmpfs, imageLabels, containerLabels); ok {
