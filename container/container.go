@@ -42,6 +42,10 @@ type Container struct {
 	// User is Config.User resolved in the image at create: the image and
 	// the config never change, so start need not read them again.
 	User ExecUser
+	// ReadOnlyFrom says what decided whether the root filesystem is
+	// read-only when it was not Docker's default: --read-only, a
+	// production-mode label or daemon default (see daemon/prodmode).
+	ReadOnlyFrom string `json:",omitempty"`
 
 	// Log is the logging policy resolved at create.
 	Log LogPolicy

@@ -32,6 +32,10 @@ type Mount struct {
 
 	// Tmpfs mounts.
 	Tmpfs *Tmpfs `json:",omitempty"`
+
+	// Origin is set on a mount the request did not ask for: what added it
+	// ("image label io.berth.tmpfs", "daemon --read-only-tmpfs", ...).
+	Origin string `json:",omitempty"`
 }
 
 // Tmpfs is a tmpfs mount as the shim performs it: the user's options

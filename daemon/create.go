@@ -18,6 +18,7 @@ import (
 	"github.com/berth-project/berth/daemon/health"
 	"github.com/berth-project/berth/daemon/images"
 	"github.com/berth-project/berth/daemon/mountspec"
+	"github.com/berth-project/berth/daemon/prodmode"
 	"github.com/berth-project/berth/daemon/runspec"
 )
 
@@ -50,6 +51,11 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		State:    container.State{Status: containertypes.StateCreated},
 	}
 	c.Config = mergeImageConfig(cfg, img)
+	prod, err := prodmode.Decide(img.Config.Config.Labels, cfg.Labels, hc.ReadonlyRootfs, d.productionDefaults())
+	if err != nil {
+		return resp, err
+	}
+	hc.ReadonlyRootfs, c.ReadOnlyFrom = prod.ReadOnly, prod.ReadOnlyFrom
 	c.HostConfig = hc
 	if c.Config.Hostname == "" {
 		if hc.NetworkMode == "host" {
@@ -108,7 +114,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if _, err := d.runtimePath(c.Runtime); err != nil {
 		return resp, err
 	}
-	if c.Mounts, err = mountspec.Resolve(mountspec.Request{Config: c.Config, Requested: cfg, HostConfig: hc}, fsys, d.tmpfsPolicy); err != nil {
+	if c.Mounts, err = mountspec.Resolve(mountspec.Request{Config: c.Config, Requested: cfg, HostConfig: hc, DefaultTmpfs: defaultTmpfs(prod)}, fsys, d.tmpfsPolicy); err != nil {
 		return resp, err
 	}
 	if err := checkBindSources(c.Mounts); err != nil {

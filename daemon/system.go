@@ -52,9 +52,11 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		DefaultRuntime:     d.cfg.Runtime,
 		Runtimes:           map[string]system.RuntimeWithStatus{},
 		SecurityOptions:    []string{seccompInfo(d.cfg.SeccompProfile), "name=cgroupns"},
-		Labels:             []string{},
-		Warnings:           []string{},
-		Images:             len(d.images.List()),
+		// Docker's info has no field for the production-mode defaults:
+		// they are reported as daemon labels, which every client prints.
+		Labels:   d.productionLabels(),
+		Warnings: []string{},
+		Images:   len(d.images.List()),
 	}
 	info.Name, _ = os.Hostname()
 	if p := d.cfg.SeccompProfile; p != "" && p != "builtin" {

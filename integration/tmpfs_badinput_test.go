@@ -107,8 +107,6 @@ func TestTmpfsBadInput(t *testing.T) {
 		{"mount-tmpfs+named", []string{"--mount", "type=tmpfs,dst=/p", "-v", "tfvol:/p"}, []string{dup}},
 		{"mount-tmpfs-twice", []string{"--mount", "type=tmpfs,dst=/p", "--mount", "type=tmpfs,dst=/p"}, []string{dup}},
 		{"mount-tmpfs+mount-bind", []string{"--mount", "type=tmpfs,dst=/p", "--mount", "type=bind,src=" + dir + ",dst=/p"}, []string{dup}},
-		{"anonymous+mount-volume", []string{"-v", "/p", "--mount", "type=volume,dst=/p"}, []string{dup}},
-		{"anonymous+bind", []string{"-v", "/p", "-v", dir + ":/p"}, []string{dup}},
 		{"bind+mount-bind", []string{"-v", dir + ":/p", "--mount", "type=bind,src=" + dir + ",dst=/p"}, []string{dup}},
 	})
 	tfRunBadAPI(t, d, []tfBadAPI{

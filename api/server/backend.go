@@ -130,6 +130,12 @@ type TmpfsUsageBackend interface {
 	// ContainerTmpfsUsage returns one entry per tmpfs mount; a container
 	// that is not running is an errdefs.ErrConflict.
 	ContainerTmpfsUsage(ctx context.Context, name string) ([]berth.TmpfsUsage, error)
+	// ContainerProduction reports what the production mode applied to the
+	// container at create; nil when it applied nothing.
+	ContainerProduction(ctx context.Context, name string) (*berth.Production, error)
+	// ContainerWrites reports the entries of the container's writable
+	// layer and the bytes in its volumes (GET /containers/{id}/berth/writes).
+	ContainerWrites(ctx context.Context, name string) (*berth.Writes, error)
 }
 
 // Backend is everything the API server needs of the daemon. It is one

@@ -53,6 +53,7 @@ type fakeBackend struct {
 	events     chan eventtypes.Message
 	netReq     network.CreateRequest
 	netList    []network.Summary
+	prodFn     func() (*berth.Production, error)
 	tmpfsFn    func() ([]berth.TmpfsUsage, error)
 
 	// exec and processes
@@ -379,6 +380,18 @@ func (f *fakeBackend) ContainerTmpfsUsage(_ context.Context, name string) ([]ber
 		return f.tmpfsFn()
 	}
 	return nil, errdefs.ErrConflict.WithMessage("container " + name + " is not running")
+}
+
+// ContainerProduction answers prodFn, or nothing applied.
+func (f *fakeBackend) ContainerProduction(_ context.Context, name string) (*berth.Production, error) {
+	if f.prodFn != nil {
+		return f.prodFn()
+	}
+	return nil, nil
+}
+
+func (f *fakeBackend) ContainerWrites(_ context.Context, name string) (*berth.Writes, error) {
+	return &berth.Writes{Changes: []berth.Write{}, Volumes: []berth.VolumeUsage{}}, f.record("writes %s", name)
 }
 
 func (f *fakeBackend) ContainerUpdate(_ context.Context, name string, _ *containertypes.UpdateConfig) (containertypes.UpdateResponse, error) {

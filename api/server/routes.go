@@ -53,6 +53,8 @@ func (s *Server) registerRoutes() {
 	// exec, pause, top, stats (api/server/exec.go)
 	s.registerExecRoutes()
 	s.handle("POST /containers/{name}/update", s.postContainerUpdate)
+	// Berth's own: what a container wrote (berth audit).
+	s.handle("GET /containers/{name}/berth/writes", s.getContainerWrites)
 
 	// Everything else, including a known path with another method.
 	s.mux.HandleFunc("/", s.notFound)

@@ -37,3 +37,14 @@ func TestInspectBerthInfo(t *testing.T) {
 		})
 	}
 }
+
+func TestInspectBerthProduction(t *testing.T) {
+	prod := &berth.Production{ReadOnly: true, ReadOnlyFrom: "image label io.berth.read-only", Tmpfs: []berth.ProductionTmpfs{{Destination: "/run", Options: "noexec", From: "image label io.berth.tmpfs"}}}
+	fb, ts := newTestServer(t)
+	fb.prodFn = func() (*berth.Production, error) { return prod, nil }
+	resp := do(t, ts, "GET", "/v1.47/containers/web/json", "")
+	assert.Equal(t, resp.status, 200, resp.body)
+	var got map[string]json.RawMessage
+	assert.NilError(t, json.Unmarshal([]byte(resp.body), &got))
+	assert.Equal(t, string(got["Berth"]), `{"Tmpfs":null,"Production":{"ReadOnly":true,"ReadOnlyFrom":"image label io.berth.read-only","Tmpfs":[{"Destination":"/run","Options":"noexec","From":"image label io.berth.tmpfs"}]}}`)
+}

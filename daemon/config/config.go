@@ -29,6 +29,12 @@ type Config struct {
 	MaxTmpfsSize     string `json:"max-tmpfs-size,omitempty"`
 	DefaultShmSize   string `json:"default-shm-size,omitempty"`
 
+	// Production mode defaults: every new container read-only unless a
+	// label opts out; automatic tmpfs on /run, /tmp, /var/tmp of
+	// read-only containers.
+	ReadOnlyDefault bool `json:"read-only-default,omitempty"`
+	ReadOnlyTmpfs   bool `json:"read-only-tmpfs,omitempty"`
+
 	// SeccompProfile is the containers' default seccomp profile: "builtin"
 	// (or ""; Docker's default), "unconfined" or a profile file's path.
 	SeccompProfile string `json:"seccomp-profile,omitempty"`
@@ -87,6 +93,8 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringToStringVar(&c.LogOpts, "log-opt", c.LogOpts, "Default log driver options (max-size=10m,max-file=3)")
 	fs.BoolVar(&c.Init, "init", c.Init, "Run an init inside containers to forward signals and reap processes")
 	fs.StringVar(&c.InitPath, "init-path", c.InitPath, "Path to the init binary (default "+DefaultInitPath+")")
+	fs.BoolVar(&c.ReadOnlyDefault, "read-only-default", c.ReadOnlyDefault, "Create containers with a read-only root filesystem unless label io.berth.read-only=false")
+	fs.BoolVar(&c.ReadOnlyTmpfs, "read-only-tmpfs", c.ReadOnlyTmpfs, "Mount a fresh tmpfs (with copy-up) on /run, /tmp and /var/tmp of read-only containers that mount nothing there")
 	fs.StringVar(&c.SeccompProfile, "seccomp-profile", c.SeccompProfile, `Path to the default seccomp profile, or "unconfined" or "builtin"`)
 	fs.StringVarP(&c.Bridge, "bridge", "b", c.Bridge, "Linux bridge of the default bridge network")
 	fs.StringVar(&c.BIP, "bip", c.BIP, "Gateway address and subnet length of the default bridge network")
@@ -157,6 +165,12 @@ func (c *Config) Load(fs *pflag.FlagSet) error {
 	}
 	if has("init-path") {
 		set("init-path", func() { c.InitPath = file.InitPath })
+	}
+	if has("read-only-default") {
+		set("read-only-default", func() { c.ReadOnlyDefault = file.ReadOnlyDefault })
+	}
+	if has("read-only-tmpfs") {
+		set("read-only-tmpfs", func() { c.ReadOnlyTmpfs = file.ReadOnlyTmpfs })
 	}
 	if has("seccomp-profile") {
 		set("seccomp-profile", func() { c.SeccompProfile = file.SeccompProfile })

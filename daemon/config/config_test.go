@@ -81,3 +81,18 @@ func TestLogAndInitKeys(t *testing.T) {
 	assert.Equal(t, c.Init, false)
 	assert.DeepEqual(t, c.LogOpts, map[string]string{"a": "b"})
 }
+
+func TestProductionKeys(t *testing.T) {
+	t.Parallel()
+	c, err := parse(t, `{"read-only-default":true,"read-only-tmpfs":true}`)
+	assert.NilError(t, err)
+	assert.Equal(t, c.ReadOnlyDefault, true)
+	assert.Equal(t, c.ReadOnlyTmpfs, true)
+	c, err = parse(t, `{"read-only-default":true}`, "--read-only-default=false", "--read-only-tmpfs")
+	assert.NilError(t, err)
+	assert.Equal(t, c.ReadOnlyDefault, false, "the flag wins")
+	assert.Equal(t, c.ReadOnlyTmpfs, true)
+	c, err = parse(t, "")
+	assert.NilError(t, err)
+	assert.Equal(t, c.ReadOnlyDefault || c.ReadOnlyTmpfs, false)
+}

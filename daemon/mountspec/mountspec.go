@@ -94,6 +94,18 @@ type Request struct {
 	Requested *containertypes.Config
 	// HostConfig holds Binds, Mounts and Tmpfs.
 	HostConfig *containertypes.HostConfig
+	// DefaultTmpfs are tmpfs the request did not ask for (the production
+	// mode's labels and defaults): each is added unless the request mounts
+	// something at its path, and is checked like a --tmpfs.
+	DefaultTmpfs []DefaultTmpfs
+}
+
+// DefaultTmpfs is one tmpfs added by default.
+type DefaultTmpfs struct {
+	Destination string
+	Options     string // --tmpfs syntax
+	// Origin names where it comes from, for errors and inspect.
+	Origin string
 }
 
 // Resolve turns Binds, Mounts, Tmpfs and the volumes into typed mounts,
@@ -131,6 +143,22 @@ func Resolve(req Request, img ImageFS, policy Policy) ([]container.Mount, error)
 		if err := add(cliTmpfs(p, hc.Tmpfs[p], img, policy)); err != nil {
 			return nil, err
 		}
+	}
+	for _, dt := range req.DefaultTmpfs {
+		dst, err := destination(dt.Destination)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dt.Origin, err)
+		}
+		if seen[dst] || requestedVolume(req.Requested, dst) {
+			continue
+		}
+		m, err := cliTmpfs(dst, dt.Options, img, policy)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dt.Origin, err)
+		}
+		m.Origin = dt.Origin
+		seen[dst] = true
+		out = append(out, m)
 	}
 	// Image and anonymous volumes, unless a mount already covers the path
 	// (a tmpfs replaces the volume, as in Docker).
@@ -182,7 +210,7 @@ func destination(p string) (string, error) {
 // mount replace a Config.Volumes entry because the image's VOLUMEs arrive
 // there too, and a tmpfs on an image VOLUME path must replace the volume;
 // a volume the user asked for explicitly is a conflict instead, the same
-// "Duplicate mount point" as for every other pair of mount kinds.
+// "Duplicate mount point" when the other mount is a tmpfs.
 func checkRequestedVolumes(req *containertypes.Config, mounts []container.Mount) error {
 	if req == nil {
 		return nil
@@ -193,7 +221,11 @@ func checkRequestedVolumes(req *containertypes.Config, mounts []container.Mount)
 		}
 		dst := path.Clean(v)
 		for _, m := range mounts {
-			if m.Destination == dst && !plainAnonymousVolume(m) {
+			// A bind or volume at the same path wins silently, as in
+			// Docker (its anonymous volumes skip a destination that is
+			// already mounted), and docker-compose 1.29 relies on it: it
+			// sends every volume of a service in Config.Volumes too.
+			if m.Destination == dst && m.Type == container.MountTmpfs {
 				return fmt.Errorf("Duplicate mount point: %s: %w", dst, errInvalid)
 			}
 		}
@@ -201,9 +233,16 @@ func checkRequestedVolumes(req *containertypes.Config, mounts []container.Mount)
 	return nil
 }
 
-// plainAnonymousVolume reports whether m is an anonymous local volume
-// without options: what a Config.Volumes entry (or a bare `-v /p` bind)
-// becomes.
-func plainAnonymousVolume(m container.Mount) bool {
-	return m.Type == container.MountVolume && m.Anonymous && !m.FromAPIMounts && m.Mode == "" && m.VolumeName == ""
+// requestedVolume reports whether the request's own Config.Volumes (what
+// `-v /p` sends) has dst.
+func requestedVolume(req *containertypes.Config, dst string) bool {
+	if req == nil {
+		return false
+	}
+	for v := range req.Volumes {
+		if path.IsAbs(v) && path.Clean(v) == dst {
+			return true
+		}
+	}
+	return false
 }

@@ -231,10 +231,14 @@ var resolveCases = []resolveCase{
 		req: Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Tmpfs: map[string]string{"/p": ""}}}},
 	{name: "requested volume uncleaned and api tmpfs", policy: basePolicy, wantErr: "Duplicate mount point: /p",
 		req: Request{Config: vols("/p/"), Requested: vols("/p/"), HostConfig: &containertypes.HostConfig{Mounts: []mounttypes.Mount{apiTmpfs("/p", nil)}}}},
-	{name: "requested volume and bind", policy: basePolicy, wantErr: "Duplicate mount point: /p",
-		req: Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Binds: []string{"/srv:/p"}}}},
-	{name: "requested volume and api volume", policy: basePolicy, wantErr: "Duplicate mount point: /p",
-		req: Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Mounts: []mounttypes.Mount{{Type: mounttypes.TypeVolume, Target: "/p"}}}}},
+	// Docker skips an anonymous volume whose path is mounted; compose 1.29
+	// sends every volume of a service in Config.Volumes too.
+	{name: "requested volume and bind", policy: basePolicy,
+		req:  Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Binds: []string{"/srv:/p"}}},
+		want: []container.Mount{{Type: container.MountBind, Destination: "/p", Source: "/srv"}}},
+	{name: "requested volume and named volume", policy: basePolicy,
+		req:  Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Binds: []string{"data:/p"}}},
+		want: []container.Mount{{Type: container.MountVolume, Destination: "/p", Source: "data", VolumeName: "data", Driver: "local"}}},
 	{name: "requested volume and -v of it", policy: basePolicy,
 		req:  Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Binds: []string{"/p"}}},
 		want: []container.Mount{{Type: container.MountVolume, Destination: "/p", Anonymous: true, Driver: "local"}}},
@@ -307,4 +311,39 @@ func TestNewPolicy(t *testing.T) {
 		assert.ErrorContains(t, err, tc.want)
 		assert.Assert(t, errdefs.IsInvalidArgument(err))
 	}
+}
+
+func TestResolveDefaultTmpfs(t *testing.T) {
+	t.Parallel()
+	label := "image label io.berth.tmpfs"
+	defaults := []DefaultTmpfs{{"/run", "", label}, {"/tmp", "size=1m", label}, {"/data", "", label}, {"/cache", "", label}, {"/vol", "", label}}
+	req := Request{
+		Config:       vols("/vol", "/imgvol"),
+		Requested:    vols("/vol"),
+		HostConfig:   &containertypes.HostConfig{Tmpfs: map[string]string{"/run": "size=2m"}, Binds: []string{"/srv:/data"}},
+		DefaultTmpfs: append(defaults, DefaultTmpfs{"/imgvol", "", label}),
+	}
+	got, err := Resolve(req, testImage, basePolicy)
+	assert.NilError(t, err)
+	byDst := map[string]container.Mount{}
+	for _, m := range got {
+		byDst[m.Destination] = m
+	}
+	assert.Equal(t, byDst["/run"].Origin, "", "the request's --tmpfs wins")
+	assert.Equal(t, byDst["/run"].Tmpfs.SizeBytes, int64(2<<20))
+	assert.Equal(t, byDst["/data"].Type, container.MountBind, "the request's bind wins")
+	assert.Equal(t, byDst["/vol"].Type, container.MountVolume, "the request's -v wins")
+	assert.Equal(t, byDst["/tmp"].Origin, label)
+	assert.Equal(t, byDst["/tmp"].Tmpfs.SizeBytes, int64(1<<20))
+	assert.Equal(t, byDst["/cache"].Type, container.MountTmpfs)
+	assert.Equal(t, byDst["/imgvol"].Type, container.MountTmpfs, "a default tmpfs replaces an image VOLUME, as --tmpfs does")
+	assert.Equal(t, len(got), 6)
+
+	for _, bad := range []DefaultTmpfs{{"/x", "size=lots", label}, {"/proc/x", "", label}, {"x", "", label}} {
+		_, err := Resolve(Request{DefaultTmpfs: []DefaultTmpfs{bad}}, testImage, max16)
+		assert.Check(t, errdefs.IsInvalidArgument(err), "%v", err)
+		assert.ErrorContains(t, err, label+": ")
+	}
+	_, err = Resolve(Request{DefaultTmpfs: []DefaultTmpfs{{"/x", "", label}}}, testImage, max16)
+	assert.ErrorContains(t, err, label+": tmpfs /x has no size limit")
 }

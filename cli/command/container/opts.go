@@ -25,6 +25,7 @@ type containerOptions struct {
 	user        string
 	entrypoint  string
 	readOnly    bool
+	roTmpfs     bool
 	tmpfs       opts.TmpfsOpt
 	volumes     []string
 	mounts      opts.MountOpt
@@ -71,6 +72,7 @@ func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
 	flags.StringVarP(&o.user, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
 	flags.StringVar(&o.entrypoint, "entrypoint", "", "Overwrite the default ENTRYPOINT of the image")
 	flags.BoolVar(&o.readOnly, "read-only", false, "Mount the container's root filesystem as read only")
+	flags.BoolVar(&o.roTmpfs, "read-only-tmpfs", false, "With a read-only root, mount a fresh tmpfs on /run, /tmp and /var/tmp (label io.berth.read-only-tmpfs=true)")
 	flags.Var(&o.tmpfs, "tmpfs", "Mount a tmpfs directory (PATH[:OPTIONS])")
 	flags.StringArrayVarP(&o.volumes, "volume", "v", nil, "Bind mount a volume")
 	flags.Var(&o.mounts, "mount", "Attach a filesystem mount to the container")
@@ -122,6 +124,13 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 	labels, err := o.labelMap()
 	if err != nil {
 		return nil, err
+	}
+	if o.roTmpfs {
+		// The daemon decides; the flag is its per-container label.
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels["io.berth.read-only-tmpfs"] = "true"
 	}
 	restart, err := opts.ParseRestartPolicy(o.restart)
 	if err != nil {

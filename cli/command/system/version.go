@@ -173,6 +173,12 @@ func NewInfoCommand(cli *command.Cli) *cobra.Command {
 			fmt.Fprintf(out, " Berth Root Dir: %s\n", i.DockerRootDir)
 			fmt.Fprintf(out, " Debug Mode: %t\n", i.Debug)
 			fmt.Fprintf(out, " Experimental: %t\n", i.ExperimentalBuild)
+			if len(i.Labels) > 0 {
+				fmt.Fprintln(out, " Labels:")
+				for _, l := range i.Labels {
+					fmt.Fprintf(out, "  %s\n", l)
+				}
+			}
 			fmt.Fprintf(out, " Live Restore Enabled: %t\n", i.LiveRestoreEnabled)
 			for _, w := range i.Warnings {
 				fmt.Fprintln(cli.Err, w)
