@@ -17,6 +17,7 @@ import (
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/images"
 	"github.com/berth-project/berth/daemon/mountspec"
+	"github.com/berth-project/berth/daemon/unsupported"
 )
 
 // ContainerCreate validates the request completely, then persists the new
@@ -31,6 +32,12 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	}
 	if cfg.Image == "" {
 		return resp, fmt.Errorf("no image specified: %w", errInvalid)
+	}
+	if err := unsupported.Fields(cfg, hc, nc); err != nil {
+		return resp, err
+	}
+	if err := verifyConfig(cfg); err != nil {
+		return resp, err
 	}
 	img, err := d.images.Get(cfg.Image)
 	if err != nil {

@@ -77,6 +77,10 @@ type live struct {
 	pending  []*pendingAttach
 	stopping bool          // a user asked for the stop: no restart policy applies
 	exited   chan struct{} // closed when the current run ends
+
+	// restarting: a user's restart is stopping the container, so its
+	// exit does not apply AutoRemove.
+	restarting bool
 }
 
 // New opens (or creates) the data and exec roots, takes their locks and

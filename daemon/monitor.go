@@ -73,7 +73,7 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 	d.retireShim(c, l)
 	os.Remove(c.ExitPath())
 	d.notify(l, c, false)
-	autoRemove := c.HostConfig.AutoRemove
+	autoRemove := c.HostConfig.AutoRemove && !l.restarting
 	restart := !autoRemove && shouldRestart(c.HostConfig.RestartPolicy, exit.Code, c.RestartCount, l.stopping)
 	c.Unlock()
 	// Before the stop it may end: Docker reports die, then stop.
