@@ -19,28 +19,34 @@ func awaitUserProcess(pid int, runtime string) {
 	if err != nil {
 		rt = runtime
 	}
-	exe := "/proc/" + strconv.Itoa(pid) + "/exe"
+	proc := "/proc/" + strconv.Itoa(pid) + "/"
 	deadline := time.Now().Add(5 * time.Second)
 	for delay := 100 * time.Microsecond; time.Now().Before(deadline); delay = min(2*delay, 10*time.Millisecond) {
-		target, err := os.Readlink(exe)
-		if err != nil || !runtimeInit(target, rt) {
+		comm, err := os.ReadFile(proc + "comm")
+		if err != nil {
+			return // gone
+		}
+		target, err := os.Readlink(proc + "exe")
+		if err != nil || !runtimeInit(strings.TrimSpace(string(comm)), target, rt) {
 			return
 		}
 		time.Sleep(delay)
 	}
 }
 
-// runtimeInit reports whether target, what /proc/PID/exe of a container's
-// init points to, is still the runtime: its binary (crun), or the sealed
-// copy runc re-executes itself from ("/memfd:runc_cloned:/proc/self/exe
-// (deleted)"), or runc's bind-mounted clone in runc >= 1.2 ("runc" in a
-// private directory).
-func runtimeInit(target, runtime string) bool {
+// runtimeInit reports whether a container's init process, by its
+// /proc/PID/comm and the target of /proc/PID/exe, is still the runtime's:
+// runc names it "runc:[2:INIT]" and runs it from a copy of itself that
+// the container's root cannot reach (the link reads "/", or
+// "/memfd:runc_cloned:..."); crun runs it from its own binary.
+func runtimeInit(comm, target, runtime string) bool {
 	target = strings.TrimSuffix(target, " (deleted)")
 	switch {
-	case target == runtime:
+	case strings.HasPrefix(comm, "runc:["):
 		return true
-	case strings.HasPrefix(target, "/memfd:runc_cloned"), strings.HasPrefix(target, "/memfd:runc"):
+	case target == runtime, target == "/":
+		return true
+	case strings.HasPrefix(target, "/memfd:runc"):
 		return true
 	}
 	return false

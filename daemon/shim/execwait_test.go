@@ -9,17 +9,20 @@ import (
 func TestRuntimeInit(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		target string
-		want   bool
+		comm, target string
+		want         bool
 	}{
-		{"/usr/sbin/runc", true},
-		{"/memfd:runc_cloned:/proc/self/exe (deleted)", true},
-		{"/usr/bin/crun", false}, // not the runtime in use below
-		{"/bin/busybox", false},
-		{"/usr/sbin/runc-other", false},
-		{"/memfd:app (deleted)", false},
+		{"runc:[2:INIT]", "/", true},
+		{"runc:[2:INIT]", "/bin/busybox", true}, // exec in progress
+		{"sleep", "/", true},
+		{"runc", "/usr/sbin/runc", true},
+		{"runc", "/memfd:runc_cloned:/proc/self/exe (deleted)", true},
+		{"crun", "/usr/bin/crun", false}, // not the runtime in use here
+		{"sleep", "/bin/busybox", false},
+		{"runc-other", "/usr/sbin/runc-other", false},
+		{"app", "/memfd:app (deleted)", false},
 	} {
-		assert.Check(t, runtimeInit(tc.target, "/usr/sbin/runc") == tc.want, "%s", tc.target)
+		assert.Check(t, runtimeInit(tc.comm, tc.target, "/usr/sbin/runc") == tc.want, "%s %s", tc.comm, tc.target)
 	}
-	assert.Check(t, runtimeInit("/usr/bin/crun", "/usr/bin/crun"))
+	assert.Check(t, runtimeInit("crun", "/usr/bin/crun", "/usr/bin/crun"))
 }
