@@ -103,7 +103,8 @@ func hangUp(t *testing.T, sock, method, path string) {
 
 // TestAPISemanticsClientGone: a stop or restart goes on to the end when
 // the client that asked for it hangs up: the container ignoring SIGTERM
-// is killed after the timeout all the same.
+// is killed after the timeout all the same. A kill returns once the
+// container is marked exited.
 func TestAPISemanticsClientGone(t *testing.T) {
 	d := harness.NewWithImage(t)
 	stubborn := []string{"sh", "-c", "trap '' TERM; while true; do sleep 1; done"}
@@ -120,6 +121,18 @@ func TestAPISemanticsClientGone(t *testing.T) {
 		return strings.HasPrefix(now, "running ") && now != "running "+started, "restart: " + now
 	})
 	d.OK(t, "rm", "-f", "stop", "restart")
+
+	// kill returns once the container is marked exited, a paused one too:
+	// rm right after it finds the container stopped.
+	for _, paused := range []bool{false, true} {
+		d.OK(t, "run", "-d", "--name", "killed", "--network", "none", "busybox", "sleep", "300")
+		if paused {
+			d.OK(t, "pause", "killed")
+		}
+		d.OK(t, "kill", "killed")
+		assert.Check(t, is.Equal(d.Inspect(t, "killed", "{{.State.Status}} {{.State.ExitCode}}"), "exited 137"), "paused %v", paused)
+		d.OK(t, "rm", "killed")
+	}
 }
 
 const sdkSemanticsScript = `
