@@ -20,6 +20,7 @@ import (
 	"github.com/berth-project/berth/daemon/mountspec"
 	"github.com/berth-project/berth/daemon/prodmode"
 	"github.com/berth-project/berth/daemon/runspec"
+	"github.com/berth-project/berth/daemon/unsupported"
 )
 
 // ContainerCreate validates the request completely, then persists the new
@@ -34,6 +35,12 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	}
 	if cfg.Image == "" {
 		return resp, fmt.Errorf("no image specified: %w", errInvalid)
+	}
+	if err := unsupported.Fields(cfg, hc, nc); err != nil {
+		return resp, err
+	}
+	if err := verifyConfig(cfg); err != nil {
+		return resp, err
 	}
 	if err := health.Validate(cfg.Healthcheck); err != nil {
 		return resp, err

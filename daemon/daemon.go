@@ -89,6 +89,10 @@ type live struct {
 	exited   chan struct{} // closed when the current run ends
 	// healthStop ends the health checks of the current run.
 	healthStop context.CancelFunc
+
+	// restarting: a user's restart is stopping the container, so its
+	// exit does not apply AutoRemove.
+	restarting bool
 }
 
 // New opens (or creates) the data and exec roots, takes their locks and

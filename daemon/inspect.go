@@ -39,6 +39,9 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string) (*containert
 	if hc.LogConfig.Config == nil {
 		hc.LogConfig.Config = map[string]string{}
 	}
+	if hc.IpcMode == "" {
+		hc.IpcMode = "private" // what the spec asks for, and Docker's default
+	}
 	if hc.CgroupnsMode == "" {
 		hc.CgroupnsMode = "host" // the spec asks for no cgroup namespace
 	}

@@ -62,7 +62,7 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 	}
 	c.Lock()
 	d.stopHealth(c, l)
-	autoRemove := c.HostConfig.AutoRemove
+	autoRemove := c.HostConfig.AutoRemove && !l.restarting
 	restart := !autoRemove && shouldRestart(c.HostConfig.RestartPolicy, exit.Code, c.RestartCount, l.stopping)
 	if c.State.IsRunning() {
 		// A container the policy restarts is restarting until then, as
@@ -133,6 +133,12 @@ func (d *Daemon) ContainerWait(ctx context.Context, name string, cond containert
 	ch := make(chan containertypes.WaitResponse, 1)
 	c.Lock()
 	defer c.Unlock()
+	if _, err := d.containers.Get(c.ID); err != nil {
+		// Removed since the lookup (a --rm container right after its
+		// exit): its waiters were woken already, this one would never be.
+		ch <- containertypes.WaitResponse{StatusCode: int64(c.State.ExitCode)}
+		return ch, nil
+	}
 	if cond == containertypes.WaitConditionNotRunning && !c.State.IsRunning() && c.State.Status != containertypes.StateRestarting {
 		ch <- containertypes.WaitResponse{StatusCode: int64(c.State.ExitCode)}
 		return ch, nil

@@ -20,7 +20,9 @@ import (
 const defaultStopTimeout = 10
 
 // ContainerStop sends the stop signal, waits up to the timeout, then kills.
+// A stop goes on to the end when the client that asked for it goes away.
 func (d *Daemon) ContainerStop(ctx context.Context, name string, timeout *int, signal string) error {
+	ctx = context.WithoutCancel(ctx)
 	c, err := d.containers.Get(name)
 	if err != nil {
 		return err
@@ -103,7 +105,9 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int,
 	}
 }
 
-// ContainerKill sends a signal to the container's main process.
+// ContainerKill sends a signal to the container's main process. A SIGKILL
+// returns once the container is marked exited, as in Docker, so that a
+// remove right after it finds the container stopped.
 func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 	c, err := d.containers.Get(name)
 	if err != nil {
@@ -122,7 +126,7 @@ func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 		return fmt.Errorf("cannot kill container: %s: container %s is not running: %w", name, c.ID, errConflict)
 	}
 	l := d.liveOf(c.ID)
-	shim := l.shim
+	shim, exited := l.shim, l.exited
 	if sig == unix.SIGKILL {
 		l.stopping = true
 	}
@@ -130,7 +134,15 @@ func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 	if shim == nil {
 		return fmt.Errorf("container %s: %w", c.ID, errShimGone)
 	}
-	return d.signal(ctx, c, shim, sig, false)
+	if err := d.signal(ctx, c, shim, sig, false); err != nil || sig != unix.SIGKILL {
+		return err
+	}
+	select {
+	case <-exited:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // signal sends sig through the shim. The kill event goes out first: a
@@ -143,12 +155,24 @@ func (d *Daemon) signal(ctx context.Context, c *container.Container, shim *shimc
 	return shim.Kill(ctx, num, all)
 }
 
-// ContainerRestart stops the container if it runs, then starts it.
+// ContainerRestart stops the container if it runs, then starts it. It goes
+// on to the end when the client goes away, and the stop does not remove an
+// AutoRemove container, as in Docker.
 func (d *Daemon) ContainerRestart(ctx context.Context, name string, timeout *int) error {
+	ctx = context.WithoutCancel(ctx)
 	c, err := d.containers.Get(name)
 	if err != nil {
 		return err
 	}
+	c.Lock()
+	l := d.liveOf(c.ID)
+	l.restarting = true
+	c.Unlock()
+	defer func() {
+		c.Lock()
+		l.restarting = false
+		c.Unlock()
+	}()
 	switch err := d.stop(ctx, c, timeout, ""); {
 	case err == nil:
 		d.containerEvent(c, eventtypes.ActionStop, nil)

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	goruntime "runtime"
 	"strings"
+	"sync"
 	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
@@ -94,12 +95,71 @@ func (d *Daemon) SystemVersion(ctx context.Context) system.VersionResponse {
 		Arch:          goruntime.GOARCH,
 		GoVersion:     goruntime.Version(),
 		KernelVersion: kernelVersion(),
-		Components: []system.ComponentVersion{{
-			Name:    "Engine",
-			Version: Version,
-			Details: map[string]string{"ApiVersion": APIVersion, "MinAPIVersion": MinAPIVersion, "Os": "linux", "Arch": goruntime.GOARCH, "GoVersion": goruntime.Version()},
-		}},
+		Components:    d.components(),
 	}
+}
+
+// components lists what GET /version's Components shows in Docker: the
+// engine (the docker CLI prints its Experimental detail) and the OCI
+// runtimes with their versions.
+func (d *Daemon) components() []system.ComponentVersion {
+	out := []system.ComponentVersion{{
+		Name:    "Engine",
+		Version: Version,
+		Details: map[string]string{
+			"ApiVersion":    APIVersion,
+			"MinAPIVersion": MinAPIVersion,
+			"Os":            "linux",
+			"Arch":          goruntime.GOARCH,
+			"GoVersion":     goruntime.Version(),
+			"KernelVersion": kernelVersion(),
+			"Experimental":  "false",
+		},
+	}}
+	for _, rt := range []string{"runc", "crun"} {
+		p, err := exec.LookPath(rt)
+		if err != nil {
+			continue
+		}
+		v, commit := runtimeVersion(p)
+		if v == "" {
+			continue
+		}
+		out = append(out, system.ComponentVersion{Name: rt, Version: v, Details: map[string]string{"GitCommit": commit}})
+	}
+	return out
+}
+
+// runtimeVersions caches `RUNTIME --version` by path: the binary does not
+// change under a running daemon often enough to run it on every request.
+var runtimeVersions sync.Map
+
+func runtimeVersion(path string) (version, commit string) {
+	if v, ok := runtimeVersions.Load(path); ok {
+		vc := v.([2]string)
+		return vc[0], vc[1]
+	}
+	out, err := exec.Command(path, "--version").Output()
+	if err != nil {
+		return "", ""
+	}
+	version, commit = parseRuntimeVersion(string(out))
+	runtimeVersions.Store(path, [2]string{version, commit})
+	return version, commit
+}
+
+// parseRuntimeVersion reads runc's and crun's `--version` output:
+// "runc version 1.1.5+ds1\ncommit: ...".
+func parseRuntimeVersion(out string) (version, commit string) {
+	for _, line := range strings.Split(out, "\n") {
+		if _, v, ok := strings.Cut(line, " version "); ok && version == "" {
+			version = strings.TrimSpace(v)
+		}
+		if c, ok := strings.CutPrefix(line, "commit: "); ok {
+			commit = strings.TrimSpace(c)
+		}
+	}
+	return version, commit
 }
 
 func (d *Daemon) id() string {

@@ -22,6 +22,13 @@ import (
 // the client still reads the last output.
 const drainTimeout = 2 * time.Second
 
+// replayPause separates the upgraded response's head from the log replay of
+// a non-streaming attach. docker-py reads the hijacked socket beneath
+// http.client's buffer, so output that arrives with the head is lost to it
+// (attach(logs=True, stream=False) returned b""); dockerd's log reader
+// takes about as long to start.
+const replayPause = 20 * time.Millisecond
+
 // postContainerAttach hijacks the connection: the client's stdin comes in,
 // the container's output goes out, multiplexed unless the container has a
 // TTY. The backend decides when the session ends.
@@ -39,14 +46,25 @@ func (s *Server) postContainerAttach(w http.ResponseWriter, r *http.Request) err
 		cancel:  cancel,
 		log:     s.log.With(slog.String("container", name)),
 	}
+	stream, logs := httputils.BoolValue(r, "stream"), httputils.BoolValue(r, "logs")
+	getStreams := sess.getStreams
+	if sess.upgrade && logs && !stream {
+		getStreams = func(tty bool) (AttachStreams, error) {
+			streams, err := sess.getStreams(tty)
+			if err == nil {
+				time.Sleep(replayPause)
+			}
+			return streams, err
+		}
+	}
 	err := s.backend.ContainerAttach(ctx, name, AttachOptions{
 		Stdin:      sess.useIn,
 		Stdout:     httputils.BoolValue(r, "stdout"),
 		Stderr:     httputils.BoolValue(r, "stderr"),
-		Stream:     httputils.BoolValue(r, "stream"),
-		Logs:       httputils.BoolValue(r, "logs"),
+		Stream:     stream,
+		Logs:       logs,
 		DetachKeys: r.URL.Query().Get("detachKeys"),
-		GetStreams: sess.getStreams,
+		GetStreams: getStreams,
 	})
 	return sess.end(err, "attach to container "+name)
 }

@@ -40,6 +40,9 @@ type ContainerBackend interface {
 	ContainerWait(ctx context.Context, name string, cond containertypes.WaitCondition) (<-chan containertypes.WaitResponse, error)
 	ContainerList(ctx context.Context, opts ListOptions) ([]containertypes.Summary, error)
 	ContainerInspect(ctx context.Context, name string) (*containertypes.InspectResponse, error)
+	// ContainerSize reports the sizes size=1 asks for: the writable
+	// layer's and the whole root filesystem's, in bytes.
+	ContainerSize(ctx context.Context, name string) (rw, rootfs int64, err error)
 	// ContainerLogs returns the messages selected and whether the container
 	// has a TTY (raw output). The channel closes at the end of the log, or
 	// when following ends (container stopped or ctx done).

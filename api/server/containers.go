@@ -115,6 +115,15 @@ func (s *Server) getContainersJSON(w http.ResponseWriter, r *http.Request) error
 	if list == nil {
 		list = []containertypes.Summary{}
 	}
+	if httputils.BoolValue(r, "size") {
+		for i := range list {
+			rw, rootfs, err := s.backend.ContainerSize(r.Context(), list[i].ID)
+			if err != nil {
+				continue // removed meanwhile
+			}
+			list[i].SizeRw, list[i].SizeRootFs = rw, rootfs
+		}
+	}
 	return httputils.WriteJSON(w, http.StatusOK, list)
 }
 
@@ -122,6 +131,13 @@ func (s *Server) getContainerInspect(w http.ResponseWriter, r *http.Request) err
 	c, err := s.backend.ContainerInspect(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
+	}
+	if httputils.BoolValue(r, "size") {
+		rw, rootfs, err := s.backend.ContainerSize(r.Context(), c.ID)
+		if err != nil {
+			return err
+		}
+		c.SizeRw, c.SizeRootFs = &rw, &rootfs
 	}
 	return httputils.WriteJSON(w, http.StatusOK, s.withBerthInfo(r.Context(), c))
 }

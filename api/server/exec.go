@@ -79,9 +79,11 @@ func (s *Server) postExecStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	err := s.backend.ContainerExecStart(ctx, id, backend.ExecStartOptions{
 		ConsoleSize: req.ConsoleSize,
-		GetStreams: func(tty, stdin bool) (AttachStreams, error) {
+		// As in Docker, the start request's Tty, not the exec's, says
+		// whether the output is multiplexed: SDKs parse what they asked for.
+		GetStreams: func(_, stdin bool) (AttachStreams, error) {
 			sess.useIn = stdin
-			return sess.getStreams(tty)
+			return sess.getStreams(req.Tty)
 		},
 	})
 	return sess.end(err, "exec "+id)

@@ -94,6 +94,22 @@ func TestExecStart(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Equal(t, string(out), "raw\r\n")
 	})
+	t.Run("the start request's Tty decides the framing", func(t *testing.T) {
+		// The exec has a TTY (the daemon says tty=true) but the start
+		// asks for none: the output is multiplexed, as in Docker.
+		fb, ts := newTestServer(t)
+		fb.startFn = func(_ context.Context, _ string, opts backend.ExecStartOptions) error {
+			streams, err := opts.GetStreams(true, false)
+			if err != nil {
+				return err
+			}
+			_, _ = io.WriteString(streams.Stdout, "hi\r\n")
+			return nil
+		}
+		_, br, resp := rawExecStart(t, ts, "/v1.47/exec/exec1/start", true, `{"Tty":false}`)
+		assert.Equal(t, resp.Header.Get("Content-Type"), "application/vnd.docker.multiplexed-stream")
+		assert.DeepEqual(t, readFrames(t, br), []string{"1:hi\r\n"})
+	})
 	t.Run("unknown exec is a plain 404", func(t *testing.T) {
 		fb, ts := newTestServer(t)
 		fb.err = errdefs.ErrNotFound.WithMessage("No such exec instance: nope")

@@ -327,6 +327,10 @@ func (f *fakeBackend) ContainerExecCreate(_ context.Context, name string, req *c
 	return "exec1", f.record("exec create %s", name)
 }
 
+func (f *fakeBackend) ContainerSize(_ context.Context, name string) (int64, int64, error) {
+	return 3, 5, f.record("size %s", name)
+}
+
 func (f *fakeBackend) ContainerExecStart(ctx context.Context, id string, opts backend.ExecStartOptions) error {
 	f.startOpts = opts
 	if err := f.record("exec start %s", id); err != nil {

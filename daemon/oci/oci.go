@@ -37,6 +37,9 @@ type Input struct {
 	UID, GID       uint32
 	AdditionalGids []uint32
 	Terminal       bool
+	// ConsoleSize is the terminal's initial [height, width] (HostConfig's
+	// ConsoleSize); zero leaves the runtime's default. Only with Terminal.
+	ConsoleSize [2]uint
 
 	// Mounts are the user's mounts, already in OCI form, in any order: Build
 	// puts parents before children.
@@ -158,6 +161,9 @@ func withProcess(in Input) SpecOpt {
 		}
 		p := s.Process
 		p.Terminal = in.Terminal
+		if in.Terminal && in.ConsoleSize != [2]uint{} {
+			p.ConsoleSize = &specs.Box{Height: in.ConsoleSize[0], Width: in.ConsoleSize[1]}
+		}
 		p.User = specs.User{UID: in.UID, GID: in.GID, AdditionalGids: slices.Clone(in.AdditionalGids)}
 		p.Args = slices.Clone(in.Args)
 		p.Env = slices.Clone(in.Env)

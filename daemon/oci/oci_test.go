@@ -105,6 +105,7 @@ func TestBuildGolden(t *testing.T) {
 			in.Cwd = "/srv/app/"
 			in.UID, in.GID, in.AdditionalGids = 1000, 1000, []uint32{10, 20}
 			in.Terminal = true
+			in.ConsoleSize = [2]uint{24, 80}
 			in.ShmSize = 128 << 20
 			in.IpcMode, in.PidMode = "private", "host"
 			in.NoNewPrivileges = true

@@ -158,6 +158,7 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 		GID:              uint32(eu.GID),
 		AdditionalGids:   gids,
 		Terminal:         c.Config.Tty,
+		ConsoleSize:      c.HostConfig.ConsoleSize,
 		Mounts:           mounts,
 		HostsPath:        c.HostsPath(),
 		HostnamePath:     c.HostnamePath(),

@@ -232,6 +232,7 @@ func (s *supervisor) create() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	awaitUserProcess(pid, s.cfg.Runtime)
 	if pio.console != nil {
 		s.console, s.stdin = pio.console, pio.console
 		s.outputs.Add(1)
