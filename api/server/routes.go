@@ -52,6 +52,10 @@ func (s *Server) registerRoutes() {
 	// exec, pause, top, stats (api/server/exec.go)
 	s.registerExecRoutes()
 
+	// rename, diff, export, commit, prunes, df, save, history; 501s and
+	// swarm's 503s (api/server/commands.go)
+	s.registerCommandRoutes()
+
 	// Everything else, including a known path with another method.
 	s.mux.HandleFunc("/", s.notFound)
 }

@@ -1,0 +1,260 @@
+package images
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/moby/go-archive"
+	"github.com/moby/moby/api/types/image"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Save writes the images names resolve to as a classic `docker save`
+// archive (manifest.json, <config>.json, <layer>/layer.tar), which Load
+// and `docker load` read back.
+//
+// The store keeps layers unpacked, not their original tar streams, so each
+// layer is archived again. When the new stream differs from the original
+// one (any image Berth did not build itself), the saved config lists the
+// new diff IDs and the image loads back under a new ID, with the same
+// content, configuration and tags.
+func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
+	type saved struct {
+		img  *Image
+		tags []string
+	}
+	var imgs []saved
+	byID := map[string]int{}
+	for _, n := range names {
+		s.mu.RLock()
+		img, ref, err := s.resolve(n)
+		var c *Image
+		if err == nil {
+			c = s.clone(img)
+		}
+		s.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+		i, ok := byID[c.ID]
+		if !ok {
+			i = len(imgs)
+			byID[c.ID] = i
+			imgs = append(imgs, saved{img: c})
+		}
+		switch {
+		case ref != "":
+			imgs[i].tags = append(imgs[i].tags, FamiliarName(ref))
+		default:
+			imgs[i].tags = append(imgs[i].tags, c.RepoTags...)
+		}
+	}
+	work, err := os.MkdirTemp(s.tmpDir(), "save-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	tw := tar.NewWriter(w)
+	type manifestEntry struct {
+		Config   string
+		RepoTags []string
+		Layers   []string
+	}
+	manifest := []manifestEntry{}
+	written := map[string]bool{}
+	for _, sv := range imgs {
+		dirs := s.LayerDirs(sv.img)
+		slices.Reverse(dirs) // bottom first
+		var diffIDs []digest.Digest
+		var layerNames []string
+		for _, dir := range dirs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			f, err := os.CreateTemp(work, "layer-")
+			if err != nil {
+				return err
+			}
+			h := sha256.New()
+			rc, err := archive.TarWithOptions(dir, &archive.TarOptions{WhiteoutFormat: archive.OverlayWhiteoutFormat})
+			if err == nil {
+				_, err = io.Copy(io.MultiWriter(f, h), ctxReader{ctx, rc})
+				rc.Close()
+			}
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("archiving layer %s: %w", dir, err)
+			}
+			d := digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString(h.Sum(nil)))
+			diffIDs = append(diffIDs, d)
+			name := d.Encoded() + "/layer.tar"
+			layerNames = append(layerNames, name)
+			if !written[name] {
+				written[name] = true
+				if err := writeTarDir(tw, d.Encoded()); err != nil {
+					f.Close()
+					return err
+				}
+				if err := writeTarFile(tw, name, f); err != nil {
+					f.Close()
+					return err
+				}
+			}
+			f.Close()
+		}
+		raw, err := os.ReadFile(s.blobPath(sv.img.ID))
+		if err != nil {
+			return fmt.Errorf("reading the config of %s: %w", sv.img.ID, err)
+		}
+		if !slices.Equal(diffIDs, sv.img.Config.RootFS.DiffIDs) {
+			if raw, err = withDiffIDs(raw, diffIDs); err != nil {
+				return err
+			}
+		}
+		cfgName := digest.FromBytes(raw).Encoded() + ".json"
+		if !written[cfgName] {
+			written[cfgName] = true
+			if err := writeTarBytes(tw, cfgName, raw); err != nil {
+				return err
+			}
+		}
+		manifest = append(manifest, manifestEntry{Config: cfgName, RepoTags: nonNil(sv.tags), Layers: layerNames})
+	}
+	mj, err := json.Marshal(manifest)
+	if err != nil {
+		return err
+	}
+	if err := writeTarBytes(tw, "manifest.json", mj); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// withDiffIDs replaces the diff IDs of a config blob, keeping every other
+// field as it was.
+func withDiffIDs(raw []byte, diffIDs []digest.Digest) ([]byte, error) {
+	var cfg map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, err
+	}
+	var rootfs map[string]json.RawMessage
+	if err := json.Unmarshal(cfg["rootfs"], &rootfs); err != nil {
+		return nil, err
+	}
+	ids, err := json.Marshal(diffIDs)
+	if err != nil {
+		return nil, err
+	}
+	rootfs["diff_ids"] = ids
+	if cfg["rootfs"], err = json.Marshal(rootfs); err != nil {
+		return nil, err
+	}
+	return json.Marshal(cfg)
+}
+
+var epoch = time.Unix(0, 0)
+
+func writeTarDir(tw *tar.Writer, name string) error {
+	return tw.WriteHeader(&tar.Header{Name: name + "/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: epoch})
+}
+
+func writeTarBytes(tw *tar.Writer, name string, data []byte) error {
+	if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(data)), ModTime: epoch}); err != nil {
+		return err
+	}
+	_, err := tw.Write(data)
+	return err
+}
+
+func writeTarFile(tw *tar.Writer, name string, f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: st.Size(), ModTime: epoch}); err != nil {
+		return err
+	}
+	_, err = io.Copy(tw, f)
+	return err
+}
+
+// History returns the history of img, newest first, as GET
+// /images/{name}/history answers: the top entry carries the image's ID
+// and tags, the others "<missing>" (Berth keeps no parent images); an
+// entry that made a layer carries its size.
+func (s *Store) History(img *Image) []image.HistoryResponseItem {
+	s.mu.RLock()
+	sizes := make([]int64, len(img.chainIDs))
+	for i, c := range img.chainIDs {
+		sizes[i] = s.layers[c].Size
+	}
+	s.mu.RUnlock()
+	var out []image.HistoryResponseItem
+	layer := 0
+	hist := img.Config.History
+	if len(hist) == 0 {
+		// An image without history: one entry per layer.
+		created := img.Created
+		for range img.Layers {
+			hist = append(hist, ocispec.History{Created: &created})
+		}
+	}
+	for _, h := range hist {
+		item := image.HistoryResponseItem{ID: "<missing>", CreatedBy: h.CreatedBy, Comment: h.Comment, Tags: []string{}}
+		if h.Created != nil {
+			item.Created = h.Created.Unix()
+		}
+		if !h.EmptyLayer && layer < len(sizes) {
+			item.Size = sizes[layer]
+			layer++
+		}
+		out = append(out, item)
+	}
+	slices.Reverse(out)
+	if len(out) > 0 {
+		out[0].ID = img.ID
+		out[0].Tags = nonNil(img.RepoTags)
+	}
+	return out
+}
+
+// DiskUsage returns the size of all layers and, by image ID, the size of
+// the layers each image shares with another image.
+func (s *Store) DiskUsage() (int64, map[string]int64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var total int64
+	for _, l := range s.layers {
+		total += l.Size
+	}
+	users := map[string]int{}
+	for _, img := range s.images {
+		for _, c := range img.chainIDs {
+			users[c]++
+		}
+	}
+	shared := map[string]int64{}
+	for id, img := range s.images {
+		var n int64
+		for _, c := range img.chainIDs {
+			if users[c] > 1 {
+				n += s.layers[c].Size
+			}
+		}
+		shared[id] = n
+	}
+	return total, shared
+}
