@@ -378,7 +378,7 @@ func (f *fakeBackend) ContainerTmpfsUsage(_ context.Context, name string) ([]ber
 }
 
 func (f *fakeBackend) ContainerRename(ctx context.Context, oldName, newName string) error {
-	f.record("rename %s", oldName + " " + newName)
+	f.record("rename %s", oldName+" "+newName)
 	return f.err
 }
 
