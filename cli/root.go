@@ -84,13 +84,13 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if showVersion {
-				_, err := fmt.Fprintf(cli.Out, "%s version %s\n", command.ProgramName, command.Version)
+				_, err := fmt.Fprintf(cli.Out, "%s version %s, build %s\n", command.ProgramName, command.Version, command.GitCommit)
 				return err
 			}
 			return cmd.Help()
 		},
 	}
-	root.CompletionOptions.DisableDefaultCmd = true
+	root.CompletionOptions.HiddenDefaultCmd = false
 	root.SetFlagErrorFunc(command.FlagErrorFunc)
 	pflags := root.Flags()
 	pflags.StringVarP(&host, "host", "H", command.DefaultHost, "Daemon socket to connect to (env "+command.HostEnv+")")
@@ -115,16 +115,30 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		container.NewUnpauseCommand(cli),
 		container.NewTopCommand(cli),
 		container.NewTmpfsCommand(cli),
+		container.NewRenameCommand(cli),
+		container.NewDiffCommand(cli),
+		container.NewCommitCommand(cli),
+		container.NewExportCommand(cli),
+		container.NewStatsCommand(cli),
+		container.NewAttachCommand(cli),
+		container.NewContainerCommand(cli),
 		image.NewImagesCommand(cli),
 		image.NewLoadCommand(cli),
 		image.NewImportCommand(cli),
 		image.NewTagCommand(cli),
 		image.NewRmiCommand(cli),
+		image.NewHistoryCommand(cli),
+		image.NewSaveCommand(cli),
+		image.NewImageCommand(cli),
 		volume.NewVolumeCommand(cli),
 		system.NewInspectCommand(cli),
 		system.NewVersionCommand(cli),
 		system.NewInfoCommand(cli),
+		system.NewSystemCommand(cli),
+		system.NewEventsCommand(cli),
 	)
+	// `berth completion bash|zsh|fish|powershell`: cobra's generator.
+	root.InitDefaultCompletionCmd()
 	walk(root, func(c *cobra.Command) {
 		c.DisableFlagsInUseLine = true
 		if c.HasSubCommands() && c != root {

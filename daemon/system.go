@@ -84,11 +84,12 @@ func (d *Daemon) SystemVersion(ctx context.Context) system.VersionResponse {
 		Os:            "linux",
 		Arch:          goruntime.GOARCH,
 		GoVersion:     goruntime.Version(),
+		GitCommit:     GitCommit,
 		KernelVersion: kernelVersion(),
 		Components: []system.ComponentVersion{{
 			Name:    "Engine",
 			Version: Version,
-			Details: map[string]string{"ApiVersion": APIVersion, "MinAPIVersion": MinAPIVersion, "Os": "linux", "Arch": goruntime.GOARCH, "GoVersion": goruntime.Version()},
+			Details: map[string]string{"ApiVersion": APIVersion, "MinAPIVersion": MinAPIVersion, "Os": "linux", "Arch": goruntime.GOARCH, "GoVersion": goruntime.Version(), "GitCommit": GitCommit},
 		}},
 	}
 }
