@@ -139,6 +139,14 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 	)
 	// `berth completion bash|zsh|fish|powershell`: cobra's generator.
 	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		// Runnable, so that an unknown shell is an error, as an unknown
+		// sub-command is for the other groups.
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(cli.Err)
+			return cmd.Help()
+		}
+	}
 	walk(root, func(c *cobra.Command) {
 		c.DisableFlagsInUseLine = true
 		if c.HasSubCommands() && c != root {

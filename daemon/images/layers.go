@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/pkg/atomicfile"
+	"github.com/berth-project/berth/pkg/tarsplit"
 )
 
 // layerTarOptions unpacks layers for overlayfs: AUFS ".wh." whiteouts become
@@ -30,6 +31,15 @@ func layerTarOptions() *archive.TarOptions {
 // the diffID (digest of the whole uncompressed stream) and, when
 // wantBlob is set, verifies the digest of the compressed stream.
 func readLayer(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) error) (digest.Digest, error) {
+	d, _, err := readLayerSplit(r, wantBlob, consume, false)
+	return d, err
+}
+
+// readLayerSplit is readLayer that, with split, also records the framing
+// of the uncompressed stream (see pkg/tarsplit), so that Save can rebuild
+// the identical stream from the unpacked files. A stream that cannot be
+// recorded gives nil segments, not an error: the layer is still good.
+func readLayerSplit(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) error, split bool) (digest.Digest, []tarsplit.Segment, error) {
 	var blob digest.Digester
 	if wantBlob != "" {
 		blob = wantBlob.Algorithm().Digester()
@@ -37,40 +47,74 @@ func readLayer(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) erro
 	}
 	dec, err := compression.DecompressStream(r)
 	if err != nil {
-		return "", fmt.Errorf("decompressing layer: %w", err)
+		return "", nil, fmt.Errorf("decompressing layer: %w", err)
 	}
 	defer dec.Close()
 	diff := digest.SHA256.Digester()
-	tee := io.TeeReader(dec, diff.Hash())
+	var sink io.Writer = diff.Hash()
+	var (
+		pw    *io.PipeWriter
+		segCh chan []tarsplit.Segment
+	)
+	if split {
+		var pr *io.PipeReader
+		pr, pw = io.Pipe()
+		segCh = make(chan []tarsplit.Segment, 1)
+		go func() {
+			segs, err := tarsplit.Record(pr)
+			_, _ = io.Copy(io.Discard, pr)
+			if err != nil {
+				segs = nil
+			}
+			segCh <- segs
+		}()
+		sink = io.MultiWriter(sink, pw)
+	}
+	tee := io.TeeReader(dec, sink)
+	var segs []tarsplit.Segment
+	endSplit := func(err error) {
+		if pw != nil {
+			pw.CloseWithError(err)
+			segs = <-segCh
+			pw = nil
+		}
+	}
+	defer endSplit(io.ErrUnexpectedEOF)
 	if consume != nil {
 		if err := consume(tee); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
 	// Drain what the tar reader left (end-of-archive padding): the diffID
 	// covers the whole stream.
 	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return "", fmt.Errorf("reading layer: %w", err)
+		return "", nil, fmt.Errorf("reading layer: %w", err)
 	}
+	endSplit(nil)
 	if blob != nil {
 		if _, err := io.Copy(io.Discard, r); err != nil {
-			return "", fmt.Errorf("reading layer: %w", err)
+			return "", nil, fmt.Errorf("reading layer: %w", err)
 		}
 		if got := blob.Digest(); got != wantBlob {
-			return "", errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("layer blob digest mismatch: expected %s, got %s", wantBlob, got))
+			return "", nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("layer blob digest mismatch: expected %s, got %s", wantBlob, got))
 		}
 	}
-	return diff.Digest(), nil
+	return diff.Digest(), segs, nil
 }
 
-// unpackLayer unpacks a layer stream into dir/diff and returns its diffID
-// and the size of the unpacked content.
+// splitFile, next to a layer's diff directory, records the framing of the
+// layer's tar stream (pkg/tarsplit).
+const splitFile = "tar-split.json.gz"
+
+// unpackLayer unpacks a layer stream into dir/diff, records its framing in
+// dir/tar-split.json.gz, and returns its diffID and the size of the
+// unpacked content.
 func unpackLayer(r io.Reader, wantBlob digest.Digest, dir string) (digest.Digest, int64, error) {
 	diffDir := filepath.Join(dir, "diff")
 	if err := os.MkdirAll(diffDir, 0o755); err != nil {
 		return "", 0, err
 	}
-	diffID, err := readLayer(r, wantBlob, func(tr io.Reader) error {
+	diffID, segs, err := readLayerSplit(r, wantBlob, func(tr io.Reader) error {
 		if err := archive.Unpack(tr, diffDir, layerTarOptions()); err != nil {
 			if isBadArchive(err) {
 				return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid layer: %v", err))
@@ -78,9 +122,14 @@ func unpackLayer(r io.Reader, wantBlob digest.Digest, dir string) (digest.Digest
 			return fmt.Errorf("unpacking layer: %w", err)
 		}
 		return nil
-	})
+	}, true)
 	if err != nil {
 		return "", 0, err
+	}
+	if segs != nil {
+		if err := tarsplit.Save(filepath.Join(dir, splitFile), segs); err != nil {
+			return "", 0, err
+		}
 	}
 	size, err := dirSize(diffDir)
 	if err != nil {

@@ -9,24 +9,29 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/moby/go-archive"
 	"github.com/moby/moby/api/types/image"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/berth-project/berth/pkg/tarsplit"
 )
 
 // Save writes the images names resolve to as a classic `docker save`
 // archive (manifest.json, <config>.json, <layer>/layer.tar), which Load
 // and `docker load` read back.
 //
-// The store keeps layers unpacked, not their original tar streams, so each
-// layer is archived again. When the new stream differs from the original
-// one (any image Berth did not build itself), the saved config lists the
-// new diff IDs and the image loads back under a new ID, with the same
-// content, configuration and tags.
+// The store keeps layers unpacked, with the framing of their original tar
+// streams (pkg/tarsplit): each layer is rebuilt byte for byte, and the
+// image loads back under the same ID. A layer without a usable record
+// (unpacked by an older Berth) is archived again: the saved config then
+// lists the new diff IDs and the image loads back under a new ID, with the
+// same content, configuration and tags.
 func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 	type saved struct {
 		img  *Image
@@ -85,17 +90,15 @@ func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 			if err != nil {
 				return err
 			}
-			h := sha256.New()
-			rc, err := archive.TarWithOptions(dir, &archive.TarOptions{WhiteoutFormat: archive.OverlayWhiteoutFormat})
-			if err == nil {
-				_, err = io.Copy(io.MultiWriter(f, h), ctxReader{ctx, rc})
-				rc.Close()
+			var want digest.Digest
+			if i := len(diffIDs); i < len(sv.img.Layers) {
+				want = digest.Digest(sv.img.Layers[i])
 			}
+			d, err := archiveLayer(ctx, dir, want, f)
 			if err != nil {
 				f.Close()
 				return fmt.Errorf("archiving layer %s: %w", dir, err)
 			}
-			d := digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString(h.Sum(nil)))
 			diffIDs = append(diffIDs, d)
 			name := d.Encoded() + "/layer.tar"
 			layerNames = append(layerNames, name)
@@ -138,6 +141,59 @@ func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 		return err
 	}
 	return tw.Close()
+}
+
+// archiveLayer writes the tar stream of the unpacked layer dir to f and
+// returns its digest: the original stream, rebuilt from the layer's
+// recorded framing, when that gives the digest want; else a new archive
+// of the directory.
+func archiveLayer(ctx context.Context, dir string, want digest.Digest, f *os.File) (digest.Digest, error) {
+	if segs, err := tarsplit.Load(filepath.Join(filepath.Dir(dir), splitFile)); err == nil && want != "" {
+		if d, err := writeDigested(f, func(w io.Writer) error { return replayLayer(dir, segs, w) }); err == nil && d == want {
+			return d, nil
+		}
+		if err := resetFile(f); err != nil {
+			return "", err
+		}
+	}
+	return writeDigested(f, func(w io.Writer) error {
+		rc, err := archive.TarWithOptions(dir, &archive.TarOptions{WhiteoutFormat: archive.OverlayWhiteoutFormat})
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = io.Copy(w, ctxReader{ctx, rc})
+		return err
+	})
+}
+
+// replayLayer rebuilds a layer's tar stream from its framing and its
+// files, read through an os.Root so that no name leads out of dir.
+func replayLayer(dir string, segs []tarsplit.Segment, w io.Writer) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return tarsplit.Write(w, segs, func(name string) (io.ReadCloser, error) {
+		return root.Open(strings.TrimPrefix(filepath.Clean("/"+name), "/"))
+	})
+}
+
+func writeDigested(f *os.File, write func(io.Writer) error) (digest.Digest, error) {
+	h := sha256.New()
+	if err := write(io.MultiWriter(f, h)); err != nil {
+		return "", err
+	}
+	return digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString(h.Sum(nil))), nil
+}
+
+func resetFile(f *os.File) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := f.Seek(0, io.SeekStart)
+	return err
 }
 
 // withDiffIDs replaces the diff IDs of a config blob, keeping every other

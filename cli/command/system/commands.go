@@ -3,6 +3,7 @@ package system
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -339,7 +340,8 @@ func NewEventsCommand(cli *command.Cli) *cobra.Command {
 						return err
 					}
 				case err := <-res.Err:
-					if err == nil || errors.Is(err, cmd.Context().Err()) {
+					// The daemon ends the stream at --until.
+					if err == nil || errors.Is(err, io.EOF) || errors.Is(err, cmd.Context().Err()) {
 						return nil
 					}
 					return err
