@@ -56,11 +56,9 @@ func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 			byID[c.ID] = i
 			imgs = append(imgs, saved{img: c})
 		}
-		switch {
-		case ref != "":
+		// As Docker: an image named by ID is saved without tags.
+		if ref != "" && !slices.Contains(imgs[i].tags, FamiliarName(ref)) {
 			imgs[i].tags = append(imgs[i].tags, FamiliarName(ref))
-		default:
-			imgs[i].tags = append(imgs[i].tags, c.RepoTags...)
 		}
 	}
 	work, err := os.MkdirTemp(s.tmpDir(), "save-")
