@@ -133,7 +133,7 @@ func (d *Daemon) ContainerCommit(ctx context.Context, name string, opts backend.
 	if err != nil {
 		return "", err
 	}
-	d.containerEvent(c, eventtypes.ActionCommit, map[string]string{"comment": opts.Comment})
+	d.containerEvent(c, eventtypes.ActionCommit, map[string]string{"comment": opts.Comment, "imageID": img.ID, "imageRef": familiarRef(opts.Ref)})
 	if opts.Ref != "" {
 		d.imageEvent(img.ID, opts.Ref, eventtypes.ActionTag)
 	}
@@ -258,4 +258,13 @@ func (d *Daemon) ImageSave(ctx context.Context, names []string, w io.Writer) err
 		}
 	}
 	return nil
+}
+
+// familiarRef shortens a normalized reference as Docker shows it in
+// events ("mine:v1"); "" stays "".
+func familiarRef(ref string) string {
+	if ref == "" {
+		return ""
+	}
+	return images.FamiliarName(ref)
 }

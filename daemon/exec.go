@@ -111,10 +111,14 @@ func (d *Daemon) ContainerExecCreate(ctx context.Context, name string, req *cont
 	return e.id, nil
 }
 
-// execAction is Docker's action of an exec event: its kind followed by the
-// command ("exec_start: sh -c true").
+// execAction is Docker's action of an exec event: its kind, the program
+// and its arguments, separated by spaces even when there are none
+// ("exec_start: sh -c true", "exec_start: true ").
 func execAction(kind eventtypes.Action, cmd []string) eventtypes.Action {
-	return eventtypes.Action(string(kind) + ": " + strings.Join(cmd, " "))
+	if len(cmd) == 0 {
+		return kind
+	}
+	return eventtypes.Action(string(kind) + ": " + cmd[0] + " " + strings.Join(cmd[1:], " "))
 }
 
 // execEvent publishes an exec event of e's container.

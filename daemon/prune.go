@@ -94,8 +94,8 @@ func (d *Daemon) ImagesPrune(ctx context.Context, filters backend.Filters) (*ima
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if f.Dangling && len(img.RepoTags) > 0 {
-			continue
+		if f.Dangling && (len(img.RepoTags) > 0 || d.images.HasChildren(img.ID)) {
+			continue // as Docker: only dangling heads, not a commit's parent
 		}
 		if inUse(img.ID) || !f.Match(img.Created, img.Config.Config.Labels) {
 			continue

@@ -3,11 +3,15 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/containerd/errdefs"
 	eventtypes "github.com/moby/moby/api/types/events"
 )
+
+// validName is Docker's rule for container names (with the leading "/").
+var validName = regexp.MustCompile(`^/[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 
 // ContainerRename gives a container a new name (docker rename). The new
 // name is reserved before the old one is freed, so two renames to one
@@ -26,6 +30,9 @@ func (d *Daemon) ContainerRename(ctx context.Context, oldName, newName string) e
 	old := c.Name
 	if old == newName {
 		return errdefs.ErrInvalidArgument.WithMessage("Renaming a container with the same name as its current name")
+	}
+	if !validName.MatchString(newName) {
+		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("Error when allocating new name: Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", newName))
 	}
 	if err := d.containers.Reserve(newName, c.ID); err != nil {
 		return fmt.Errorf("Error when allocating new name: %w", err)

@@ -61,7 +61,8 @@ func TestCommandsDockerCLI(t *testing.T) {
 		assert.Equal(t, c.OK(t, "image", "inspect", "--format", "{{.Comment}} {{.Author}} {{len .RootFS.Layers}}", img), "a message me 2\n")
 		hist := c.OK(t, "history", "--format", "{{.Comment}}|{{.CreatedBy}}", img)
 		assert.Check(t, strings.HasPrefix(hist, "a message|sh -c echo x > /tmp/new"), hist)
-		assert.Check(t, is.Contains(c.OK(t, "history", "-q", img), "<missing>"))
+		// The second entry is the parent's: the image committed on.
+		assert.Equal(t, strings.Split(c.OK(t, "history", "-q", img), "\n")[1], strings.TrimSpace(c.OK(t, "images", "-q", "busybox")))
 		// A read-only container's commit is its image with a new config.
 		roImg := c.Name("roimg")
 		c.OK(t, "commit", "-c", "LABEL committed=yes", ro, roImg)
@@ -97,7 +98,7 @@ func TestCommandsDockerCLI(t *testing.T) {
 		assert.Equal(t, c.Inspect(t, renamed, "{{.State.Running}}"), "true")
 		out = c.OK(t, "volume", "prune", "-f")
 		assert.Check(t, is.Contains(out, anonVol), out)
-		if c.TestName() == "docker28" {
+		if api := strings.TrimSpace(c.OK(t, "version", "--format", "{{.Server.APIVersion}}")); c.TestName() == "docker28" && api >= "1.42" {
 			// API 1.42+: named volumes only with --all.
 			c.OK(t, "volume", "inspect", c.Name("named"))
 			assert.Check(t, is.Contains(c.OK(t, "volume", "prune", "-a", "-f"), c.Name("named")))

@@ -66,9 +66,8 @@ func (s *Server) postContainerRename(w http.ResponseWriter, r *http.Request) err
 	if len(name) > maxContainerName {
 		return invalidParameter("Invalid container name: %d characters, the limit is %d", len(name), maxContainerName)
 	}
-	if name != "" && !validContainerName.MatchString(name) {
-		return invalidParameter("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
-	}
+	// The daemon checks the name's characters after finding the
+	// container, as Docker does (a missing container is a 404 first).
 	if err := s.backend.ContainerRename(r.Context(), r.PathValue("name"), name); err != nil {
 		return err
 	}

@@ -113,6 +113,7 @@ func (s *Store) Commit(ctx context.Context, parentID string, layer io.Reader, op
 	if err != nil {
 		return nil, err
 	}
+	newImg.parent = parent.ID
 	p.images = append(p.images, plannedImage{img: newImg, raw: raw, refs: refs})
 	if err := p.commit(); err != nil {
 		return nil, err

@@ -247,8 +247,8 @@ func writeTarFile(tw *tar.Writer, name string, f *os.File) error {
 
 // History returns the history of img, newest first, as GET
 // /images/{name}/history answers: the top entry carries the image's ID
-// and tags, the others "<missing>" (Berth keeps no parent images); an
-// entry that made a layer carries its size.
+// and tags, the next ones those of its parents while they exist, the
+// others "<missing>"; an entry that made a layer carries its size.
 func (s *Store) History(img *Image) []image.HistoryResponseItem {
 	s.mu.RLock()
 	sizes := make([]int64, len(img.chainIDs))
@@ -278,9 +278,22 @@ func (s *Store) History(img *Image) []image.HistoryResponseItem {
 		out = append(out, item)
 	}
 	slices.Reverse(out)
-	if len(out) > 0 {
-		out[0].ID = img.ID
-		out[0].Tags = nonNil(img.RepoTags)
+	// As Docker: the newest entry is the image's, the next its parent's
+	// (the image a commit was made on), and so on while they exist.
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id := img.ID
+	for i := range out {
+		out[i].ID = id
+		out[i].Tags = s.tags(id)
+		p, ok := s.images[id]
+		if !ok || p.parent == "" {
+			break
+		}
+		if _, ok := s.images[p.parent]; !ok {
+			break
+		}
+		id = p.parent
 	}
 	return out
 }
@@ -311,4 +324,17 @@ func (s *Store) DiskUsage() (int64, map[string]int64) {
 		shared[id] = n
 	}
 	return total, shared
+}
+
+// HasChildren reports whether an image was committed on top of image id
+// (Docker's image prune leaves such a parent alone).
+func (s *Store) HasChildren(id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, img := range s.images {
+		if img.parent == id {
+			return true
+		}
+	}
+	return false
 }

@@ -34,7 +34,7 @@ func Parse(filters map[string][]string, allowed []string, now time.Time) (Filter
 			ok = ok || a == key
 		}
 		if !ok {
-			return Filter{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter '%s'", key))
+			return Filter{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("Invalid filter '%s'", key))
 		}
 		switch key {
 		case "until":

@@ -61,7 +61,7 @@ func TestParseErrors(t *testing.T) {
 		filters map[string][]string
 		want    string
 	}{
-		{map[string][]string{"name": {"x"}}, "invalid filter 'name'"},
+		{map[string][]string{"name": {"x"}}, "Invalid filter 'name'"},
 		{map[string][]string{"until": {"yesterday"}}, `failed to parse value as time or duration: "yesterday"`},
 		{map[string][]string{"until": {"1", "2"}}, "more than one until filter specified"},
 		{map[string][]string{"dangling": {"maybe"}}, "invalid filter 'dangling=maybe'"},
