@@ -162,7 +162,7 @@ func (s *Server) postVolumesPrune(w http.ResponseWriter, r *http.Request) error 
 	}
 	if versions.LessThan(httputils.VersionFromContext(r.Context()), "1.42") {
 		if _, ok := filters["all"]; ok {
-			return invalidParameter("invalid filter 'all'")
+			return invalidParameter("Invalid filter 'all'")
 		}
 		if filters == nil {
 			filters = Filters{}
