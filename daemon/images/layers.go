@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -31,15 +32,15 @@ func layerTarOptions() *archive.TarOptions {
 // the diffID (digest of the whole uncompressed stream) and, when
 // wantBlob is set, verifies the digest of the compressed stream.
 func readLayer(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) error) (digest.Digest, error) {
-	d, _, err := readLayerSplit(r, wantBlob, consume, false)
-	return d, err
+	return readLayerSplit(r, wantBlob, consume, "")
 }
 
-// readLayerSplit is readLayer that, with split, also records the framing
-// of the uncompressed stream (see pkg/tarsplit), so that Save can rebuild
-// the identical stream from the unpacked files. A stream that cannot be
-// recorded gives nil segments, not an error: the layer is still good.
-func readLayerSplit(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) error, split bool) (digest.Digest, []tarsplit.Segment, error) {
+// readLayerSplit is readLayer that, with a splitPath, also records the
+// framing of the uncompressed stream there (see pkg/tarsplit), so that
+// Save can rebuild the identical stream from the unpacked files. A stream
+// that cannot be recorded leaves no record, not an error: the layer is
+// still good, Save archives it again.
+func readLayerSplit(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) error, splitPath string) (digest.Digest, error) {
 	var blob digest.Digester
 	if wantBlob != "" {
 		blob = wantBlob.Algorithm().Digester()
@@ -47,59 +48,54 @@ func readLayerSplit(r io.Reader, wantBlob digest.Digest, consume func(io.Reader)
 	}
 	dec, err := compression.DecompressStream(r)
 	if err != nil {
-		return "", nil, fmt.Errorf("decompressing layer: %w", err)
+		return "", fmt.Errorf("decompressing layer: %w", err)
 	}
 	defer dec.Close()
 	diff := digest.SHA256.Digester()
 	var sink io.Writer = diff.Hash()
-	var (
-		pw    *io.PipeWriter
-		segCh chan []tarsplit.Segment
-	)
-	if split {
-		var pr *io.PipeReader
-		pr, pw = io.Pipe()
-		segCh = make(chan []tarsplit.Segment, 1)
+	endSplit := func(error) {}
+	if splitPath != "" {
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
 		go func() {
-			segs, err := tarsplit.Record(pr)
-			_, _ = io.Copy(io.Discard, pr)
-			if err != nil {
-				segs = nil
+			defer close(done)
+			if err := tarsplit.RecordFile(pr, splitPath); err != nil {
+				slog.Debug("layer framing not recorded", slog.Any("error", err))
 			}
-			segCh <- segs
+			_, _ = io.Copy(io.Discard, pr)
 		}()
 		sink = io.MultiWriter(sink, pw)
-	}
-	tee := io.TeeReader(dec, sink)
-	var segs []tarsplit.Segment
-	endSplit := func(err error) {
-		if pw != nil {
-			pw.CloseWithError(err)
-			segs = <-segCh
-			pw = nil
+		ended := false
+		endSplit = func(err error) {
+			if !ended {
+				ended = true
+				pw.CloseWithError(err)
+				<-done
+			}
 		}
 	}
 	defer endSplit(io.ErrUnexpectedEOF)
+	tee := io.TeeReader(dec, sink)
 	if consume != nil {
 		if err := consume(tee); err != nil {
-			return "", nil, err
+			return "", err
 		}
 	}
 	// Drain what the tar reader left (end-of-archive padding): the diffID
 	// covers the whole stream.
 	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return "", nil, fmt.Errorf("reading layer: %w", err)
+		return "", fmt.Errorf("reading layer: %w", err)
 	}
 	endSplit(nil)
 	if blob != nil {
 		if _, err := io.Copy(io.Discard, r); err != nil {
-			return "", nil, fmt.Errorf("reading layer: %w", err)
+			return "", fmt.Errorf("reading layer: %w", err)
 		}
 		if got := blob.Digest(); got != wantBlob {
-			return "", nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("layer blob digest mismatch: expected %s, got %s", wantBlob, got))
+			return "", errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("layer blob digest mismatch: expected %s, got %s", wantBlob, got))
 		}
 	}
-	return diff.Digest(), segs, nil
+	return diff.Digest(), nil
 }
 
 // splitFile, next to a layer's diff directory, records the framing of the
@@ -114,7 +110,7 @@ func unpackLayer(r io.Reader, wantBlob digest.Digest, dir string) (digest.Digest
 	if err := os.MkdirAll(diffDir, 0o755); err != nil {
 		return "", 0, err
 	}
-	diffID, segs, err := readLayerSplit(r, wantBlob, func(tr io.Reader) error {
+	diffID, err := readLayerSplit(r, wantBlob, func(tr io.Reader) error {
 		if err := archive.Unpack(tr, diffDir, layerTarOptions()); err != nil {
 			if isBadArchive(err) {
 				return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid layer: %v", err))
@@ -122,14 +118,9 @@ func unpackLayer(r io.Reader, wantBlob digest.Digest, dir string) (digest.Digest
 			return fmt.Errorf("unpacking layer: %w", err)
 		}
 		return nil
-	}, true)
+	}, filepath.Join(dir, splitFile))
 	if err != nil {
 		return "", 0, err
-	}
-	if segs != nil {
-		if err := tarsplit.Save(filepath.Join(dir, splitFile), segs); err != nil {
-			return "", 0, err
-		}
 	}
 	size, err := dirSize(diffDir)
 	if err != nil {

@@ -146,8 +146,8 @@ func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 // recorded framing, when that gives the digest want; else a new archive
 // of the directory.
 func archiveLayer(ctx context.Context, dir string, want digest.Digest, f *os.File) (digest.Digest, error) {
-	if segs, err := tarsplit.Load(filepath.Join(filepath.Dir(dir), splitFile)); err == nil && want != "" {
-		if d, err := writeDigested(f, func(w io.Writer) error { return replayLayer(dir, segs, w) }); err == nil && d == want {
+	if split := filepath.Join(filepath.Dir(dir), splitFile); want != "" && fileExists(split) {
+		if d, err := writeDigested(f, func(w io.Writer) error { return replayLayer(dir, split, w) }); err == nil && d == want {
 			return d, nil
 		}
 		if err := resetFile(f); err != nil {
@@ -167,15 +167,20 @@ func archiveLayer(ctx context.Context, dir string, want digest.Digest, f *os.Fil
 
 // replayLayer rebuilds a layer's tar stream from its framing and its
 // files, read through an os.Root so that no name leads out of dir.
-func replayLayer(dir string, segs []tarsplit.Segment, w io.Writer) error {
+func replayLayer(dir, split string, w io.Writer) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	return tarsplit.Write(w, segs, func(name string) (io.ReadCloser, error) {
+	return tarsplit.Write(w, split, func(name string) (io.ReadCloser, error) {
 		return root.Open(strings.TrimPrefix(filepath.Clean("/"+name), "/"))
 	})
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func writeDigested(f *os.File, write func(io.Writer) error) (digest.Digest, error) {

@@ -4,10 +4,15 @@
 // the extracted files. An image layer's digest is that of its tar stream:
 // a store that keeps layers extracted needs this to export them unchanged
 // (Docker keeps the same with vbatts/tar-split).
+//
+// Records are streamed, never held whole in memory: a hostile archive may
+// hold millions of entries, or gigabytes of data in entries that are not
+// regular files.
 package tarsplit
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -25,35 +30,51 @@ type Segment struct {
 	Size int64  `json:"s,omitempty"`
 }
 
-// recorder keeps what it reads while raw is set.
+// maxRaw bounds a raw segment: longer raw data is cut into several.
+const maxRaw = 1 << 20
+
+// recorder keeps what it reads while raw is set, handing it to emit in
+// segments of at most maxRaw bytes.
 type recorder struct {
-	r   io.Reader
-	buf bytes.Buffer
-	raw bool
+	r    io.Reader
+	buf  bytes.Buffer
+	raw  bool
+	emit func(Segment) error
+	err  error
 }
 
 func (rr *recorder) Read(p []byte) (int, error) {
+	if rr.err != nil {
+		return 0, rr.err
+	}
 	n, err := rr.r.Read(p)
 	if rr.raw {
 		rr.buf.Write(p[:n])
+		if rr.buf.Len() >= maxRaw {
+			if ferr := rr.flush(); ferr != nil {
+				return n, ferr
+			}
+		}
 	}
 	return n, err
 }
 
-func (rr *recorder) take() []byte {
-	b := bytes.Clone(rr.buf.Bytes())
+func (rr *recorder) flush() error {
+	if rr.buf.Len() == 0 || rr.err != nil {
+		return rr.err
+	}
+	rr.err = rr.emit(Segment{Raw: bytes.Clone(rr.buf.Bytes())})
 	rr.buf.Reset()
-	return b
+	return rr.err
 }
 
-// Record reads the tar stream r to its end and returns its segments.
-// Only the contents of regular files are left out; everything else
-// (headers, long-name records, other entries' data, padding, trailer) is
-// kept as raw bytes.
-func Record(r io.Reader) ([]Segment, error) {
-	rr := &recorder{r: r, raw: true}
+// Record reads the tar stream r to its end and hands its segments to emit,
+// in order. Only the contents of regular files are left out; everything
+// else (headers, long-name records, other entries' data, padding, trailer)
+// is kept as raw bytes.
+func Record(r io.Reader, emit func(Segment) error) error {
+	rr := &recorder{r: r, raw: true, emit: emit}
 	tr := tar.NewReader(rr)
-	var segs []Segment
 	for {
 		rr.raw = true
 		h, err := tr.Next()
@@ -61,10 +82,10 @@ func Record(r io.Reader) ([]Segment, error) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if raw := rr.take(); len(raw) > 0 {
-			segs = append(segs, Segment{Raw: raw})
+		if err := rr.flush(); err != nil {
+			return err
 		}
 		if h.Typeflag != tar.TypeReg || h.Size == 0 {
 			continue // any data stays raw
@@ -72,82 +93,87 @@ func Record(r io.Reader) ([]Segment, error) {
 		rr.raw = false
 		n, err := io.Copy(io.Discard, tr)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		segs = append(segs, Segment{Name: h.Name, Size: n})
+		if err := emit(Segment{Name: h.Name, Size: n}); err != nil {
+			return err
+		}
 	}
 	rr.raw = true
 	if _, err := io.Copy(io.Discard, rr); err != nil {
-		return nil, err
+		return err
 	}
-	if raw := rr.take(); len(raw) > 0 {
-		segs = append(segs, Segment{Raw: raw})
-	}
-	return segs, nil
+	return rr.flush()
 }
 
-// Write rebuilds the stream of segs on w; open returns the content of a
-// regular file by its name in the stream. A file whose size changed is an
-// error: the stream would not be the recorded one.
-func Write(w io.Writer, segs []Segment, open func(name string) (io.ReadCloser, error)) error {
-	for _, s := range segs {
-		if s.Name == "" {
-			if _, err := w.Write(s.Raw); err != nil {
-				return err
-			}
-			continue
-		}
-		f, err := open(s.Name)
-		if err != nil {
-			return err
-		}
-		n, err := io.Copy(w, io.LimitReader(f, s.Size))
-		if err == nil {
-			var extra [1]byte
-			if m, _ := f.Read(extra[:]); m > 0 || n != s.Size {
-				err = fmt.Errorf("%s: size changed since the layer was recorded", s.Name)
-			}
-		}
-		f.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Save writes segs to path, compressed.
-func Save(path string, segs []Segment) error {
+// RecordFile records the tar stream r into the file path (compressed JSON
+// lines). On error the file is removed.
+func RecordFile(r io.Reader, path string) (retErr error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if cerr := f.Close(); retErr == nil {
+			retErr = cerr
+		}
+		if retErr != nil {
+			_ = os.Remove(path)
+		}
+	}()
 	zw := gzip.NewWriter(f)
-	err = json.NewEncoder(zw).Encode(segs)
-	if cerr := zw.Close(); err == nil {
-		err = cerr
+	enc := json.NewEncoder(zw)
+	if err := Record(r, func(s Segment) error { return enc.Encode(s) }); err != nil {
+		return err
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return zw.Close()
 }
 
-// Load reads segments written by Save.
-func Load(path string) ([]Segment, error) {
+// Write rebuilds on w the stream recorded in the file path; open returns
+// the content of a regular file by its name in the stream. A file whose
+// size changed is an error: the stream would not be the recorded one.
+func Write(w io.Writer, path string, open func(name string) (io.ReadCloser, error)) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer zr.Close()
-	var segs []Segment
-	if err := json.NewDecoder(zr).Decode(&segs); err != nil {
-		return nil, err
+	dec := json.NewDecoder(bufio.NewReader(zr))
+	for {
+		var s Segment
+		if err := dec.Decode(&s); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("reading %s: %w", path, err)
+		}
+		if err := writeSegment(w, s, open); err != nil {
+			return err
+		}
 	}
-	return segs, nil
+}
+
+func writeSegment(w io.Writer, s Segment, open func(name string) (io.ReadCloser, error)) error {
+	if s.Name == "" {
+		_, err := w.Write(s.Raw)
+		return err
+	}
+	f, err := open(s.Name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	n, err := io.Copy(w, io.LimitReader(f, s.Size))
+	if err != nil {
+		return err
+	}
+	var extra [1]byte
+	if m, _ := f.Read(extra[:]); m > 0 || n != s.Size {
+		return fmt.Errorf("%s: size changed since the layer was recorded", s.Name)
+	}
+	return nil
 }

@@ -26,6 +26,9 @@ func sampleTar(t *testing.T) []byte {
 	add(&tar.Header{Name: "dir/link", Typeflag: tar.TypeLink, Linkname: "dir/a"}, "")
 	add(&tar.Header{Name: "dir/.wh.gone", Typeflag: tar.TypeReg, Mode: 0o644}, "")
 	add(&tar.Header{Name: "dir/sym", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}, "")
+	// Data in an entry that is not a regular file, longer than a raw
+	// segment: kept, in pieces.
+	add(&tar.Header{Name: "dir/odd", Typeflag: 'Z', Size: 3 << 20}, strings.Repeat("z", 3<<20))
 	assert.NilError(t, tw.Close())
 	// Extra zero blocks after the trailer, as some writers pad.
 	buf.Write(make([]byte, 1024))
@@ -35,8 +38,17 @@ func sampleTar(t *testing.T) []byte {
 func TestRecordWriteRoundTrip(t *testing.T) {
 	t.Parallel()
 	orig := sampleTar(t)
-	segs, err := Record(bytes.NewReader(orig))
-	assert.NilError(t, err)
+	var segs []Segment
+	assert.NilError(t, Record(bytes.NewReader(orig), func(s Segment) error { segs = append(segs, s); return nil }))
+	var named int
+	for _, s := range segs {
+		if s.Name != "" {
+			named++
+		}
+		assert.Check(t, len(s.Raw) <= maxRaw+64<<10)
+	}
+	assert.Equal(t, named, 2, "only regular files with content are left out")
+
 	files := map[string]string{}
 	tr := tar.NewReader(bytes.NewReader(orig))
 	for {
@@ -48,26 +60,16 @@ func TestRecordWriteRoundTrip(t *testing.T) {
 		b, _ := io.ReadAll(tr)
 		files[h.Name] = string(b)
 	}
-	var named int
-	for _, s := range segs {
-		if s.Name != "" {
-			named++
-		}
-	}
-	assert.Equal(t, named, 2, "only regular files with content are left out")
-
 	path := filepath.Join(t.TempDir(), "split.json.gz")
-	assert.NilError(t, Save(path, segs))
-	loaded, err := Load(path)
-	assert.NilError(t, err)
+	assert.NilError(t, RecordFile(bytes.NewReader(orig), path))
 	var out bytes.Buffer
-	assert.NilError(t, Write(&out, loaded, func(name string) (io.ReadCloser, error) {
+	assert.NilError(t, Write(&out, path, func(name string) (io.ReadCloser, error) {
 		return io.NopCloser(strings.NewReader(files[name])), nil
 	}))
 	assert.Assert(t, bytes.Equal(out.Bytes(), orig), "the rebuilt stream is byte-identical")
 
 	// A file whose content changed size is refused.
-	err = Write(io.Discard, loaded, func(name string) (io.ReadCloser, error) {
+	err := Write(io.Discard, path, func(name string) (io.ReadCloser, error) {
 		return io.NopCloser(strings.NewReader(files[name] + "more")), nil
 	})
 	assert.ErrorContains(t, err, "size changed")
@@ -75,23 +77,22 @@ func TestRecordWriteRoundTrip(t *testing.T) {
 
 func TestRecordRefusesGarbage(t *testing.T) {
 	t.Parallel()
-	_, err := Record(strings.NewReader(strings.Repeat("not a tar ", 100)))
+	path := filepath.Join(t.TempDir(), "split.json.gz")
+	err := RecordFile(strings.NewReader(strings.Repeat("not a tar ", 100)), path)
 	assert.Check(t, err != nil)
+	assert.ErrorContains(t, Write(io.Discard, path, nil), "no such file")
 }
 
 func FuzzRecord(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(make([]byte, 1024))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		segs, err := Record(bytes.NewReader(data))
-		if err != nil {
-			return
-		}
 		var total int
-		for _, s := range segs {
+		err := Record(bytes.NewReader(data), func(s Segment) error {
 			total += len(s.Raw) + int(s.Size)
-		}
-		if total != len(data) {
+			return nil
+		})
+		if err == nil && total != len(data) {
 			t.Fatalf("segments cover %d bytes of %d", total, len(data))
 		}
 	})

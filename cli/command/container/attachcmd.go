@@ -65,10 +65,13 @@ func NewAttachCommand(cli *command.Cli) *cobra.Command {
 			if err := <-att.done; err != nil {
 				return fmt.Errorf("error attaching to container: %w", err)
 			}
-			// The stream ended: the container exited, or the user detached.
-			after, err := apiClient.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
-			if err == nil && after.Container.State != nil && after.Container.State.Running {
-				return nil
+			// The stream ended: the container exited or, with a terminal
+			// on stdin (where the detach keys work), the user detached.
+			if tty && stdin {
+				after, err := apiClient.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+				if err == nil && after.Container.State != nil && after.Container.State.Running {
+					return nil
+				}
 			}
 			if status := <-statusCh; status != 0 {
 				return command.StatusError{StatusCode: status}
