@@ -264,12 +264,21 @@ func (s *Store) History(img *Image) []image.HistoryResponseItem {
 	var out []image.HistoryResponseItem
 	layer := 0
 	hist := img.Config.History
-	if len(hist) == 0 {
-		// An image without history: one entry per layer.
-		created := img.Created
-		for range img.Layers {
-			hist = append(hist, ocispec.History{Created: &created})
+	withLayer := 0
+	for _, h := range hist {
+		if !h.EmptyLayer {
+			withLayer++
 		}
+	}
+	if missing := len(img.Layers) - withLayer; missing > 0 {
+		// Layers without history (an image that was not built): one
+		// entry each, below the recorded ones.
+		created := img.Created
+		var pre []ocispec.History
+		for range missing {
+			pre = append(pre, ocispec.History{Created: &created})
+		}
+		hist = append(pre, hist...)
 	}
 	for _, h := range hist {
 		item := image.HistoryResponseItem{ID: "<missing>", CreatedBy: h.CreatedBy, Comment: h.Comment, Tags: []string{}}

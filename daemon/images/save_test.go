@@ -71,3 +71,34 @@ func mustGet(t *testing.T, s *Store, ref string) *Image {
 	assert.NilError(t, err)
 	return img
 }
+
+// TestHistoryOfCommit: a commit's history ends with its own entry, on top
+// of one entry per parent layer (the test image records no history), and
+// names the parent image on the entry below its own.
+func TestHistoryOfCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	load(t, s, dockerSave(t, twoLayerImage(t, []string{"test/two:v1"}, false)))
+	parent := mustGet(t, s, "test/two:v1")
+	layer := makeTar(t, dir("data"), file("data/new", "new\n"))
+	img, err := s.Commit(ctx, parent.ID, bytes.NewReader(layer), CommitOptions{Config: ConfigOf(parent), Comment: "c", CreatedBy: "sh -c x"})
+	assert.NilError(t, err)
+	h := s.History(img)
+	assert.Equal(t, len(h), 3)
+	assert.Check(t, is.Equal(h[0].ID, img.ID))
+	assert.Check(t, is.Equal(h[0].Comment, "c"))
+	assert.Check(t, is.Equal(h[0].CreatedBy, "sh -c x"))
+	assert.Check(t, is.Equal(h[0].Size, int64(4)))
+	assert.Check(t, is.Equal(h[1].ID, parent.ID))
+	assert.Check(t, is.DeepEqual(h[1].Tags, []string{"test/two:v1"}))
+	assert.Check(t, is.Equal(h[2].ID, "<missing>"))
+	assert.Check(t, s.HasChildren(parent.ID))
+
+	// A read-only container's commit adds no layer: an empty-layer entry.
+	empty, err := s.Commit(ctx, parent.ID, nil, CommitOptions{Config: ConfigOf(parent), Changes: []string{"ENV A=b"}})
+	assert.NilError(t, err)
+	assert.DeepEqual(t, empty.Layers, parent.Layers)
+	assert.DeepEqual(t, empty.Config.Config.Env, append(parent.Config.Config.Env, "A=b"))
+	assert.Equal(t, s.History(empty)[0].Size, int64(0))
+}
