@@ -78,7 +78,7 @@ func TestCommandsBerthCLI(t *testing.T) {
 	assert.Check(t, is.Regexp(`(?m)^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE\nImages +2 +1 .*\nContainers +4 +1 .*\nLocal Volumes +2 +1 .*\nBuild Cache +0 +0 +0B +0B$`, df))
 	out = d.OK(t, "container", "prune", "-f")
 	assert.Check(t, is.Contains(out, "Deleted Containers:\n"))
-	assert.Equal(t, d.OK(t, "ps", "-a", "--format", "{{.Names}}"), "cb")
+	assert.Equal(t, d.OK(t, "container", "ls", "-a", "--format", "{{.Names}}"), "cb")
 	out = d.OK(t, "volume", "prune", "-f")
 	assert.Check(t, is.Regexp(`^Deleted Volumes:\n[0-9a-f]{64}\n\nTotal reclaimed space: `, out))
 	assert.Equal(t, d.OK(t, "volume", "ls", "-q"), "keep")
@@ -91,7 +91,7 @@ func TestCommandsBerthCLI(t *testing.T) {
 	out = d.OK(t, "system", "prune", "-a", "-f", "--volumes")
 	assert.Check(t, is.Contains(out, "untagged: gone:v1"), out)
 	assert.Check(t, is.Contains(out, "untagged: busybox:latest"), out)
-	assert.Equal(t, d.OK(t, "images", "-q"), "")
+	assert.Equal(t, d.OK(t, "image", "ls", "-q"), "")
 
 	// version and completion.
 	v := d.OK(t, "version", "--format", "{{.Client.Version}} {{.Client.GitCommit}} {{.Server.Version}}")

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // WriteOutput copies r to the file path (written to a temporary file
@@ -52,4 +54,13 @@ func Confirm(cli *Cli, warning string) bool {
 	line, _ := bufio.NewReader(cli.In).ReadString('\n')
 	answer := strings.TrimSpace(line)
 	return answer == "y" || answer == "Y"
+}
+
+// Renamed gives cmd another name (the first word of its Use) and aliases,
+// for the command groups: `berth container ls` is `berth ps`.
+func Renamed(cmd *cobra.Command, name string, aliases ...string) *cobra.Command {
+	_, rest, _ := strings.Cut(cmd.Use, " ")
+	cmd.Use = strings.TrimSpace(name + " " + rest)
+	cmd.Aliases = aliases
+	return cmd
 }

@@ -129,8 +129,9 @@ func NewExportCommand(cli *command.Cli) *cobra.Command {
 	return cmd
 }
 
-// NewContainerCommand returns `berth container` with the commands that
-// exist only under it (prune).
+// NewContainerCommand returns `berth container` and its sub-commands:
+// the top-level container commands again (as `docker container ...`) and
+// prune.
 func NewContainerCommand(cli *command.Cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "container COMMAND",
@@ -141,7 +142,14 @@ func NewContainerCommand(cli *command.Cli) *cobra.Command {
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(NewPruneCommand(cli))
+	cmd.AddCommand(
+		NewAttachCommand(cli), NewCommitCommand(cli), NewCpCommand(cli), NewCreateCommand(cli),
+		NewDiffCommand(cli), NewExecCommand(cli), NewExportCommand(cli), NewKillCommand(cli),
+		NewLogsCommand(cli), command.Renamed(NewPsCommand(cli), "ls", "list", "ps"), NewPauseCommand(cli),
+		NewPruneCommand(cli), NewRenameCommand(cli), NewRestartCommand(cli), command.Renamed(NewRmCommand(cli), "rm", "remove"),
+		NewRunCommand(cli), NewStartCommand(cli), NewStatsCommand(cli), NewStopCommand(cli),
+		NewTopCommand(cli), NewUnpauseCommand(cli), NewWaitCommand(cli),
+	)
 	return cmd
 }
 

@@ -154,7 +154,8 @@ func NewSaveCommand(cli *command.Cli) *cobra.Command {
 	return cmd
 }
 
-// NewImageCommand returns `berth image` with history, save and prune.
+// NewImageCommand returns `berth image` and its sub-commands: the
+// top-level image commands again (as `docker image ...`) and prune.
 func NewImageCommand(cli *command.Cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "image COMMAND",
@@ -165,7 +166,11 @@ func NewImageCommand(cli *command.Cli) *cobra.Command {
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(NewHistoryCommand(cli), NewSaveCommand(cli), NewPruneCommand(cli))
+	cmd.AddCommand(
+		NewHistoryCommand(cli), NewImportCommand(cli), NewLoadCommand(cli),
+		command.Renamed(NewImagesCommand(cli), "ls", "list"), NewPruneCommand(cli),
+		command.Renamed(NewRmiCommand(cli), "rm", "remove", "rmi"), NewSaveCommand(cli), NewTagCommand(cli),
+	)
 	return cmd
 }
 
