@@ -90,7 +90,13 @@ func TestCommandsDockerCLI(t *testing.T) {
 		anon := c.Name("anon")
 		c.OK(t, "create", "--name", anon, "-v", "/vol", "busybox")
 		anonVol := c.Inspect(t, anon, "{{(index .Mounts 0).Name}}")
-		out := c.OK(t, "container", "prune", "-f")
+		labeled := strings.TrimSpace(c.OK(t, "create", "--label", "prune=yes", "busybox"))
+		out := c.OK(t, "container", "prune", "-f", "--filter", "label=prune=yes", "--filter", "until=1h")
+		assert.Check(t, !strings.Contains(out, labeled), "until=1h keeps a container created now: %s", out)
+		out = c.OK(t, "container", "prune", "-f", "--filter", "label=prune=yes")
+		assert.Check(t, is.Contains(out, labeled))
+		assert.Equal(t, c.Inspect(t, w, "{{.State.Status}}"), "exited", "another label filter keeps the others")
+		out = c.OK(t, "container", "prune", "-f")
 		for _, gone := range []string{w, ro, anon} {
 			c.Fails(t, 1, "No such", "inspect", "--type", "container", gone)
 		}
