@@ -114,6 +114,7 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		container.NewPauseCommand(cli),
 		container.NewUnpauseCommand(cli),
 		container.NewTopCommand(cli),
+		container.NewUpdateCommand(cli),
 		container.NewTmpfsCommand(cli),
 		container.NewRenameCommand(cli),
 		container.NewDiffCommand(cli),

@@ -43,6 +43,12 @@ type Container struct {
 	// the config never change, so start need not read them again.
 	User ExecUser
 
+	// Log is the logging policy resolved at create.
+	Log LogPolicy
+	// Init runs the daemon's init as PID 1 (--init), decided at create:
+	// its mount point must be in the mount point layer.
+	Init bool `json:",omitempty"`
+
 	State          State
 	RestartCount   int
 	HasBeenStarted bool
@@ -107,6 +113,19 @@ func FromDisk(dir string) (*Container, error) {
 	c.Root = dir
 	return c, nil
 }
+
+// LogPolicy is how the container's output is stored: Driver "json-file"
+// or "local" (both in Docker's json-file format) rotated at MaxSize bytes
+// (0: never) keeping MaxFiles files, or "none". The zero value (a
+// container from before log drivers) is json-file without rotation.
+type LogPolicy struct {
+	Driver   string `json:",omitempty"`
+	MaxSize  int64  `json:",omitempty"`
+	MaxFiles int    `json:",omitempty"`
+}
+
+// Reads reports whether `logs` can read what the driver stores.
+func (p LogPolicy) Reads() bool { return p.Driver != "none" }
 
 // ExecUser is the identity the container's process runs with.
 type ExecUser struct {

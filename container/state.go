@@ -9,7 +9,10 @@ import (
 )
 
 // State is the lifecycle state of a container. A container is in exactly
-// one state; Transition is the only way to change it.
+// one state. Requests change it with Transition (and SetRunning,
+// SetExited), which refuse a move the table below does not allow;
+// Reconcile is for the daemon's own discoveries, where the record is
+// behind what really happened.
 type State struct {
 	Status     containertypes.ContainerState
 	Pid        int
@@ -18,6 +21,8 @@ type State struct {
 	OOMKilled  bool
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// Health is the container's health-check state; nil without a check.
+	Health *containertypes.Health `json:",omitempty"`
 }
 
 // transitions lists, for each state, the states it may move to.
@@ -25,7 +30,7 @@ var transitions = map[containertypes.ContainerState][]containertypes.ContainerSt
 	containertypes.StateCreated:    {containertypes.StateRunning, containertypes.StateExited, containertypes.StateRemoving},
 	containertypes.StateRunning:    {containertypes.StatePaused, containertypes.StateExited, containertypes.StateRestarting},
 	containertypes.StatePaused:     {containertypes.StateRunning, containertypes.StateExited},
-	containertypes.StateRestarting: {containertypes.StateRunning, containertypes.StateExited},
+	containertypes.StateRestarting: {containertypes.StateRunning, containertypes.StateExited, containertypes.StateRemoving},
 	containertypes.StateExited:     {containertypes.StateRunning, containertypes.StateRemoving, containertypes.StateRestarting},
 	containertypes.StateRemoving:   {containertypes.StateDead, containertypes.StateExited, containertypes.StateCreated},
 	containertypes.StateDead:       {containertypes.StateRemoving},
@@ -48,6 +53,14 @@ func (s *State) Transition(next containertypes.ContainerState) error {
 	}
 	s.Status = next
 	return nil
+}
+
+// Reconcile sets the status without the transition check. It is for the
+// two places where the record, not the request, is wrong: restore, which
+// adopts what it finds on the host whatever the record says, and a removal
+// that failed half-way, which leaves the container dead.
+func (s *State) Reconcile(status containertypes.ContainerState) {
+	s.Status = status
 }
 
 // SetRunning records a started process.
@@ -75,6 +88,16 @@ func (s *State) SetExited(code int, at time.Time, errMsg string) error {
 	return nil
 }
 
+// SetRestarting records the end of the process of a container whose
+// restart policy starts it again after a back-off: it is restarting, not
+// exited, until then.
+func (s *State) SetRestarting(code int, at time.Time, errMsg string) error {
+	if err := s.SetExited(code, at, errMsg); err != nil {
+		return err
+	}
+	return s.Transition(containertypes.StateRestarting)
+}
+
 // IsRunning reports whether the container has a live process (running or
 // paused).
 func (s *State) IsRunning() bool {
@@ -83,11 +106,13 @@ func (s *State) IsRunning() bool {
 
 // API returns the state as the Engine API shows it.
 func (s *State) API() *containertypes.State {
+	restarting := s.Status == containertypes.StateRestarting
 	st := &containertypes.State{
-		Status:     s.Status,
-		Running:    s.IsRunning(),
+		Status: s.Status,
+		// As Docker: a restarting container is still "running".
+		Running:    s.IsRunning() || restarting,
 		Paused:     s.Status == containertypes.StatePaused,
-		Restarting: s.Status == containertypes.StateRestarting,
+		Restarting: restarting,
 		OOMKilled:  s.OOMKilled,
 		Dead:       s.Status == containertypes.StateDead,
 		Pid:        s.Pid,
@@ -95,6 +120,11 @@ func (s *State) API() *containertypes.State {
 		Error:      s.Error,
 		StartedAt:  apiTime(s.StartedAt),
 		FinishedAt: apiTime(s.FinishedAt),
+	}
+	if s.Health != nil {
+		h := *s.Health
+		h.Log = append([]*containertypes.HealthcheckResult{}, s.Health.Log...)
+		st.Health = &h
 	}
 	return st
 }

@@ -53,3 +53,30 @@ func TestStateRunExit(t *testing.T) {
 	assert.Equal(t, api.FinishedAt, "2023-11-14T22:13:21Z")
 	assert.Equal(t, (&State{}).API().StartedAt, "0001-01-01T00:00:00Z")
 }
+
+func TestReconcile(t *testing.T) {
+	t.Parallel()
+	s := State{Status: containertypes.StateCreated}
+	assert.Assert(t, !s.CanTransition(containertypes.StateDead))
+	s.Reconcile(containertypes.StateDead)
+	assert.Equal(t, s.Status, containertypes.StateDead)
+}
+
+func TestSetRestarting(t *testing.T) {
+	t.Parallel()
+	s := State{Status: containertypes.StateRunning, Pid: 42, Health: &containertypes.Health{Status: containertypes.Healthy}}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	assert.NilError(t, s.SetRestarting(3, at, ""))
+	assert.Equal(t, s.Status, containertypes.StateRestarting)
+	api := s.API()
+	// As Docker: restarting is also running, with the last exit code.
+	assert.Check(t, api.Restarting && api.Running)
+	assert.Equal(t, api.ExitCode, 3)
+	assert.Equal(t, api.Pid, 0)
+	assert.Equal(t, api.Health.Status, containertypes.Healthy)
+	// It may be removed (rm -f), stopped or started.
+	for _, next := range []containertypes.ContainerState{containertypes.StateRemoving, containertypes.StateExited, containertypes.StateRunning} {
+		assert.Check(t, s.CanTransition(next), "%s", next)
+	}
+	assert.Check(t, !s.CanTransition(containertypes.StatePaused))
+}

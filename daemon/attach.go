@@ -67,7 +67,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	if streams.Stdin != nil {
 		defer streams.Stdin.Close()
 	}
-	if opts.Logs {
+	if opts.Logs && c.Log.Reads() {
 		err := jsonlog.Read(ctx, c.LogPath(), jsonlog.ReadOptions{Tail: -1}, func(e jsonlog.Entry) error {
 			switch {
 			case e.Stream == "stdout" && opts.Stdout:

@@ -15,8 +15,10 @@ import (
 	"github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/health"
 	"github.com/berth-project/berth/daemon/images"
 	"github.com/berth-project/berth/daemon/mountspec"
+	"github.com/berth-project/berth/daemon/runspec"
 )
 
 // ContainerCreate validates the request completely, then persists the new
@@ -31,6 +33,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	}
 	if cfg.Image == "" {
 		return resp, fmt.Errorf("no image specified: %w", errInvalid)
+	}
+	if err := health.Validate(cfg.Healthcheck); err != nil {
+		return resp, err
 	}
 	img, err := d.images.Get(cfg.Image)
 	if err != nil {
@@ -58,6 +63,14 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	resp.Warnings = append(resp.Warnings, warnings...)
+	if warnings, err = d.validateLimits(hc); err != nil {
+		return resp, err
+	}
+	resp.Warnings = append(resp.Warnings, warnings...)
+	links, err := d.checkNames(hc, nc)
+	if err != nil {
+		return resp, err
+	}
 	if err := validateSecurity(hc, hostSecurity()); err != nil {
 		return resp, err
 	}
@@ -74,6 +87,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	c.User = container.ExecUser{UID: eu.Uid, GID: eu.Gid, AdditionalGids: eu.Sgids, Home: eu.Home}
+	if err := d.resolveRunOptions(c, hc, fsys); err != nil {
+		return resp, err
+	}
 	if c.Runtime = hc.Runtime; c.Runtime == "" {
 		// inspect shows the runtime chosen, as Docker does
 		c.Runtime = d.cfg.Runtime
@@ -92,6 +108,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if err := d.reserveName(c, name); err != nil {
 		return resp, err
 	}
+	hc.Links = linkStrings(c.Name, links)
 	// Volumes only once the name is ours: a conflict creates nothing.
 	if err := d.createMountVolumes(c); err != nil {
 		d.containers.Release(c.Name)
@@ -128,7 +145,11 @@ func (d *Daemon) prepareContainerDir(c *container.Container, fsys imageFS) error
 			return fmt.Errorf("mount point %s: %w", p, err)
 		}
 	}
-	for _, p := range []string{"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"} {
+	files := []string{"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"}
+	if c.Init {
+		files = append(files, runspec.InitPath)
+	}
+	for _, p := range files {
 		if err := mp.ensure(p, true); err != nil {
 			return fmt.Errorf("mount point %s: %w", p, err)
 		}
@@ -156,7 +177,7 @@ func (d *Daemon) prepareContainerDir(c *container.Container, fsys imageFS) error
 			}
 		}
 	}
-	if err := writeNetworkFiles(c); err != nil {
+	if _, err := d.writeNetworkFiles(c, false); err != nil {
 		return err
 	}
 	return c.ToDisk()
@@ -198,6 +219,7 @@ func mergeImageConfig(req *containertypes.Config, img *images.Image) *containert
 	if c.StopSignal == "" {
 		c.StopSignal = ic.StopSignal
 	}
+	c.Healthcheck = health.Merge(req.Healthcheck, img.Healthcheck())
 	vols := map[string]struct{}{}
 	for v := range ic.Volumes {
 		vols[v] = struct{}{}
@@ -275,70 +297,4 @@ func (d *Daemon) generateName() string {
 			return name
 		}
 	}
-}
-
-// writeNetworkFiles writes the /etc/hosts, /etc/hostname and
-// /etc/resolv.conf the container will see.
-func writeNetworkFiles(c *container.Container) error {
-	hostname := c.Config.Hostname
-	if err := os.WriteFile(c.HostnamePath(), []byte(hostname+"\n"), 0o644); err != nil {
-		return err
-	}
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-	if c.HostConfig.NetworkMode == "host" {
-		if data, err := os.ReadFile("/etc/hosts"); err == nil {
-			hosts = string(data)
-		}
-	} else {
-		hosts += "127.0.1.1\t" + hostname + "\n"
-	}
-	for _, h := range c.HostConfig.ExtraHosts {
-		name, ip, ok := strings.Cut(h, ":")
-		if ok {
-			hosts += ip + "\t" + name + "\n"
-		}
-	}
-	if err := os.WriteFile(c.HostsPath(), []byte(hosts), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(c.ResolvConfPath(), []byte(resolvConf(c.HostConfig)), 0o644)
-}
-
-// resolvConf is the host's resolv.conf without loopback name servers
-// (unreachable from a container's own network namespace), or the user's
-// --dns settings.
-func resolvConf(hc *containertypes.HostConfig) string {
-	var b strings.Builder
-	host, _ := os.ReadFile("/etc/resolv.conf")
-	for _, line := range strings.Split(string(host), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		switch f[0] {
-		case "nameserver":
-			if len(hc.DNS) > 0 || (hc.NetworkMode != "host" && len(f) > 1 && (strings.HasPrefix(f[1], "127.") || f[1] == "::1")) {
-				continue
-			}
-		case "search":
-			if len(hc.DNSSearch) > 0 {
-				continue
-			}
-		case "options":
-			if len(hc.DNSOptions) > 0 {
-				continue
-			}
-		}
-		b.WriteString(line + "\n")
-	}
-	for _, ns := range hc.DNS {
-		b.WriteString("nameserver " + ns.String() + "\n")
-	}
-	if len(hc.DNSSearch) > 0 {
-		b.WriteString("search " + strings.Join(hc.DNSSearch, " ") + "\n")
-	}
-	if len(hc.DNSOptions) > 0 {
-		b.WriteString("options " + strings.Join(hc.DNSOptions, " ") + "\n")
-	}
-	return b.String()
 }

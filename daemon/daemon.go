@@ -1,6 +1,8 @@
-// Package daemon holds berthd's use cases, one file each: create, start,
-// stop, delete, wait, attach, logs, list, inspect, images, volumes, system
-// and restore. It implements the API server's Backend.
+// Package daemon holds berthd's use cases, each in a small file named for
+// it (create.go, start.go, stop.go, delete.go, restore.go, ...). They are
+// thin: the decisions live in pure packages below (mountspec, runspec,
+// oci, secopts), the mechanisms in others (shimclient, images, volumes,
+// network, chrootarchive). The Daemon implements the API server's Backend.
 package daemon
 
 import (
@@ -17,15 +19,19 @@ import (
 	"sync"
 	"time"
 
+	containertypes "github.com/moby/moby/api/types/container"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/config"
 	"github.com/berth-project/berth/daemon/events"
 	"github.com/berth-project/berth/daemon/images"
+	"github.com/berth-project/berth/daemon/logconfig"
 	"github.com/berth-project/berth/daemon/mountspec"
 	"github.com/berth-project/berth/daemon/network"
+	"github.com/berth-project/berth/daemon/network/dnsserver"
 	"github.com/berth-project/berth/daemon/oci"
+	"github.com/berth-project/berth/daemon/resources"
 	"github.com/berth-project/berth/daemon/shimclient"
 	"github.com/berth-project/berth/daemon/volumes"
 )
@@ -44,6 +50,8 @@ type Daemon struct {
 	locks      []*os.File
 	hardNofile uint64
 	hostCaps   []string // the daemon's bounding set: containers get no more
+	// host is what the host's cgroups can limit, probed once at start.
+	host resources.Host
 	// tmpfsPolicy is the tmpfs part of cfg, parsed once.
 	tmpfsPolicy mountspec.Policy
 	// seccomp is the default seccomp profile (--seccomp-profile).
@@ -53,6 +61,7 @@ type Daemon struct {
 	images     *images.Store
 	volumes    *volumes.Store
 	networks   *network.Store
+	dns        *dnsserver.Servers // DNS servers of the user networks
 	events     *events.Bus
 
 	mu   sync.Mutex // guards live
@@ -75,6 +84,8 @@ type live struct {
 	pending  []*pendingAttach
 	stopping bool          // a user asked for the stop: no restart policy applies
 	exited   chan struct{} // closed when the current run ends
+	// healthStop ends the health checks of the current run.
+	healthStop context.CancelFunc
 }
 
 // New opens (or creates) the data and exec roots, takes their locks and
@@ -94,6 +105,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	}
 	if d.tmpfsPolicy, err = mountspec.NewPolicy(cfg.DefaultTmpfsSize, cfg.MaxTmpfsSize, cfg.TmpfsCopyUp); err != nil {
 		return nil, err
+	}
+	if _, err := logconfig.Resolve(d.defaultLogConfig(), containertypes.LogConfig{}); err != nil {
+		return nil, fmt.Errorf("--log-driver/--log-opt: %w", err)
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	ok := false
@@ -126,6 +140,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes")); err != nil {
 		return nil, fmt.Errorf("open volume store: %w", err)
 	}
+	d.dns = dnsserver.NewServers()
 	if d.networks, err = network.New(filepath.Join(cfg.DataRoot, "networks.json"), time.Now().UTC()); err != nil {
 		return nil, fmt.Errorf("open network store: %w", err)
 	}
@@ -137,6 +152,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		d.hardNofile = rl.Max
 	}
 	d.hostCaps = hostCapabilities()
+	d.host = resources.Probe("/sys/fs/cgroup")
 	if d.seccomp, err = loadSeccompProfile(cfg.SeccompProfile); err != nil {
 		return nil, err
 	}
@@ -181,6 +197,9 @@ func (d *Daemon) unlock() {
 // their shims; the next daemon finds them again.
 func (d *Daemon) Shutdown() {
 	d.cancel()
+	if err := d.dns.Close(); err != nil {
+		d.log.Warn("stop DNS servers", "err", err)
+	}
 	done := make(chan struct{})
 	go func() { d.monitors.Wait(); close(done) }()
 	select {

@@ -53,6 +53,14 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 		}
 		c.Lock()
 	}
+	if c.State.Status == containertypes.StateRestarting {
+		if !force {
+			c.Unlock()
+			return fmt.Errorf("cannot remove container %q: container is restarting: stop the container before removing or force remove: %w", c.Name, errConflict)
+		}
+		// The pending restart sees the container gone and does nothing.
+		d.liveOf(c.ID).stopping = true
+	}
 	if c.State.Status == containertypes.StateRemoving {
 		c.Unlock()
 		return fmt.Errorf("removal of container %s is already in progress: %w", c.ID, errConflict)
@@ -77,7 +85,7 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 	// half-deleted container it cannot read.
 	trash := filepath.Join(filepath.Dir(c.Root), removingPrefix+filepath.Base(c.Root))
 	if err := os.Rename(c.Root, trash); err != nil {
-		c.State.Status = containertypes.StateDead
+		c.State.Reconcile(containertypes.StateDead)
 		_ = c.ToDisk()
 		return fmt.Errorf("unable to remove filesystem for %s: %w", c.ID, err)
 	}

@@ -448,8 +448,13 @@ func (d *Daemon) execProcess(c *container.Container, req *containertypes.ExecCre
 		if err != nil {
 			return nil, err
 		}
+		// As Docker: --group-add applies to exec users too.
+		extra, err := imageFS{layers: c.Layers}.groupAdd(c.HostConfig.GroupAdd)
+		if err != nil {
+			return nil, err
+		}
 		p.User = specs.User{UID: uint32(eu.Uid), GID: uint32(eu.Gid)}
-		for _, g := range eu.Sgids {
+		for _, g := range addGids(eu.Sgids, extra) {
 			p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
 		}
 	}

@@ -27,6 +27,7 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string) (*containert
 		data["UpperDir"], data["WorkDir"] = c.UpperDir(), c.WorkDir()
 	}
 	hc := *c.HostConfig
+	hc.Links = inspectLinks(c)
 	if hc.NetworkMode == "" {
 		hc.NetworkMode = "bridge"
 	}
@@ -41,6 +42,10 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string) (*containert
 	if hc.CgroupnsMode == "" {
 		hc.CgroupnsMode = "host" // the spec asks for no cgroup namespace
 	}
+	logPath := c.LogPath()
+	if !c.Log.Reads() {
+		logPath = "" // as Docker: the none driver stores nothing
+	}
 	resp := &containertypes.InspectResponse{
 		ID:              c.ID,
 		Created:         c.Created.Format(time.RFC3339Nano),
@@ -51,7 +56,7 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string) (*containert
 		ResolvConfPath:  c.ResolvConfPath(),
 		HostnamePath:    c.HostnamePath(),
 		HostsPath:       c.HostsPath(),
-		LogPath:         c.LogPath(),
+		LogPath:         logPath,
 		Name:            c.Name,
 		RestartCount:    c.RestartCount,
 		Driver:          "overlay2",

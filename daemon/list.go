@@ -13,9 +13,10 @@ import (
 
 	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/health"
 )
 
-var listFilters = map[string]bool{"label": true, "name": true, "id": true, "status": true, "exited": true, "ancestor": true, "volume": true, "network": true, "before": true, "since": true}
+var listFilters = map[string]bool{"label": true, "name": true, "id": true, "status": true, "exited": true, "ancestor": true, "volume": true, "network": true, "before": true, "since": true, "health": true}
 
 // ContainerList returns the containers selected by opts, newest first.
 func (d *Daemon) ContainerList(ctx context.Context, opts backend.ListOptions) ([]containertypes.Summary, error) {
@@ -57,7 +58,8 @@ func (d *Daemon) ContainerList(ctx context.Context, opts backend.ListOptions) ([
 func (d *Daemon) matches(c *container.Container, opts backend.ListOptions) (bool, error) {
 	f := opts.Filters
 	_, hasStatus := f["status"]
-	if !opts.All && opts.Limit <= 0 && !hasStatus && !c.State.IsRunning() {
+	// A restarting container is listed as running, as in Docker.
+	if !opts.All && opts.Limit <= 0 && !hasStatus && !c.State.IsRunning() && c.State.Status != containertypes.StateRestarting {
 		return false, nil
 	}
 	any := func(key string, match func(string) (bool, error)) (bool, error) {
@@ -89,6 +91,15 @@ func (d *Daemon) matches(c *container.Container, opts backend.ListOptions) (bool
 			return re.MatchString(c.Name) || re.MatchString(strings.TrimPrefix(c.Name, "/")), nil
 		}},
 		{"status", func(v string) (bool, error) { return string(c.State.Status) == v, nil }},
+		{"health", func(v string) (bool, error) {
+			if err := containertypes.ValidateHealthStatus(containertypes.HealthStatus(v)); err != nil {
+				return false, fmt.Errorf("invalid filter 'health=%s': %w", v, errInvalid)
+			}
+			if c.State.Health == nil {
+				return v == string(containertypes.NoHealthcheck), nil
+			}
+			return string(c.State.Health.Status) == v, nil
+		}},
 		{"exited", func(v string) (bool, error) {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -169,6 +180,9 @@ func (d *Daemon) summary(c *container.Container) containertypes.Summary {
 func statusText(s *container.State) string {
 	switch s.Status {
 	case containertypes.StateRunning:
+		if h := health.StatusText(s.Health); h != "" {
+			return "Up " + units.HumanDuration(time.Since(s.StartedAt)) + " (" + h + ")"
+		}
 		return "Up " + units.HumanDuration(time.Since(s.StartedAt))
 	case containertypes.StatePaused:
 		return "Up " + units.HumanDuration(time.Since(s.StartedAt)) + " (Paused)"

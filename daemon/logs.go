@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/containerd/errdefs"
+
 	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/pkg/jsonlog"
 )
@@ -14,6 +16,9 @@ func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts backend.Lo
 	c, err := d.containers.Get(name)
 	if err != nil {
 		return nil, false, err
+	}
+	if !c.Log.Reads() {
+		return nil, false, errdefs.ErrNotImplemented.WithMessage("configured logging driver does not support reading")
 	}
 	if !opts.Stdout && !opts.Stderr {
 		return nil, false, fmt.Errorf("Bad parameters: you must choose at least one stream: %w", errInvalid)

@@ -61,8 +61,17 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 		at = time.Now().UTC()
 	}
 	c.Lock()
+	d.stopHealth(c, l)
+	autoRemove := c.HostConfig.AutoRemove
+	restart := !autoRemove && shouldRestart(c.HostConfig.RestartPolicy, exit.Code, c.RestartCount, l.stopping)
 	if c.State.IsRunning() {
-		if err := c.State.SetExited(exit.Code, at, exit.Error); err != nil {
+		// A container the policy restarts is restarting until then, as
+		// in Docker, not exited.
+		record := c.State.SetExited
+		if restart {
+			record = c.State.SetRestarting
+		}
+		if err := record(exit.Code, at, exit.Error); err != nil {
 			d.log.Error("record exit", "container", c.ID, "err", err)
 		}
 		c.State.OOMKilled = exit.OOMKilled
@@ -73,8 +82,6 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 	d.retireShim(c, l)
 	os.Remove(c.ExitPath())
 	d.notify(l, c, false)
-	autoRemove := c.HostConfig.AutoRemove
-	restart := !autoRemove && shouldRestart(c.HostConfig.RestartPolicy, exit.Code, c.RestartCount, l.stopping)
 	c.Unlock()
 	// Before the stop it may end: Docker reports die, then stop.
 	d.containerEvent(c, eventtypes.ActionDie, map[string]string{"exitCode": strconv.Itoa(exit.Code)})

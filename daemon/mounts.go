@@ -35,17 +35,8 @@ func (d *Daemon) validateHostConfig(hc *containertypes.HostConfig) ([]string, er
 	default:
 		return nil, fmt.Errorf("pid mode %q is not supported by berth: %w", hc.PidMode, errInvalid)
 	}
-	switch rp := hc.RestartPolicy; rp.Name {
-	case "", containertypes.RestartPolicyDisabled, containertypes.RestartPolicyAlways, containertypes.RestartPolicyUnlessStopped:
-		if rp.MaximumRetryCount != 0 {
-			return nil, fmt.Errorf("invalid restart policy: maximum retry count can only be used with 'on-failure': %w", errInvalid)
-		}
-	case containertypes.RestartPolicyOnFailure:
-		if rp.MaximumRetryCount < 0 {
-			return nil, fmt.Errorf("invalid restart policy: maximum retry count cannot be negative: %w", errInvalid)
-		}
-	default:
-		return nil, fmt.Errorf("invalid restart policy: unknown policy '%s'; use one of 'no', 'always', 'on-failure', or 'unless-stopped': %w", rp.Name, errInvalid)
+	if err := validateRestartPolicy(hc.RestartPolicy); err != nil {
+		return nil, err
 	}
 	if hc.AutoRemove && hc.RestartPolicy.Name != "" && hc.RestartPolicy.Name != "no" {
 		return nil, fmt.Errorf("can't create 'AutoRemove' container with restart policy: %w", errInvalid)
@@ -64,6 +55,23 @@ func checkBindSources(mounts []container.Mount) error {
 		if _, err := os.Stat(m.Source); err != nil {
 			return fmt.Errorf("invalid mount config for type %q: bind source path does not exist: %s: %w", mounttypes.TypeBind, m.Source, errInvalid)
 		}
+	}
+	return nil
+}
+
+// validateRestartPolicy checks a restart policy as Docker does.
+func validateRestartPolicy(rp containertypes.RestartPolicy) error {
+	switch rp.Name {
+	case "", containertypes.RestartPolicyDisabled, containertypes.RestartPolicyAlways, containertypes.RestartPolicyUnlessStopped:
+		if rp.MaximumRetryCount != 0 {
+			return fmt.Errorf("invalid restart policy: maximum retry count can only be used with 'on-failure': %w", errInvalid)
+		}
+	case containertypes.RestartPolicyOnFailure:
+		if rp.MaximumRetryCount < 0 {
+			return fmt.Errorf("invalid restart policy: maximum retry count cannot be negative: %w", errInvalid)
+		}
+	default:
+		return fmt.Errorf("invalid restart policy: unknown policy '%s'; use one of 'no', 'always', 'on-failure', or 'unless-stopped': %w", rp.Name, errInvalid)
 	}
 	return nil
 }

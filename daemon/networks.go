@@ -17,6 +17,7 @@ import (
 	"github.com/berth-project/berth/api/types/backend"
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/network"
+	"github.com/berth-project/berth/daemon/network/dnsserver"
 )
 
 // Networks are records without bridging: a container on a user network gets
@@ -207,7 +208,10 @@ func (d *Daemon) containerEndpoints(c *container.Container) map[string]*networkt
 		ep := n.Endpoints[c.ID]
 		s := &networktypes.EndpointSettings{NetworkID: n.ID, Aliases: ep.Aliases}
 		if !n.Predefined {
-			s.DNSNames = append([]string{ep.ContainerName, c.ID[:12]}, ep.Aliases...)
+			s.DNSNames = dnsserver.DNSNames(ep.ContainerName, c.ID, c.Config.Hostname, ep.Aliases)
+			if d.sameNetwork(n.ID, string(c.HostConfig.NetworkMode)) {
+				s.Links = endpointLinks(c)
+			}
 		}
 		if running {
 			s.EndpointID = endpointID(n.ID, c.ID)

@@ -52,7 +52,7 @@ func (d *Daemon) scheduleRestart(c *container.Container, l *live) {
 			return
 		}
 		c.Lock()
-		skip := l.stopping || c.State.Status != containertypes.StateExited
+		skip := l.stopping || c.State.Status != containertypes.StateRestarting
 		if !skip {
 			c.RestartCount++
 		}
@@ -65,6 +65,12 @@ func (d *Daemon) scheduleRestart(c *container.Container, l *live) {
 		}
 		if err := d.start(context.Background(), c); err != nil {
 			d.log.Warn("restart by policy failed", "container", c.ID, "err", err)
+			c.Lock()
+			if c.State.Status == containertypes.StateRestarting {
+				_ = c.State.Transition(containertypes.StateExited)
+				_ = c.ToDisk()
+			}
+			c.Unlock()
 		}
 	}()
 }

@@ -147,10 +147,13 @@ const (
 	restoreEndAndRecord
 )
 
+// shimUnknown stands for a shim that is alive but does not say its status.
+const shimUnknown shim.Status = "unknown"
+
 // decideRestore chooses, from the recorded status of a container and the
 // status its live shim reports ("" when no shim answers), what restore does;
 // see restore for why.
-func decideRestore(recorded containertypes.ContainerState, shimStatus string) restoreAction {
+func decideRestore(recorded containertypes.ContainerState, shimStatus shim.Status) restoreAction {
 	recordedRunning := recorded == containertypes.StateRunning || recorded == containertypes.StatePaused ||
 		recorded == containertypes.StateRestarting
 	switch shimStatus {
@@ -159,9 +162,9 @@ func decideRestore(recorded containertypes.ContainerState, shimStatus string) re
 			return restoreLost
 		}
 		return restoreClean
-	case "running", "paused":
+	case shim.StatusRunning, shim.StatusPaused:
 		return restoreAdopt
-	case "stopped":
+	case shim.StatusStopped:
 		return restoreFinished
 	}
 	if recordedRunning {
@@ -184,7 +187,7 @@ func (d *Daemon) reconcile(c *container.Container, l *live, pids []int) {
 		st, err = sh.State(ctx)
 		cancel()
 		if err != nil || st.Status == "" {
-			st.Status = "unknown"
+			st.Status = shimUnknown
 		}
 	}
 	switch decideRestore(c.State.Status, st.Status) {
@@ -194,7 +197,13 @@ func (d *Daemon) reconcile(c *container.Container, l *live, pids []int) {
 		os.Remove(c.ExitPath())
 	case restoreLost:
 		if c.State.Status == containertypes.StateRestarting {
-			c.State.Status = containertypes.StateRunning
+			// It was waiting for its restart policy's back-off, with no
+			// process: the wait goes on.
+			d.deleteOrphanedRun(c.ID)
+			d.cleanupShimDir(c.ID)
+			os.Remove(c.ExitPath())
+			d.scheduleRestart(c, l)
+			return
 		}
 		d.handleExit(c, l, d.exitAfterShimLoss(c), nil)
 	case restoreAdopt:
@@ -211,6 +220,7 @@ func (d *Daemon) reconcile(c *container.Container, l *live, pids []int) {
 			shouldRestart(c.HostConfig.RestartPolicy, c.State.ExitCode, c.RestartCount, false) {
 			// The start that died with the daemon may have been one
 			// the restart policy asked for: try it again.
+			_ = c.State.Transition(containertypes.StateRestarting)
 			d.scheduleRestart(c, l)
 		}
 	}
@@ -258,7 +268,7 @@ func (d *Daemon) adopt(c *container.Container, l *live, sh *shimclient.Client, s
 	if !c.State.IsRunning() {
 		// The daemon died between the start and recording it.
 		if c.State.Status == containertypes.StateRestarting {
-			c.State.Status = containertypes.StateExited
+			c.State.Reconcile(containertypes.StateExited)
 		}
 		if err := c.State.SetRunning(st.Pid, time.Now().UTC()); err != nil {
 			d.log.Error("record the running state of an adopted container", "container", c.ID, "err", err)
@@ -267,10 +277,10 @@ func (d *Daemon) adopt(c *container.Container, l *live, sh *shimclient.Client, s
 	}
 	c.State.Pid = st.Pid
 	// A pause or resume whose state the daemon did not record.
-	if st.Status == "paused" && c.State.Status == containertypes.StateRunning {
+	if st.Status == shim.StatusPaused && c.State.Status == containertypes.StateRunning {
 		_ = c.State.Transition(containertypes.StatePaused)
 	}
-	if st.Status == "running" && c.State.Status == containertypes.StatePaused {
+	if st.Status == shim.StatusRunning && c.State.Status == containertypes.StatePaused {
 		_ = c.State.Transition(containertypes.StateRunning)
 	}
 	if err := c.ToDisk(); err != nil {
@@ -278,6 +288,7 @@ func (d *Daemon) adopt(c *container.Container, l *live, sh *shimclient.Client, s
 	}
 	l.shim = sh
 	l.exited = make(chan struct{})
+	d.startHealth(c, l, false)
 	d.monitor(c, l, sh, l.exited)
 	d.log.Info("container reattached", "container", c.ID, "pid", st.Pid)
 }
@@ -290,7 +301,7 @@ func (d *Daemon) endedWithoutDaemon(c *container.Container, l *live, exit *shim.
 	d.deleteOrphanedRun(c.ID)
 	if c.State.IsRunning() || c.State.Status == containertypes.StateRestarting {
 		if c.State.Status == containertypes.StateRestarting {
-			c.State.Status = containertypes.StateRunning
+			c.State.Reconcile(containertypes.StateRunning)
 		}
 		if exit == nil {
 			exit = d.exitAfterShimLoss(c)

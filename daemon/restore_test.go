@@ -3,6 +3,7 @@ package daemon
 import (
 	"testing"
 
+	"github.com/berth-project/berth/daemon/shim"
 	containertypes "github.com/moby/moby/api/types/container"
 	"gotest.tools/v3/assert"
 )
@@ -11,7 +12,7 @@ func TestDecideRestore(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		recorded containertypes.ContainerState
-		shim     string
+		shim     shim.Status
 		want     restoreAction
 	}{
 		// No shim answers.

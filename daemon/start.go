@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,13 +63,17 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 			// A shim that failed or was stopped may leave what the
 			// runtime created.
 			d.deleteOrphanedRun(c.ID)
-			c.State.ExitCode = exitCodeFor(retErr)
+			c.State.ExitCode = shim.StartErrorExitCode(retErr, shim.ExitContainerStartFailed)
 			c.State.Error = retErr.Error()
 			_ = c.ToDisk()
 			d.failPending(l, retErr)
 		}
 	}()
-	shimCfg, spec, err := d.buildRun(c)
+	linkEnv, err := d.writeNetworkFiles(c, true)
+	if err != nil {
+		return err
+	}
+	shimCfg, spec, err := d.buildRun(c, linkEnv)
 	if err != nil {
 		return err
 	}
@@ -106,32 +111,23 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	}
 	c.HasBeenStarted = true
 	l.exited = make(chan struct{})
+	d.startHealth(c, l, true)
 	if err := c.ToDisk(); err != nil {
 		d.log.Error("persist started container", "container", c.ID, "err", err)
 	}
 	d.monitor(c, l, shim, l.exited)
+	d.refreshLinkers(c)
 	d.containerEvent(c, eventtypes.ActionStart, nil)
 	d.log.Info("container started", "container", c.ID, "pid", pid)
 	return nil
 }
 
-// exitCodeFor gives a failed start the exit code Docker reports for it.
-func exitCodeFor(err error) int {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return 127
-	case strings.Contains(msg, "permission denied"):
-		return 126
-	}
-	return 128
-}
-
 // buildRun computes the shim's configuration and the OCI spec of one run
 // of c. Its I/O is here, before the pure runspec.Build: the runtime is
 // looked up in PATH, and a missing -v host directory is created, as
-// Docker does.
-func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, error) {
+// Docker does. linkEnv (the variables of c's links) comes before c's own
+// environment, which wins.
+func (d *Daemon) buildRun(c *container.Container, linkEnv []string) (shim.Config, *specs.Spec, error) {
 	rt, err := d.runtimePath(c.Runtime)
 	if err != nil {
 		return shim.Config{}, nil, err
@@ -146,16 +142,27 @@ func (d *Daemon) buildRun(c *container.Container) (shim.Config, *specs.Spec, err
 			}
 		}
 	}
+	devs, err := blockDevices(c.HostConfig.Resources)
+	if err != nil {
+		return shim.Config{}, nil, err
+	}
 	cfg, in := runspec.Build(c, runspec.Defaults{
-		Runtime:     rt,
-		RuntimeRoot: d.runtimeRoot(),
-		ShimDir:     d.shimDir(c.ID),
-		ShimSocket:  d.shimSocket(c.ID),
-		ShmSize:     d.cfg.ShmSize(),
-		HostCaps:    d.hostCaps,
-		HardNofile:  d.hardNofile,
-		VolumePath:  d.volumes.Path,
+		Runtime:      rt,
+		RuntimeRoot:  d.runtimeRoot(),
+		ShimDir:      d.shimDir(c.ID),
+		ShimSocket:   d.shimSocket(c.ID),
+		ShmSize:      d.cfg.ShmSize(),
+		HostCaps:     d.hostCaps,
+		HardNofile:   d.hardNofile,
+		VolumePath:   d.volumes.Path,
+		BlockDevices: devs,
+		InitPath:     d.initPath(),
 	})
+	for _, kv := range slices.Backward(linkEnv) {
+		if k, _, _ := strings.Cut(kv, "="); !runspec.HasEnv(in.Env, k) {
+			in.Env = append([]string{kv}, in.Env...)
+		}
+	}
 	if err := applySecurity(&in, c.HostConfig, d.seccomp); err != nil {
 		return shim.Config{}, nil, err
 	}

@@ -34,6 +34,17 @@ func (d *Daemon) ContainerStop(ctx context.Context, name string, timeout *int, s
 
 func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int, signal string) error {
 	c.Lock()
+	if c.State.Status == containertypes.StateRestarting {
+		// Waiting for its restart: the stop cancels it, as in Docker.
+		defer c.Unlock()
+		l := d.liveOf(c.ID)
+		l.stopping = true
+		if err := c.State.Transition(containertypes.StateExited); err != nil {
+			return err
+		}
+		d.notify(l, c, false)
+		return c.ToDisk()
+	}
 	if !c.State.IsRunning() {
 		c.Unlock()
 		return fmt.Errorf("container %s is already stopped: %w", c.ID, errdefs.ErrNotModified)

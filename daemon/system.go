@@ -25,8 +25,15 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		ID:                 d.id(),
 		Driver:             "overlay2",
 		DriverStatus:       [][2]string{{"Backing Filesystem", "overlay"}, {"Supports d_type", "true"}},
-		MemoryLimit:        true,
-		PidsLimit:          true,
+		MemoryLimit:        d.host.MemoryLimit,
+		SwapLimit:          d.host.SwapLimit,
+		CPUCfsPeriod:       d.host.CPUCfs,
+		CPUCfsQuota:        d.host.CPUCfs,
+		CPUShares:          d.host.CPUShares,
+		CPUSet:             d.host.Cpuset,
+		PidsLimit:          d.host.PidsLimit,
+		OomKillDisable:     d.host.OomKillDisable,
+		IPv4Forwarding:     ipv4Forwarding(),
 		NFd:                countFDs(),
 		NGoroutines:        goruntime.NumGoroutine(),
 		SystemTime:         time.Now().Format(time.RFC3339Nano),
@@ -152,4 +159,11 @@ func cgroupVersion() string {
 func countFDs() int {
 	entries, _ := os.ReadDir("/proc/self/fd")
 	return len(entries)
+}
+
+// ipv4Forwarding reports whether the host forwards IPv4 packets, as
+// dockerd's info does.
+func ipv4Forwarding() bool {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	return err == nil && strings.TrimSpace(string(b)) == "1"
 }

@@ -67,32 +67,14 @@ func buildRenameSwap(t *testing.T) string {
 	return dir
 }
 
-// tarOf is a tar stream of the given entries, in order.
-func tarOf(t *testing.T, hdrs ...tarEntry) *bytes.Buffer {
+// tarOf is a tar stream of the given entries, in order (harness.Tar).
+func tarOf(t *testing.T, entries ...harness.TarEntry) *bytes.Buffer {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, e := range hdrs {
-		h := e.h
-		h.Size = int64(len(e.body))
-		if h.Mode == 0 {
-			h.Mode = 0o644
-		}
-		assert.NilError(t, tw.WriteHeader(&h))
-		_, err := tw.Write([]byte(e.body))
-		assert.NilError(t, err)
-	}
-	assert.NilError(t, tw.Close())
-	return &buf
+	return bytes.NewBuffer(harness.Tar(t, entries))
 }
 
-type tarEntry struct {
-	h    tar.Header
-	body string
-}
-
-func regEntry(name, body string) tarEntry {
-	return tarEntry{h: tar.Header{Name: name, Typeflag: tar.TypeReg}, body: body}
+func regEntry(name, body string) harness.TarEntry {
+	return harness.TarEntry{Name: name, Body: body, Mode: 0o644}
 }
 
 // readOne copies p out of the container and returns the content of the
@@ -225,22 +207,22 @@ func TestHostileCpStaticEscapes(t *testing.T) {
 			{name: "absolute entry", in: "/target", content: tarOf(t, regEntry("/abs-"+phase+".txt", phase)),
 				wantFile: "/target/abs-" + phase + ".txt", wantBody: phase},
 			{name: "symlink to / then a file through it", in: "/target", content: tarOf(t,
-				tarEntry{h: tar.Header{Name: "l-" + phase, Typeflag: tar.TypeSymlink, Linkname: "/"}},
+				harness.TarEntry{Name: "l-" + phase, Type: tar.TypeSymlink, Link: "/", Mode: 0o644},
 				regEntry("l-"+phase+"/etc/through-"+phase, phase)),
 				wantFile: "/target/etc/through-" + phase, wantBody: phase},
 			{name: "symlink to host dir then a file through it", in: "/target", content: tarOf(t,
-				tarEntry{h: tar.Header{Name: "h-" + phase, Typeflag: tar.TypeSymlink, Linkname: canary.dir}},
+				harness.TarEntry{Name: "h-" + phase, Type: tar.TypeSymlink, Link: canary.dir, Mode: 0o644},
 				regEntry("h-"+phase+"/planted.txt", phase)),
 				wantFile: "/target" + canary.dir + "/planted.txt", wantBody: phase},
 			{name: "symlink to ../.. then a file through it", in: "/target", content: tarOf(t,
-				tarEntry{h: tar.Header{Name: "u-" + phase, Typeflag: tar.TypeSymlink, Linkname: "../../../../.."}},
+				harness.TarEntry{Name: "u-" + phase, Type: tar.TypeSymlink, Link: "../../../../..", Mode: 0o644},
 				regEntry("u-"+phase+"/planted.txt", phase)),
 				wantErr: "invalid archive: an entry leads out of the extraction directory", wantStatus: cerrdefs.IsInvalidArgument},
 			{name: "hardlink to a host path", in: "/target", content: tarOf(t,
-				tarEntry{h: tar.Header{Name: "hl-" + phase, Typeflag: tar.TypeLink, Linkname: canary.dir + "/secret.txt"}}),
+				harness.TarEntry{Name: "hl-" + phase, Type: tar.TypeLink, Link: canary.dir + "/secret.txt", Mode: 0o644}),
 				wantErr: "invalid archive: the target", wantStatus: cerrdefs.IsInvalidArgument},
 			{name: "hardlink with ..", in: "/target", content: tarOf(t,
-				tarEntry{h: tar.Header{Name: "hd-" + phase, Typeflag: tar.TypeLink, Linkname: "../../etc/passwd"}}),
+				harness.TarEntry{Name: "hd-" + phase, Type: tar.TypeLink, Link: "../../etc/passwd", Mode: 0o644}),
 				wantErr: "invalid archive: an entry leads out of the extraction directory", wantStatus: cerrdefs.IsInvalidArgument},
 		}
 	}
@@ -316,7 +298,7 @@ func TestCpBadArchives(t *testing.T) {
 		{"short text", "this is not a tar archive\n", "the content is not a valid tar archive"},
 		{"a block of junk", strings.Repeat("junk", 300), "the content is not a valid tar archive"},
 		{"missing hardlink target", tarOf(t, regEntry("a.txt", "a"),
-			tarEntry{h: tar.Header{Name: "b.txt", Typeflag: tar.TypeLink, Linkname: "missing.txt"}}).String(),
+			harness.TarEntry{Name: "b.txt", Type: tar.TypeLink, Link: "missing.txt", Mode: 0o644}).String(),
 			`invalid archive: the target "missing.txt" of hardlink "b.txt" is missing`},
 	} {
 		_, err := c.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/target", Content: strings.NewReader(tc.body)})

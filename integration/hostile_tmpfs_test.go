@@ -2,11 +2,15 @@ package integration
 
 import (
 	"archive/tar"
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/berth-project/berth/integration/internal/container"
+	cerrdefs "github.com/containerd/errdefs"
 
 	"gotest.tools/v3/assert"
 
@@ -100,12 +104,9 @@ func TestHostileTmpfsSymlinkTarget(t *testing.T) {
 	for _, p := range []string{"/abs", "/rel"} {
 		d.Fails(t, 125, []string{"tmpfs destination " + p + " is a symbolic link in the image"},
 			"create", "--network", "none", "--tmpfs", p, "tfhostile", "true")
-		r := d.API(t, "POST", "/containers/create", map[string]any{
-			"Image":      "tfhostile",
-			"HostConfig": map[string]any{"NetworkMode": "none", "Mounts": []map[string]any{{"Type": "tmpfs", "Target": p}}},
-		})
-		assert.Equal(t, r.Status, 400, string(r.Body))
-		assert.Assert(t, strings.Contains(r.Message(), p+" is a symbolic link in the image"), string(r.Body))
+		_, err := container.TryCreate(context.Background(), d.Client(t), container.WithImage("tfhostile"), container.WithTmpfsMount(p, nil))
+		assert.Check(t, cerrdefs.IsInvalidArgument(err), "%v", err)
+		assert.ErrorContains(t, err, p+" is a symbolic link in the image")
 		d.Fails(t, 125, []string{p + " is a symbolic link in the image to a path that does not exist"},
 			"create", "--network", "none", "--tmpfs", p+"/sub", "tfhostile", "true")
 	}

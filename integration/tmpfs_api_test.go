@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
 	"gotest.tools/v3/assert"
 
+	"github.com/berth-project/berth/integration/internal/container"
 	"github.com/berth-project/berth/integration/internal/harness"
 )
 
@@ -184,29 +186,18 @@ echo "st_t1=$(st /t1)"
 echo "st_slash=$(st /slash)"
 awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 `
-			r := d.API(t, "POST", "/containers/create", map[string]any{
-				"Image": "busybox",
-				"Cmd":   []string{"sh", "-c", script},
-				"HostConfig": map[string]any{
-					"ReadonlyRootfs": true,
-					"NetworkMode":    "none",
-					"Runtime":        rt,
-					"Tmpfs":          map[string]string{"/t1": "uid=app,gid=app,mode=1770", "/slash/": ""},
-					"Mounts": []map[string]any{
-						{"Type": "tmpfs", "Target": "/m1", "TmpfsOptions": map[string]any{"SizeBytes": 4 << 20, "Mode": 0o700}},
-						{"Type": "tmpfs", "Target": "/m2", "TmpfsOptions": map[string]any{"Options": [][]string{{"uid", "1000"}, {"gid", "1000"}}}},
-						{"Type": "tmpfs", "Target": "/m3", "TmpfsOptions": map[string]any{"Options": [][]string{{"exec"}}}},
-						{"Type": "tmpfs", "Target": "/run", "TmpfsOptions": map[string]any{"Options": [][]string{{"notmpcopyup"}}}},
-					},
-				},
-			})
-			assert.Equal(t, r.Status, 201, string(r.Body))
-			var created struct{ Id string }
-			assert.NilError(t, json.Unmarshal(r.Body, &created))
-			r = d.API(t, "POST", "/containers/"+created.Id+"/start", nil)
-			assert.Equal(t, r.Status, 204, string(r.Body))
-			d.OK(t, "wait", created.Id)
-			kv := tfParse(d.OK(t, "logs", created.Id))
+			ctx := context.Background()
+			c := d.Client(t)
+			id := container.Run(ctx, t, c,
+				container.WithCmd("sh", "-c", script), container.WithReadonlyRootfs(), container.WithRuntime(rt),
+				container.WithTmpfs("/t1:uid=app,gid=app,mode=1770"), container.WithTmpfs("/slash/"),
+				container.WithTmpfsMount("/m1", &mount.TmpfsOptions{SizeBytes: 4 << 20, Mode: 0o700}),
+				container.WithTmpfsMount("/m2", &mount.TmpfsOptions{Options: [][]string{{"uid", "1000"}, {"gid", "1000"}}}),
+				container.WithTmpfsMount("/m3", &mount.TmpfsOptions{Options: [][]string{{"exec"}}}),
+				container.WithTmpfsMount("/run", &mount.TmpfsOptions{Options: [][]string{{"notmpcopyup"}}}),
+			)
+			d.OK(t, "wait", id)
+			kv := tfParse(d.OK(t, "logs", id))
 			tfCheck(t, kv, []tfWant{
 				{Key: "st_m1", Equal: "700 0 0"},
 				{Key: "mnt_/m1", Contains: "size=4096k"},
@@ -217,13 +208,13 @@ awk '{print "mnt_" $2 "=" $3 " " $4}' /proc/mounts
 				{Key: "st_slash", Equal: "1777 0 0"},
 			})
 			// HostConfig.Tmpfs is echoed verbatim, uncleaned key included.
-			r = d.API(t, "GET", "/containers/"+created.Id+"/json", nil)
+			r := d.API(t, "GET", "/containers/"+id+"/json", nil)
 			var insp struct {
 				HostConfig struct{ Tmpfs map[string]string }
 			}
 			assert.NilError(t, json.Unmarshal(r.Body, &insp))
 			assert.DeepEqual(t, insp.HostConfig.Tmpfs, map[string]string{"/t1": "uid=app,gid=app,mode=1770", "/slash/": ""})
-			d.OK(t, "rm", created.Id)
+			d.OK(t, "rm", id)
 		})
 	})
 }

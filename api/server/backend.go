@@ -160,4 +160,11 @@ type Backend interface {
 	NetworkBackend
 	EventsBackend
 	TmpfsUsageBackend
+	UpdateBackend
+}
+
+// UpdateBackend changes the resource limits and restart policy of a
+// container (docker update).
+type UpdateBackend interface {
+	ContainerUpdate(ctx context.Context, name string, upd *containertypes.UpdateConfig) (containertypes.UpdateResponse, error)
 }

@@ -22,6 +22,16 @@ var validContainerName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 // container, so a hostile client must not make it megabytes long.
 const maxContainerName = 255
 
+// createRequest is the body of a create, with the KernelMemory field of
+// API versions before 1.42.
+type createRequest struct {
+	containertypes.CreateRequest
+	HostConfig *struct {
+		containertypes.HostConfig
+		KernelMemory int64
+	}
+}
+
 func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request) error {
 	name := r.URL.Query().Get("name")
 	if len(name) > maxContainerName {
@@ -30,9 +40,18 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request) er
 	if name != "" && !validContainerName.MatchString(name) {
 		return invalidParameter("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 	}
-	var req containertypes.CreateRequest
-	if err := httputils.ReadJSON(r, &req); err != nil && !errors.Is(err, httputils.ErrEmptyBody) {
+	var body createRequest
+	if err := httputils.ReadJSON(r, &body); err != nil && !errors.Is(err, httputils.ErrEmptyBody) {
 		return err
+	}
+	req := body.CreateRequest
+	if body.HostConfig != nil {
+		// API 1.42 removed KernelMemory (Docker ignores it from then on);
+		// older clients may send it, and kernels since 6.x cannot enforce it.
+		if body.HostConfig.KernelMemory != 0 && versions.LessThan(httputils.VersionFromContext(r.Context()), "1.42") {
+			return invalidParameter("KernelMemory is not supported: kernel memory limits are deprecated by the kernel and were removed in API 1.42")
+		}
+		req.HostConfig = &body.HostConfig.HostConfig
 	}
 	if req.Config == nil {
 		return invalidParameter("config cannot be empty in order to create a container")
@@ -61,6 +80,10 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request) er
 	if versions.LessThan(httputils.VersionFromContext(r.Context()), "1.25") {
 		// With API 1.24 the client removes the container itself.
 		hc.AutoRemove = false
+	}
+	if req.Config != nil && req.Config.Healthcheck != nil && versions.LessThan(httputils.VersionFromContext(r.Context()), "1.44") {
+		// StartInterval came with API 1.44; older clients' value is ignored, as in Docker.
+		req.Config.Healthcheck.StartInterval = 0
 	}
 	resp, err := s.backend.ContainerCreate(r.Context(), name, req.Config, hc, nc)
 	if err != nil {
@@ -164,6 +187,11 @@ func (s *Server) postContainerRestart(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) deleteContainer(w http.ResponseWriter, r *http.Request) error {
+	if httputils.BoolValue(r, "link") {
+		// Docker's rm --link removes a legacy link by its name
+		// (/PARENT/ALIAS); Berth has no names for links.
+		return notImplemented("removing a link (rm --link) is not supported by berth: remove and recreate the linking container")
+	}
 	err := s.backend.ContainerRemove(r.Context(), r.PathValue("name"), httputils.BoolValue(r, "force"), httputils.BoolValue(r, "v"))
 	if err != nil {
 		return err

@@ -429,3 +429,7 @@ func (f *fakeBackend) SystemDiskUsage(ctx context.Context) (*backend.DiskUsage, 
 	f.record("df")
 	return &backend.DiskUsage{}, f.err
 }
+
+func (f *fakeBackend) ContainerUpdate(_ context.Context, name string, _ *containertypes.UpdateConfig) (containertypes.UpdateResponse, error) {
+	return containertypes.UpdateResponse{Warnings: []string{}}, f.record("update %s", name)
+}

@@ -51,6 +51,7 @@ func (s *Server) registerRoutes() {
 
 	// exec, pause, top, stats (api/server/exec.go)
 	s.registerExecRoutes()
+	s.handle("POST /containers/{name}/update", s.postContainerUpdate)
 
 	// rename, diff, export, commit, prunes, df, save, history; 501s and
 	// swarm's 503s (api/server/commands.go)

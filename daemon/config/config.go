@@ -32,7 +32,20 @@ type Config struct {
 	// SeccompProfile is the containers' default seccomp profile: "builtin"
 	// (or ""; Docker's default), "unconfined" or a profile file's path.
 	SeccompProfile string `json:"seccomp-profile,omitempty"`
+
+	// LogDriver and LogOpts are the default logging of containers that
+	// set none (json-file, local or none).
+	LogDriver string            `json:"log-driver,omitempty"`
+	LogOpts   map[string]string `json:"log-opts,omitempty"`
+	// Init runs an init as PID 1 in containers that do not say; InitPath
+	// is the init binary (Debian's tini-static by default).
+	Init     bool   `json:"init,omitempty"`
+	InitPath string `json:"init-path,omitempty"`
 }
+
+// DefaultInitPath is where Debian's tini package installs its static
+// binary.
+const DefaultInitPath = "/usr/bin/tini-static"
 
 // Defaults are the values without flags or file.
 func Defaults() Config {
@@ -59,6 +72,10 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DefaultTmpfsSize, "default-tmpfs-size", c.DefaultTmpfsSize, "Size of tmpfs mounts that set none (e.g. 64m); empty: the kernel's default")
 	fs.StringVar(&c.MaxTmpfsSize, "max-tmpfs-size", c.MaxTmpfsSize, "Refuse tmpfs mounts larger than this (or unlimited) at create")
 	fs.StringVar(&c.DefaultShmSize, "default-shm-size", c.DefaultShmSize, "Default size of /dev/shm (64m)")
+	fs.StringVar(&c.LogDriver, "log-driver", c.LogDriver, "Default driver for container logs: json-file, local or none")
+	fs.StringToStringVar(&c.LogOpts, "log-opt", c.LogOpts, "Default log driver options (max-size=10m,max-file=3)")
+	fs.BoolVar(&c.Init, "init", c.Init, "Run an init inside containers to forward signals and reap processes")
+	fs.StringVar(&c.InitPath, "init-path", c.InitPath, "Path to the init binary (default "+DefaultInitPath+")")
 	fs.StringVar(&c.SeccompProfile, "seccomp-profile", c.SeccompProfile, `Path to the default seccomp profile, or "unconfined" or "builtin"`)
 }
 
@@ -114,6 +131,18 @@ func (c *Config) Load(fs *pflag.FlagSet) error {
 	}
 	if has("default-shm-size") {
 		set("default-shm-size", func() { c.DefaultShmSize = file.DefaultShmSize })
+	}
+	if has("log-driver") {
+		set("log-driver", func() { c.LogDriver = file.LogDriver })
+	}
+	if has("log-opts") {
+		set("log-opt", func() { c.LogOpts = file.LogOpts })
+	}
+	if has("init") {
+		set("init", func() { c.Init = file.Init })
+	}
+	if has("init-path") {
+		set("init-path", func() { c.InitPath = file.InitPath })
 	}
 	if has("seccomp-profile") {
 		set("seccomp-profile", func() { c.SeccompProfile = file.SeccompProfile })

@@ -66,3 +66,18 @@ func TestSeccompProfileKey(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, c.SeccompProfile, "unconfined")
 }
+
+func TestLogAndInitKeys(t *testing.T) {
+	t.Parallel()
+	c, err := parse(t, `{"log-driver":"local","log-opts":{"max-size":"1m"},"init":true,"init-path":"/opt/tini"}`)
+	assert.NilError(t, err)
+	assert.Equal(t, c.LogDriver, "local")
+	assert.DeepEqual(t, c.LogOpts, map[string]string{"max-size": "1m"})
+	assert.Equal(t, c.Init, true)
+	assert.Equal(t, c.InitPath, "/opt/tini")
+	c, err = parse(t, `{"log-driver":"local","init":true}`, "--log-driver", "none", "--init=false", "--log-opt", "a=b")
+	assert.NilError(t, err)
+	assert.Equal(t, c.LogDriver, "none")
+	assert.Equal(t, c.Init, false)
+	assert.DeepEqual(t, c.LogOpts, map[string]string{"a": "b"})
+}

@@ -78,6 +78,10 @@ type Input struct {
 	Sysctls         map[string]string
 	OomScoreAdj     *int
 	Annotations     map[string]string
+
+	// Resources are the cgroup limits (memory, CPU, pids, block I/O);
+	// the device rules are Build's own. Nil means none.
+	Resources *specs.LinuxResources
 }
 
 // Mount is one mount in OCI form.
@@ -109,6 +113,7 @@ type SpecOpt func(*specs.Spec) error
 //     drops masked and read-only paths, as Docker).
 //  10. seccomp (after 6: the profile enables syscalls by capability).
 //  11. cgroups path, sysctls, annotations.
+//  12. resource limits (after 9: they keep the device rules).
 func Build(in Input) (*specs.Spec, error) {
 	if in.Rootfs == "" {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("no root filesystem given")
@@ -124,6 +129,7 @@ func Build(in Input) (*specs.Spec, error) {
 		WithPrivileged(in.Privileged, in.HostDevices),
 		WithSeccomp(in.Seccomp, in.Privileged),
 		withLinux(in),
+		WithResources(in.Resources),
 	}
 	s := defaultSpec()
 	for _, opt := range opts {
@@ -278,6 +284,24 @@ func withLinux(in Input) SpecOpt {
 		s.Linux.CgroupsPath = in.CgroupsPath
 		s.Linux.Sysctl = maps.Clone(in.Sysctls)
 		s.Annotations = maps.Clone(in.Annotations)
+		return nil
+	}
+}
+
+// WithResources sets the cgroup limits of r, keeping the spec's device
+// rules.
+func WithResources(r *specs.LinuxResources) SpecOpt {
+	return func(s *specs.Spec) error {
+		if r == nil {
+			return nil
+		}
+		if s.Linux.Resources == nil {
+			s.Linux.Resources = &specs.LinuxResources{}
+		}
+		devices := s.Linux.Resources.Devices
+		res := *r
+		res.Devices = devices
+		s.Linux.Resources = &res
 		return nil
 	}
 }

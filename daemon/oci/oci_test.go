@@ -88,6 +88,18 @@ func TestBuildGolden(t *testing.T) {
 			in.CapAdd = []string{"net_admin", "CAP_SYS_PTRACE", "chown"}
 			in.CapDrop = []string{"MKNOD", "cap_net_raw"}
 		}},
+		{name: "resources", change: func(in *Input) {
+			limit, swap, quota, pids := int64(32<<20), int64(64<<20), int64(50000), int64(20)
+			period, shares := uint64(100000), uint64(512)
+			in.Resources = &specs.LinuxResources{
+				Memory: &specs.LinuxMemory{Limit: &limit, Swap: &swap},
+				CPU:    &specs.LinuxCPU{Shares: &shares, Quota: &quota, Period: &period, Cpus: "0-1"},
+				Pids:   &specs.LinuxPids{Limit: &pids},
+				// Ignored: the device rules are Build's own.
+				Devices: []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}},
+			}
+			in.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 100, Hard: 200}}
+		}},
 		{name: "everything", change: func(in *Input) {
 			in.Domainname = "example.org"
 			in.Cwd = "/srv/app/"

@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/oci"
 	"github.com/berth-project/berth/daemon/shim"
@@ -36,7 +34,15 @@ type Defaults struct {
 	HardNofile uint64
 	// VolumePath returns the host directory of a named volume.
 	VolumePath func(name string) string
+	// BlockDevices are the numbers of the block devices the container's
+	// Blkio* limits name (see BlockDevicePaths).
+	BlockDevices map[string]DevNum
+	// InitPath is the host's init binary, for containers with --init.
+	InitPath string
 }
+
+// InitPath is where a container with --init finds the init, as in Docker.
+const InitPath = "/sbin/docker-init"
 
 // defaultPath is the PATH of a container whose image sets none.
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -53,11 +59,17 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 		RuntimeRoot: filepath.Join(d.RuntimeRoot, filepath.Base(d.Runtime)),
 		Bundle:      filepath.Join(d.ShimDir, "bundle"),
 		LogPath:     c.LogPath(),
+		LogMaxSize:  c.Log.MaxSize,
+		LogMaxFiles: c.Log.MaxFiles,
 		ExitPath:    c.ExitPath(),
 		Socket:      d.ShimSocket,
+		CgroupsPath: CgroupsPath(c.ID),
 		Stdin:       c.Config.OpenStdin,
 		StdinOnce:   c.Config.StdinOnce,
 		Terminal:    c.Config.Tty,
+	}
+	if !c.Log.Reads() {
+		cfg.LogPath = ""
 	}
 	cfg.Rootfs.Lower = append([]string{c.MountpointLayer()}, c.Layers...)
 	if !c.ReadonlyRootfs() {
@@ -91,6 +103,13 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 			}
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m)})
 		}
+	}
+
+	args := append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...)
+	if c.Init {
+		// As Docker: the init is PID 1 and runs the process after "--".
+		mounts = append(mounts, oci.Mount{Destination: InitPath, Type: "bind", Source: d.InitPath, Options: []string{"rbind", "ro", "rprivate"}})
+		args = append([]string{InitPath, "--"}, args...)
 	}
 
 	eu := c.User
@@ -132,7 +151,7 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 		Domainname:       c.Config.Domainname,
 		Rootfs:           filepath.Join(cfg.Bundle, "rootfs"),
 		ReadonlyRootfs:   c.ReadonlyRootfs(),
-		Args:             append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...),
+		Args:             args,
 		Env:              env,
 		Cwd:              c.Config.WorkingDir,
 		UID:              uint32(eu.UID),
@@ -148,13 +167,14 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 		IpcMode:          ipc,
 		PidMode:          string(hc.PidMode),
 		UTSMode:          string(hc.UTSMode),
-		CgroupsPath:      "/berth/" + c.ID,
+		CgroupsPath:      CgroupsPath(c.ID),
 		CapAdd:           hc.CapAdd,
 		CapDrop:          hc.CapDrop,
 		Privileged:       hc.Privileged,
 		HostCapabilities: d.HostCaps,
 		Sysctls:          hc.Sysctls,
-		Rlimits:          rlimits(d.HardNofile),
+		Rlimits:          Rlimits(hc.Ulimits, d.HardNofile),
+		Resources:        LinuxResources(hc.Resources, d.BlockDevices),
 	}
 	if hc.OomScoreAdj != 0 {
 		v := hc.OomScoreAdj
@@ -165,21 +185,14 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 	return cfg, in
 }
 
+// CgroupsPath is the container's cgroup, below each v1 hierarchy or the
+// unified one.
+func CgroupsPath(id string) string { return "/berth/" + id }
+
 // TmpfsStaging is where the shim mounts the tmpfs of the container's
 // Mounts[index], in the shim's own mount namespace.
 func TmpfsStaging(shimDir string, index int) string {
 	return filepath.Join(shimDir, "tmpfs", strconv.Itoa(index))
-}
-
-// rlimits keeps the container's open-file limit within the daemon's own
-// hard limit: root may lack CAP_SYS_RESOURCE, and a runtime asked for more
-// fails.
-func rlimits(hardNofile uint64) []specs.POSIXRlimit {
-	if hardNofile == 0 {
-		return nil
-	}
-	n := min(hardNofile, maxNofile)
-	return []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: n, Soft: n}}
 }
 
 // HasEnv reports whether env sets key.

@@ -70,10 +70,11 @@ func TestBuildMounts(t *testing.T) {
 			{Destination: "/v/tmp", Staging: "/run/berth/containers/c1/tmpfs/5", Flags: unix.MS_NOSUID,
 				Data: "size=1m,mode=1777,uid=0,gid=0", CopyUp: true, Lower: "/var/lib/berth/volumes/vol/_data", LowerDestination: "/v"},
 		},
-		LogPath:  "/var/lib/berth/containers/c1/c1-json.log",
-		ExitPath: "/var/lib/berth/containers/c1/exit.json",
-		Socket:   "/run/berth/s/c1.sock",
-		Volumes:  []shim.VolumeCopy{{Destination: "/v", Path: "/var/lib/berth/volumes/vol/_data"}},
+		LogPath:     "/var/lib/berth/containers/c1/c1-json.log",
+		ExitPath:    "/var/lib/berth/containers/c1/exit.json",
+		Socket:      "/run/berth/s/c1.sock",
+		CgroupsPath: "/berth/c1",
+		Volumes:     []shim.VolumeCopy{{Destination: "/v", Path: "/var/lib/berth/volumes/vol/_data"}},
 	})
 	assert.DeepEqual(t, in.Mounts, []oci.Mount{
 		{Destination: "/data", Type: "bind", Source: "/srv", Options: []string{"rbind", "rw", "rprivate"}},
@@ -184,9 +185,9 @@ func TestBuildHostConfig(t *testing.T) {
 
 func TestRlimits(t *testing.T) {
 	t.Parallel()
-	assert.Assert(t, rlimits(0) == nil)
-	assert.DeepEqual(t, rlimits(2000), []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 2000, Soft: 2000}})
-	assert.DeepEqual(t, rlimits(1<<30), []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1048576, Soft: 1048576}})
+	assert.Assert(t, Rlimits(nil, 0) == nil)
+	assert.DeepEqual(t, Rlimits(nil, 2000), []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 2000, Soft: 2000}})
+	assert.DeepEqual(t, Rlimits(nil, 1<<30), []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1048576, Soft: 1048576}})
 }
 
 func TestHelpers(t *testing.T) {

@@ -9,9 +9,16 @@ type Config struct {
 	Bundle      string // holds config.json; the rootfs is mounted at Bundle/rootfs
 	Rootfs      Rootfs
 	Tmpfs       []TmpfsMount
+	// LogPath is the json-file log ("" for the none driver), rotated at
+	// LogMaxSize bytes (0: never) keeping LogMaxFiles files.
 	LogPath     string
+	LogMaxSize  int64 `json:",omitempty"`
+	LogMaxFiles int   `json:",omitempty"`
 	ExitPath    string
 	Socket      string
+	// CgroupsPath is the container's cgroup below each hierarchy: the
+	// shim reads there whether the kernel's OOM killer struck.
+	CgroupsPath string `json:",omitempty"`
 	Stdin       bool
 	StdinOnce   bool
 	Terminal    bool
@@ -57,7 +64,7 @@ type Exit struct {
 // State is what the shim reports about its container.
 type State struct {
 	Pid    int    `json:"pid"`
-	Status string `json:"status"` // created, running, paused, stopped
+	Status Status `json:"status"`
 	Exit   *Exit  `json:"exit,omitempty"`
 }
 

@@ -1,24 +1,17 @@
 package shim
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
-	"strings"
 	"sync"
-	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // ExecOptions selects the streams of an exec session.
@@ -67,65 +60,65 @@ func (p *execProc) state() ExecState {
 // validExecID keeps exec ids usable as file names.
 var validExecID = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 
-func (s *supervisor) execRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /exec/{eid}", s.handleExec)
-	mux.HandleFunc("GET /exec/{eid}", func(w http.ResponseWriter, r *http.Request) {
-		p := s.execOf(r.PathValue("eid"))
-		if p == nil {
-			httpError(w, fmt.Errorf("no such exec: %s", r.PathValue("eid")))
-			return
-		}
-		writeJSON(w, p.state())
-	})
-	mux.HandleFunc("GET /exec/{eid}/wait", func(w http.ResponseWriter, r *http.Request) {
-		p := s.execOf(r.PathValue("eid"))
-		if p == nil {
-			httpError(w, fmt.Errorf("no such exec: %s", r.PathValue("eid")))
-			return
-		}
-		select {
-		case <-p.done:
-		case <-r.Context().Done():
-			return
-		}
-		writeJSON(w, p.state())
-		// The daemon keeps the exit code from here on: forget the process,
-		// so that frequent execs (health checks) do not pile up.
-		s.execMu.Lock()
-		delete(s.execs, p.id)
-		s.execMu.Unlock()
-	})
-	mux.HandleFunc("POST /exec/{eid}/resize", func(w http.ResponseWriter, r *http.Request) {
-		p := s.execOf(r.PathValue("eid"))
-		if p == nil {
-			httpError(w, fmt.Errorf("no such exec: %s", r.PathValue("eid")))
-			return
-		}
-		p.mu.Lock()
-		console := p.console
-		p.mu.Unlock()
-		if console == nil {
-			httpError(w, errors.New("exec process has no terminal"))
-			return
-		}
-		if err := resizeConsole(console, r.URL.Query()); err != nil {
-			httpError(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+// handleExecState reports the state of an exec process.
+func (s *supervisor) handleExecState(w http.ResponseWriter, r *http.Request) {
+	p, err := s.execOf(r.PathValue("eid"))
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	writeJSON(w, p.state())
 }
 
-func resizeConsole(console *os.File, q url.Values) error {
-	h, _ := strconv.Atoi(q.Get("h"))
-	wd, _ := strconv.Atoi(q.Get("w"))
-	return unix.IoctlSetWinsize(int(console.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: uint16(h), Col: uint16(wd)})
+// handleExecWait answers once an exec process has ended, with its state.
+func (s *supervisor) handleExecWait(w http.ResponseWriter, r *http.Request) {
+	p, err := s.execOf(r.PathValue("eid"))
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	select {
+	case <-p.done:
+	case <-r.Context().Done():
+		return
+	}
+	writeJSON(w, p.state())
+	// The daemon keeps the exit code from here on: forget the process,
+	// so that frequent execs (health checks) do not pile up.
+	s.execMu.Lock()
+	delete(s.execs, p.id)
+	s.execMu.Unlock()
 }
 
-func (s *supervisor) execOf(id string) *execProc {
+// handleExecResize sets the size of an exec process's terminal.
+func (s *supervisor) handleExecResize(w http.ResponseWriter, r *http.Request) {
+	p, err := s.execOf(r.PathValue("eid"))
+	if err != nil {
+		httpError(w, err)
+		return
+	}
+	p.mu.Lock()
+	console := p.console
+	p.mu.Unlock()
+	if console == nil {
+		httpError(w, errors.New("exec process has no terminal"))
+		return
+	}
+	if err := resizeConsole(console, r.URL.Query()); err != nil {
+		httpError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *supervisor) execOf(id string) (*execProc, error) {
 	s.execMu.Lock()
 	defer s.execMu.Unlock()
-	return s.execs[id]
+	p := s.execs[id]
+	if p == nil {
+		return nil, fmt.Errorf("no such exec: %s", id)
+	}
+	return p, nil
 }
 
 // handleExec starts a process in the container with the runtime's exec and,
@@ -161,7 +154,7 @@ func (s *supervisor) handleExec(w http.ResponseWriter, r *http.Request) {
 	wantStdin := q.Get("stdin") == "1"
 	xio, err := s.startExec(p, &proc, wantStdin)
 	if err != nil {
-		code := exitCodeForStartError(err.Error())
+		code := StartErrorExitCode(err, ExitExecStartFailed)
 		p.mu.Lock()
 		p.exitCode = code
 		p.mu.Unlock()
@@ -221,15 +214,6 @@ func (s *supervisor) handleExec(w http.ResponseWriter, r *http.Request) {
 	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 	}
-}
-
-// readerOf is the client's input: what the server already buffered, then
-// the connection.
-func readerOf(conn net.Conn, buf *bufio.ReadWriter) io.Reader {
-	if n := buf.Reader.Buffered(); n > 0 {
-		return io.MultiReader(io.LimitReader(buf.Reader, int64(n)), conn)
-	}
-	return conn
 }
 
 // execIO is the stdio of an exec process, held by the shim.
@@ -292,161 +276,48 @@ func (s *supervisor) startExec(p *execProc, proc *specs.Process, stdin bool) (*e
 	defer os.Remove(procFile)
 	defer os.Remove(pidFile)
 
-	x := &execIO{ready: make(chan struct{})}
-	args := []string{"exec", "--detach", "--process", procFile, "--pid-file", pidFile}
-	cmd := s.runtimeCmd()
-	var errBuf strings.Builder
-	var consoleCh chan consoleResult
-	var childFiles, parentFiles []*os.File
-	var outR, errR *os.File
-	closeParents := func() {
-		for _, f := range parentFiles {
-			f.Close()
-		}
-	}
-	if proc.Terminal {
-		cl, sock, cleanup, err := listenConsole(filepath.Join(dir, p.id+".sock"))
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		consoleCh = make(chan consoleResult, 1)
-		go func() { consoleCh <- receiveConsole(cl) }()
-		args = append(args, "--console-socket", sock)
-		cmd.Stderr = &errBuf
-	} else {
-		fds := make([]*os.File, 6) // stdin r/w, stdout r/w, stderr r/w
-		for i := 0; i < 6; i += 2 {
-			if i == 0 && !stdin {
-				continue
-			}
-			r, w, err := os.Pipe()
-			if err != nil {
-				for _, f := range fds {
-					if f != nil {
-						f.Close()
-					}
-				}
-				return nil, err
-			}
-			fds[i], fds[i+1] = r, w
-		}
-		if stdin {
-			cmd.Stdin = fds[0]
-			x.stdin = fds[1]
-			childFiles = append(childFiles, fds[0])
-			parentFiles = append(parentFiles, fds[1])
-		}
-		outR, errR = fds[2], fds[4]
-		cmd.Stdout, cmd.Stderr = fds[3], fds[5]
-		childFiles = append(childFiles, fds[3], fds[5])
-		parentFiles = append(parentFiles, outR, errR)
-	}
-	cmd.Args = append(cmd.Args, append(args, s.cfg.ID)...)
-	err = cmd.Run()
-	for _, f := range childFiles {
-		f.Close()
-	}
-	if err != nil {
-		closeParents()
-		// Without a terminal the runtime's stderr is the process's: the
-		// message is in the runtime's log.
-		return nil, s.runtimeError("exec", err, []byte(errBuf.String()))
-	}
-	raw, rerr := os.ReadFile(pidFile)
-	pid, aerr := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if rerr != nil || aerr != nil {
-		closeParents()
-		return nil, fmt.Errorf("read exec pid file: %v %v", rerr, aerr)
-	}
-	p.mu.Lock()
-	p.pid = pid
-	p.mu.Unlock()
-	if !proc.Terminal {
-		x.outputs.Add(2)
-		go x.pump(outR, streamStdout)
-		go x.pump(errR, streamStderr)
-		return x, nil
-	}
-	select {
-	case res := <-consoleCh:
-		if res.err != nil {
-			return nil, fmt.Errorf("receive exec console: %w", res.err)
-		}
-		dup, err := dupFile(res.f)
-		if err != nil {
-			res.f.Close()
-			return nil, err
-		}
-		p.mu.Lock()
-		p.console = res.f
-		p.mu.Unlock()
-		x.stdin = nopCloser{res.f}
-		x.outputs.Add(1)
-		go x.pump(dup, streamStdout)
-		return x, nil
-	case <-time.After(10 * time.Second):
-		return nil, errors.New("runtime did not send the exec console")
-	}
-}
-
-// maxSocketPath is the longest path a unix socket address can hold.
-const maxSocketPath = 107
-
-// listenConsole listens on a socket for the runtime's console: at path
-// when it fits in a socket address, else in a fresh directory under the
-// temporary directory (state directories of containers are deep).
-func listenConsole(path string) (net.Listener, string, func(), error) {
-	if len(path) <= maxSocketPath {
-		l, err := listenUnix(path)
-		if err != nil {
-			return nil, "", nil, err
-		}
-		return l, path, func() { l.Close(); os.Remove(path) }, nil
-	}
-	dir, err := os.MkdirTemp("", "berth-console-")
-	if err != nil {
-		return nil, "", nil, err
-	}
-	path = filepath.Join(dir, "s")
-	l, err := listenUnix(path)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, "", nil, err
-	}
-	return l, path, func() { l.Close(); os.RemoveAll(dir) }, nil
-}
-
-// dupFile duplicates f so that the pump can close its copy independently of
-// the console kept for resizing and input.
-func dupFile(f *os.File) (*os.File, error) {
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	pid, pio, err := s.startProcess("exec", []string{"exec", "--detach", "--process", procFile}, stdioSpec{
+		terminal:      proc.Terminal,
+		consoleSocket: filepath.Join(dir, p.id+".sock"),
+		stdin:         stdin,
+		pidFile:       pidFile,
+	})
 	if err != nil {
 		return nil, err
 	}
-	return os.NewFile(uintptr(fd), f.Name()), nil
+	x := &execIO{ready: make(chan struct{})}
+	if pio.console == nil {
+		if pio.stdin != nil {
+			x.stdin = pio.stdin
+		}
+		p.mu.Lock()
+		p.pid = pid
+		p.mu.Unlock()
+		x.outputs.Add(2)
+		go x.pump(pio.stdout, streamStdout)
+		go x.pump(pio.stderr, streamStderr)
+		return x, nil
+	}
+	// The pump closes its copy of the console when the output ends; the
+	// process keeps the console for resizing and input until it is reaped.
+	dup, err := dupFile(pio.console)
+	if err != nil {
+		killAndReap(pid)
+		pio.close()
+		return nil, err
+	}
+	p.mu.Lock()
+	p.pid = pid
+	p.console = pio.console
+	p.mu.Unlock()
+	x.stdin = nopCloser{pio.console}
+	x.outputs.Add(1)
+	go x.pump(dup, streamStdout)
+	return x, nil
 }
-
-type nopCloser struct{ w *os.File }
-
-func (n nopCloser) Write(p []byte) (int, error) { return n.w.Write(p) }
-func (n nopCloser) Close() error                { return nil }
 
 // waitPid reaps a child of the shim and returns its exit code.
 func waitPid(pid int) int {
 	ws, _ := waitChild(pid)
 	return exitCode(ws)
-}
-
-// exitCodeForStartError gives a process that could not start the code a
-// shell (and Docker) reports: 127 when the command is missing, 126 when it
-// cannot be executed.
-func exitCodeForStartError(msg string) int {
-	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return 127
-	case strings.Contains(msg, "permission denied"):
-		return 126
-	}
-	return 126
 }

@@ -14,10 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -49,7 +47,14 @@ func Run(dir string) int {
 		reportReady(readyPipe, 0, err)
 		return 1
 	}
-	s := &supervisor{cfg: cfg, dir: dir, log: logger.With("container", cfg.ID), exited: make(chan struct{}), release: make(chan struct{})}
+	s := &supervisor{
+		cfg:     cfg,
+		dir:     dir,
+		log:     logger.With("container", cfg.ID),
+		state:   newLifecycle(),
+		exited:  make(chan struct{}),
+		release: make(chan struct{}),
+	}
 	pid, err := s.setup()
 	if err != nil {
 		s.log.Error("setup failed", "err", err)
@@ -57,6 +62,9 @@ func Run(dir string) int {
 		return 1
 	}
 	s.pid = pid
+	// A cgroup left by an earlier run may hold old OOM kills: only new
+	// ones count.
+	s.oomBase, _ = oomKills(cgroupRoot, cfg.CgroupsPath)
 	reportReady(readyPipe, pid, nil)
 	s.run()
 	return 0
@@ -77,6 +85,7 @@ type supervisor struct {
 	log *slog.Logger
 
 	pid      int
+	oomBase  uint64 // OOM kills in the cgroup when the container was created
 	listener net.Listener
 	logw     *jsonlog.Writer
 
@@ -90,9 +99,14 @@ type supervisor struct {
 	release     chan struct{}
 	releaseOnce sync.Once
 
-	mu      sync.Mutex // guards subs, status, exit
+	// opMu serializes the container's transitions with the runtime
+	// calls they make: an exit never lands between the runtime's pause
+	// and the paused state. State reads need only mu.
+	opMu sync.Mutex
+
+	mu      sync.Mutex // guards subs, state, exit
 	subs    map[*subscriber]struct{}
-	status  string
+	state   lifecycle
 	exit    *Exit
 	exited  chan struct{}
 	waiters sync.WaitGroup
@@ -127,11 +141,13 @@ func (s *supervisor) setup() (int, error) {
 			return 0, err
 		}
 	}
-	logw, err := jsonlog.Open(s.cfg.LogPath)
-	if err != nil {
-		return 0, fmt.Errorf("open log: %w", err)
+	if s.cfg.LogPath != "" {
+		logw, err := jsonlog.OpenRotating(s.cfg.LogPath, s.cfg.LogMaxSize, s.cfg.LogMaxFiles)
+		if err != nil {
+			return 0, fmt.Errorf("open log: %w", err)
+		}
+		s.logw = logw
 	}
-	s.logw = logw
 	s.subs = map[*subscriber]struct{}{}
 
 	l, err := listenUnix(s.cfg.Socket)
@@ -146,21 +162,7 @@ func (s *supervisor) setup() (int, error) {
 		os.Remove(s.cfg.Socket)
 		return 0, err
 	}
-	s.status = "created"
 	return pid, nil
-}
-
-func listenUnix(path string) (net.Listener, error) {
-	os.Remove(path)
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
-		return nil, err
-	}
-	return l, nil
 }
 
 func (s *supervisor) runtimeCmd(args ...string) *exec.Cmd {
@@ -210,124 +212,32 @@ func (s *supervisor) create() (int, error) {
 			s.log.Warn("delete stale runtime state", "err", err, "output", string(out))
 		}
 	}
-	pidFile := filepath.Join(s.dir, "init.pid")
 	// One runtime call creates and starts the process (`run --detach`):
 	// a separate `start` would cost another runtime process on every run.
 	// Output is held back until the daemon's start, so that attach
 	// sessions connected before it see every byte.
-	args := []string{"run", "--detach", "--bundle", s.cfg.Bundle, "--pid-file", pidFile}
-	var consoleCh chan consoleResult
-	var childFiles []*os.File
-	var stdinR, stdoutW, stderrW *os.File
-	var stdoutR, stderrR *os.File
-
-	cmd := s.runtimeCmd()
-	if s.cfg.Terminal {
-		cl, sock, cleanup, err := listenConsole(filepath.Join(s.dir, "console.sock"))
-		if err != nil {
-			return 0, err
-		}
-		defer cleanup()
-		consoleCh = make(chan consoleResult, 1)
-		go func() { consoleCh <- receiveConsole(cl) }()
-		args = append(args, "--console-socket", sock)
-	} else {
-		var err error
-		if s.cfg.Stdin {
-			r, w, err := os.Pipe()
-			if err != nil {
-				return 0, err
-			}
-			stdinR, s.stdin = r, w
-			childFiles = append(childFiles, r)
-		}
-		if stdoutR, stdoutW, err = os.Pipe(); err != nil {
-			return 0, err
-		}
-		if stderrR, stderrW, err = os.Pipe(); err != nil {
-			return 0, err
-		}
-		childFiles = append(childFiles, stdoutW, stderrW)
-	}
-	cmd.Args = append(cmd.Args, append(args, s.cfg.ID)...)
-	var errBuf strings.Builder
-	if stdinR != nil {
-		cmd.Stdin = stdinR
-	}
-	if stdoutW != nil {
-		cmd.Stdout, cmd.Stderr = stdoutW, stderrW
-	} else {
-		cmd.Stderr = &errBuf
-	}
-	err := cmd.Run()
-	for _, f := range childFiles {
-		f.Close()
-	}
+	pid, pio, err := s.startProcess("create", []string{"run", "--detach", "--bundle", s.cfg.Bundle}, stdioSpec{
+		terminal:      s.cfg.Terminal,
+		consoleSocket: filepath.Join(s.dir, "console.sock"),
+		stdin:         s.cfg.Stdin,
+		pidFile:       filepath.Join(s.dir, "init.pid"),
+	})
 	if err != nil {
-		if stdoutR != nil {
-			stdoutR.Close()
-			stderrR.Close()
-		}
-		return 0, s.runtimeError("create", err, []byte(errBuf.String()))
+		return 0, err
 	}
-	if s.cfg.Terminal {
-		select {
-		case res := <-consoleCh:
-			if res.err != nil {
-				return 0, fmt.Errorf("receive console: %w", res.err)
-			}
-			s.console = res.f
-			s.stdin = res.f
-		case <-time.After(10 * time.Second):
-			return 0, errors.New("runtime did not send the console")
-		}
+	if pio.console != nil {
+		s.console, s.stdin = pio.console, pio.console
 		s.outputs.Add(1)
 		go s.pump(s.console, streamStdout)
-	} else {
-		s.outputs.Add(2)
-		go s.pump(stdoutR, streamStdout)
-		go s.pump(stderrR, streamStderr)
+		return pid, nil
 	}
-	raw, err := os.ReadFile(pidFile)
-	if err != nil {
-		return 0, fmt.Errorf("read pid file: %w", err)
+	if pio.stdin != nil {
+		s.stdin = pio.stdin
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil {
-		return 0, fmt.Errorf("bad pid file: %w", err)
-	}
+	s.outputs.Add(2)
+	go s.pump(pio.stdout, streamStdout)
+	go s.pump(pio.stderr, streamStderr)
 	return pid, nil
-}
-
-type consoleResult struct {
-	f   *os.File
-	err error
-}
-
-// receiveConsole accepts the runtime's connection on the console socket and
-// takes the pty master it sends.
-func receiveConsole(l net.Listener) consoleResult {
-	conn, err := l.Accept()
-	if err != nil {
-		return consoleResult{err: err}
-	}
-	defer conn.Close()
-	uc := conn.(*net.UnixConn)
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := uc.ReadMsgUnix(buf, oob)
-	if err != nil {
-		return consoleResult{err: err}
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return consoleResult{err: fmt.Errorf("bad console message: %v", err)}
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return consoleResult{err: fmt.Errorf("bad console rights: %v", err)}
-	}
-	return consoleResult{f: os.NewFile(uintptr(fds[0]), "console")}
 }
 
 // pump copies one output stream of the container to the log and to every
@@ -340,6 +250,9 @@ func (s *supervisor) pump(r *os.File, stream byte) {
 		name = "stderr"
 	}
 	split := &jsonlog.LineSplitter{Emit: func(line []byte) {
+		if s.logw == nil {
+			return // the none log driver
+		}
 		if err := s.logw.Write(name, line, time.Now()); err != nil {
 			s.log.Warn("write log", "err", err)
 		}
@@ -423,18 +336,31 @@ func (s *supervisor) run() {
 	status := s.reap()
 	s.outputsDone(5 * time.Second)
 	exit := &Exit{Code: exitCode(status), ExitedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+	// Read before the runtime's delete removes the cgroup.
+	if n, ok := oomKills(cgroupRoot, s.cfg.CgroupsPath); ok && n > s.oomBase {
+		exit.OOMKilled = true
+	}
 	if s.logw != nil {
 		_ = s.logw.Close()
 	}
 	if err := atomicfile.ReplaceJSON(s.cfg.ExitPath, exit, 0o600); err != nil {
 		s.log.Error("record exit", "err", err)
 	}
+	// The exit is a transition like the daemon's requests, and lands
+	// between them, never inside one; the state and the exit change
+	// together for readers of the state.
+	s.opMu.Lock()
 	s.mu.Lock()
+	if next, err := s.state.next(opExit); err != nil {
+		s.log.Error("container state", "err", err)
+	} else {
+		s.state = next
+	}
 	s.exit = exit
-	s.status = "stopped"
 	subs := s.subs
 	s.subs = map[*subscriber]struct{}{}
 	s.mu.Unlock()
+	s.opMu.Unlock()
 	for sub := range subs {
 		sub.conn.Close()
 		close(sub.done)
@@ -443,8 +369,14 @@ func (s *supervisor) run() {
 	// The exit is reported before the runtime's state is deleted: the
 	// delete is off the path of `run --rm`. The daemon waits for this
 	// process to end before it starts the container again.
-	if out, err := s.runtimeCmd("delete", "--force", s.cfg.ID).CombinedOutput(); err != nil {
-		s.log.Warn("runtime delete", "err", err, "output", string(out))
+	err := s.transition(opDelete, func() error {
+		if out, err := s.runtimeCmd("delete", "--force", s.cfg.ID).CombinedOutput(); err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("runtime delete", "err", err)
 	}
 	// Give waiters a moment to receive the exit, then go.
 	done := make(chan struct{})
@@ -508,172 +440,34 @@ func waitChild(pid int) (unix.WaitStatus, error) {
 	}
 }
 
-func exitCode(ws unix.WaitStatus) int {
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
-}
-
-func (s *supervisor) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /start", func(w http.ResponseWriter, r *http.Request) {
-		s.releaseOutput()
-		s.mu.Lock()
-		if s.status == "created" {
-			s.status = "running"
-		}
-		s.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("POST /kill", func(w http.ResponseWriter, r *http.Request) {
-		sig := r.URL.Query().Get("signal")
-		if sig == "" {
-			sig = "KILL"
-		}
-		args := []string{"kill"}
-		if r.URL.Query().Get("all") == "1" {
-			args = append(args, "--all")
-		}
-		var errBuf strings.Builder
-		cmd := s.runtimeCmd(append(args, s.cfg.ID, sig)...)
-		cmd.Stderr = &errBuf
-		if err := cmd.Run(); err != nil {
-			select {
-			case <-s.exited:
-				w.WriteHeader(http.StatusNoContent)
-			default:
-				// The process may have gone between our check and the kill.
-				if unix.Kill(s.pid, 0) != nil {
-					w.WriteHeader(http.StatusNoContent)
-					return
-				}
-				httpError(w, s.runtimeError("kill", err, []byte(errBuf.String())))
-			}
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	for _, op := range []string{"pause", "resume"} {
-		mux.HandleFunc("POST /"+op, func(w http.ResponseWriter, r *http.Request) {
-			var errBuf strings.Builder
-			cmd := s.runtimeCmd(op, s.cfg.ID)
-			cmd.Stderr = &errBuf
-			if err := cmd.Run(); err != nil {
-				httpError(w, s.runtimeError(op, err, []byte(errBuf.String())))
-				return
-			}
-			s.mu.Lock()
-			if op == "pause" {
-				s.status = "paused"
-			} else {
-				s.status = "running"
-			}
-			s.mu.Unlock()
-			w.WriteHeader(http.StatusNoContent)
-		})
-	}
-	mux.HandleFunc("GET /state", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		st := State{Pid: s.pid, Status: s.status, Exit: s.exit}
-		s.mu.Unlock()
-		writeJSON(w, st)
-	})
-	mux.HandleFunc("GET /wait", func(w http.ResponseWriter, r *http.Request) {
-		s.waiters.Add(1)
-		defer s.waiters.Done()
-		select {
-		case <-s.exited:
-		case <-r.Context().Done():
-			return
-		}
-		s.mu.Lock()
-		exit := s.exit
-		s.mu.Unlock()
-		writeJSON(w, exit)
-	})
-	mux.HandleFunc("POST /resize", func(w http.ResponseWriter, r *http.Request) {
-		if s.console == nil {
-			httpError(w, errors.New("container has no terminal"))
-			return
-		}
-		h, _ := strconv.Atoi(r.URL.Query().Get("h"))
-		wd, _ := strconv.Atoi(r.URL.Query().Get("w"))
-		ws := &unix.Winsize{Row: uint16(h), Col: uint16(wd)}
-		if err := unix.IoctlSetWinsize(int(s.console.Fd()), unix.TIOCSWINSZ, ws); err != nil {
-			httpError(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("POST /attach", s.handleAttach)
-	s.execRoutes(mux)
-	return mux
-}
-
-// handleAttach hijacks the connection: output flows to it (framed unless
-// the container has a terminal) and, with stdin=1, input flows from it.
-func (s *supervisor) handleAttach(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		httpError(w, errors.New("cannot hijack"))
-		return
-	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
-		return
-	}
-	const header = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n"
-	sub := &subscriber{
-		conn:   conn,
-		stdout: q.Get("stdout") == "1",
-		stderr: q.Get("stderr") == "1",
-		raw:    s.console != nil,
-		done:   make(chan struct{}),
-	}
-	// The subscriber is registered before the answer goes out: the daemon
-	// releases the output as soon as it has read it, and no byte may come
-	// before the subscription. Its lock keeps output behind the header.
-	sub.mu.Lock()
+// transition applies op to the container's state if its state allows it,
+// with action (the runtime call that does op, if any) run first: a failed
+// action leaves the state as it was.
+func (s *supervisor) transition(op operation, action func() error) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
 	s.mu.Lock()
-	if s.exit != nil {
-		s.mu.Unlock()
-		sub.mu.Unlock()
-		_, _ = conn.Write([]byte(header))
-		conn.Close()
-		return
-	}
-	s.subs[sub] = struct{}{}
+	next, err := s.state.next(op)
 	s.mu.Unlock()
-	_, _ = conn.Write([]byte(header))
-	sub.mu.Unlock()
-
-	if q.Get("stdin") == "1" && s.stdin != nil {
-		go func() {
-			var src io.Reader = conn
-			if buf.Reader.Buffered() > 0 {
-				src = io.MultiReader(io.LimitReader(buf.Reader, int64(buf.Reader.Buffered())), conn)
-			}
-			_, err := io.Copy(s.stdin, src)
-			if err == nil && s.cfg.StdinOnce && s.console == nil {
-				// The client closed its input: so does the container's.
-				s.stdinOnce.Do(func() { s.stdin.Close() })
-			}
-		}()
+	if err != nil {
+		return err
 	}
-	<-sub.done
+	if action != nil {
+		if err := action(); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.state = next
+	s.mu.Unlock()
+	return nil
 }
 
-func httpError(w http.ResponseWriter, err error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusInternalServerError)
-	_ = json.NewEncoder(w).Encode(map[string]string{"message": err.Error()})
+// allowed says whether the container's state allows op, which changes
+// nothing (a kill), and returns that state.
+func (s *supervisor) allowed(op operation) (lifecycle, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.state.next(op)
+	return s.state, err
 }
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-var _ = syscall.SIGTERM

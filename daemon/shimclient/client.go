@@ -2,6 +2,7 @@ package shimclient
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-project/berth/daemon/shim"
 )
@@ -168,11 +171,16 @@ func (s *Client) WaitGone(timeout time.Duration) {
 }
 
 func (s *Client) do(ctx context.Context, method, path string, q url.Values, out any) error {
+	return s.send(ctx, method, path, q, nil, out)
+}
+
+// send is do with a request body.
+func (s *Client) send(ctx context.Context, method, path string, q url.Values, body io.Reader, out any) error {
 	u := "http://shim" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return err
 	}
@@ -206,6 +214,16 @@ func (s *Client) Kill(ctx context.Context, signal string, all bool) error {
 		q.Set("all", "1")
 	}
 	return s.do(ctx, "POST", "/kill", q, nil)
+}
+
+// Update changes the cgroup limits of the running container (the
+// runtime's update).
+func (s *Client) Update(ctx context.Context, r *specs.LinuxResources) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return s.send(ctx, "POST", "/update", nil, bytes.NewReader(data), nil)
 }
 
 // Pause freezes the container; Resume thaws it.

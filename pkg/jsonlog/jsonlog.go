@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -25,20 +26,51 @@ type Entry struct {
 // as Docker does at 16 KiB.
 const maxLine = 16 * 1024
 
-// Writer appends records to a log file; safe for concurrent streams.
+// Writer appends records to a log file; safe for concurrent streams. With
+// a maximum size it rotates as Docker's json-file driver does: the full
+// file becomes path.1, path.1 becomes path.2, ..., keeping maxFiles files
+// in all.
 type Writer struct {
-	mu sync.Mutex
-	f  *os.File
-	bw *bufio.Writer
+	mu       sync.Mutex
+	path     string
+	f        *os.File
+	bw       *bufio.Writer
+	size     int64
+	maxSize  int64 // 0: unlimited
+	maxFiles int   // >= 1
 }
 
-// Open opens (or creates) a log file for appending.
+// Open opens (or creates) a log file for appending, without rotation.
 func Open(path string) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
+	return OpenRotating(path, 0, 1)
+}
+
+// OpenRotating opens (or creates) a log file for appending that rotates
+// once it would grow beyond maxSize bytes (0: never), keeping maxFiles
+// files (the current one included).
+func OpenRotating(path string, maxSize int64, maxFiles int) (*Writer, error) {
+	if maxFiles < 1 {
+		maxFiles = 1
+	}
+	w := &Writer{path: path, maxSize: maxSize, maxFiles: maxFiles}
+	if err := w.open(); err != nil {
 		return nil, err
 	}
-	return &Writer{f: f, bw: bufio.NewWriter(f)}, nil
+	return w, nil
+}
+
+func (w *Writer) open() error {
+	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	w.f, w.bw, w.size = f, bufio.NewWriter(f), st.Size()
+	return nil
 }
 
 // Write records one line (or partial line) of stream.
@@ -47,12 +79,62 @@ func (w *Writer) Write(stream string, line []byte, t time.Time) error {
 	if err != nil {
 		return err
 	}
+	data = append(data, '\n')
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, err := w.bw.Write(append(data, '\n')); err != nil {
+	if w.maxSize > 0 && w.size > 0 && w.size+int64(len(data)) > w.maxSize {
+		if err := w.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := w.bw.Write(data)
+	w.size += int64(n)
+	if err != nil {
 		return err
 	}
 	return w.bw.Flush()
+}
+
+// rotate shifts the files by one and starts an empty current file. The
+// current file is closed before it is renamed, so a reader that finds a
+// new file at path knows the old one is complete. w.mu is held.
+func (w *Writer) rotate() error {
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	if err := w.f.Close(); err != nil {
+		return err
+	}
+	if w.maxFiles == 1 {
+		if err := os.Truncate(w.path, 0); err != nil {
+			return err
+		}
+		return w.open()
+	}
+	for i := w.maxFiles - 1; i > 1; i-- {
+		if err := os.Rename(rotated(w.path, i-1), rotated(w.path, i)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	if err := os.Rename(w.path, rotated(w.path, 1)); err != nil {
+		return err
+	}
+	return w.open()
+}
+
+func rotated(path string, i int) string { return path + "." + strconv.Itoa(i) }
+
+// Files returns the log files of path that exist, oldest first: the
+// rotated ones (path.N ... path.1), then path itself.
+func Files(path string) []string {
+	var files []string
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(rotated(path, i)); err != nil {
+			break
+		}
+		files = append([]string{rotated(path, i)}, files...)
+	}
+	return append(files, path)
 }
 
 // Close flushes and closes the file.
@@ -113,32 +195,45 @@ type ReadOptions struct {
 	Done func() bool
 }
 
-// Read sends the selected records of the file at path to out until the end
-// of the file, or with Follow until Done reports true or ctx ends. A missing
-// file is an empty log.
+// Read sends the selected records of the log at path (its rotated files
+// first, oldest first) to out until the end, or with Follow until Done
+// reports true or ctx ends; a follower goes on in the new file when the
+// writer rotates. A missing file is an empty log.
 func Read(ctx context.Context, path string, opts ReadOptions, out func(Entry) error) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-
-	var skip int
+	files := Files(path)
+	skip := 0
 	if opts.Tail >= 0 {
-		total, err := countLines(f)
+		total := 0
+		for _, p := range files {
+			n, err := countFile(p)
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		skip = max(total-opts.Tail, 0)
+	}
+	for i, p := range files {
+		last := i == len(files)-1
+		f, err := os.Open(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
-		if total > opts.Tail {
-			skip = total - opts.Tail
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
+		done, err := readFile(ctx, f, path, &skip, opts, last && opts.Follow, out)
+		if err != nil || done {
 			return err
 		}
 	}
+	return nil
+}
+
+// readFile sends the records of f; follow waits for more at its end. It
+// reports true when the reader must stop (Until passed). It closes f.
+func readFile(ctx context.Context, f *os.File, path string, skip *int, opts ReadOptions, follow bool, out func(Entry) error) (bool, error) {
+	defer func() { f.Close() }()
 	r := bufio.NewReaderSize(f, 64*1024)
 	var pending []byte
 	for {
@@ -147,8 +242,8 @@ func Read(ctx context.Context, path string, opts ReadOptions, out func(Entry) er
 		if err == nil {
 			line := pending
 			pending = nil
-			if skip > 0 {
-				skip--
+			if *skip > 0 {
+				*skip--
 				continue
 			}
 			var e Entry
@@ -159,33 +254,85 @@ func Read(ctx context.Context, path string, opts ReadOptions, out func(Entry) er
 				continue
 			}
 			if !opts.Until.IsZero() && e.Time.After(opts.Until) {
-				return nil
+				return true, nil
 			}
 			if err := out(e); err != nil {
-				return err
+				return true, err
 			}
 			continue
 		}
 		if !errors.Is(err, io.EOF) {
-			return err
+			return true, err
 		}
-		if !opts.Follow {
-			return nil
+		if !follow {
+			return false, nil
+		}
+		if len(pending) == 0 && rotatedAway(f, path) {
+			// The writer closed this file before it renamed it: it is
+			// complete; go on in the new one.
+			nf, err := os.Open(path)
+			if err != nil {
+				return true, err
+			}
+			f.Close()
+			f = nf
+			r = bufio.NewReaderSize(f, 64*1024)
+			continue
+		}
+		if len(pending) == 0 && truncated(f) {
+			// Rotation with one file truncates it: read from the start.
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return true, err
+			}
+			r.Reset(f)
+			continue
 		}
 		if opts.Done != nil && opts.Done() && len(pending) == 0 {
 			// One last read: the writer may have flushed between our EOF
 			// and Done turning true.
 			if more, _ := r.Peek(1); len(more) == 0 {
-				return nil
+				return true, nil
 			}
 			continue
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return true, nil
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// rotatedAway reports whether path now names another file than f.
+func rotatedAway(f *os.File, path string) bool {
+	cur, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && !os.SameFile(cur, st)
+}
+
+// truncated reports whether f is now shorter than what was read of it.
+func truncated(f *os.File) bool {
+	pos, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Size() < pos
+}
+
+func countFile(path string) (int, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return countLines(f)
 }
 
 func countLines(f *os.File) (int, error) {

@@ -42,9 +42,10 @@ func createContainer(ctx context.Context, cli *command.Cli, cc *containerConfig)
 		return "", err
 	}
 	res, err := apiClient.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config:     cc.Config,
-		HostConfig: cc.HostConfig,
-		Name:       cc.Name,
+		Config:           cc.Config,
+		HostConfig:       cc.HostConfig,
+		NetworkingConfig: cc.Networking,
+		Name:             cc.Name,
 	})
 	if err != nil {
 		return "", err

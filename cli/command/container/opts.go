@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	networktypes "github.com/moby/moby/api/types/network"
 	"github.com/spf13/pflag"
 
 	"github.com/berth-project/berth/cli/opts"
@@ -38,6 +39,16 @@ type containerOptions struct {
 	capAdd      []string
 	capDrop     []string
 	securityOpt []string
+	resources   resourceOptions
+	// names between containers
+	domainname string
+	links      []string
+	aliases    []string
+	dns        []string
+	dnsSearch  []string
+	dnsOptions []string
+	extraHosts []string
+	process    processOptions
 }
 
 func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
@@ -70,12 +81,24 @@ func addContainerFlags(flags *pflag.FlagSet, o *containerOptions) {
 	flags.StringArrayVar(&o.capAdd, "cap-add", nil, "Add Linux capabilities")
 	flags.StringArrayVar(&o.capDrop, "cap-drop", nil, "Drop Linux capabilities")
 	flags.StringArrayVar(&o.securityOpt, "security-opt", nil, "Security Options")
+	addResourceFlags(flags, &o.resources)
+	flags.StringVar(&o.domainname, "domainname", "", "Container NIS domain name")
+	flags.StringArrayVar(&o.links, "link", nil, "Add link to another container")
+	flags.StringArrayVar(&o.aliases, "network-alias", nil, "Add network-scoped alias for the container")
+	flags.StringArrayVar(&o.dns, "dns", nil, "Set custom DNS servers")
+	flags.StringArrayVar(&o.dnsSearch, "dns-search", nil, "Set custom DNS search domains")
+	flags.StringArrayVar(&o.dnsOptions, "dns-option", nil, "Set DNS options")
+	flags.StringArrayVar(&o.dnsOptions, "dns-opt", nil, "Set DNS options")
+	_ = flags.MarkHidden("dns-opt")
+	flags.StringArrayVar(&o.extraHosts, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
+	addProcessFlags(flags, &o.process)
 }
 
 // containerConfig is what a create request carries.
 type containerConfig struct {
 	Config     *containertypes.Config
 	HostConfig *containertypes.HostConfig
+	Networking *networktypes.NetworkingConfig
 	Name       string
 }
 
@@ -98,10 +121,23 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 	if err != nil {
 		return nil, err
 	}
+	res, err := o.resources.resources(flags)
+	if err != nil {
+		return nil, err
+	}
+	dns, err := opts.ParseDNS(o.dns)
+	if err != nil {
+		return nil, err
+	}
+	extraHosts, err := opts.ParseExtraHosts(o.extraHosts)
+	if err != nil {
+		return nil, err
+	}
 
 	cfg := &containertypes.Config{
 		Image:        args[0],
 		Hostname:     o.hostname,
+		Domainname:   o.domainname,
 		User:         o.user,
 		Tty:          o.tty,
 		OpenStdin:    o.interactive,
@@ -143,6 +179,28 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 		SecurityOpt:    sec.SecurityOpt,
 		MaskedPaths:    sec.MaskedPaths,
 		ReadonlyPaths:  sec.ReadonlyPaths,
+		Resources:      res,
+		OomScoreAdj:    o.resources.oomScoreAdj,
+		Links:          o.links,
+		DNS:            dns,
+		DNSSearch:      o.dnsSearch,
+		DNSOptions:     o.dnsOptions,
+		ExtraHosts:     extraHosts,
+	}
+	// As Docker's CLI: aliases (and, on a user network, links) go to the
+	// endpoint of the container's network.
+	var nc *networktypes.NetworkingConfig
+	key := o.network
+	if key == "" {
+		key = "default"
+	}
+	userNet := containertypes.NetworkMode(key).IsUserDefined()
+	if len(o.aliases) > 0 || (userNet && len(o.links) > 0) {
+		ep := &networktypes.EndpointSettings{Aliases: o.aliases}
+		if userNet {
+			ep.Links = o.links
+		}
+		nc = &networktypes.NetworkingConfig{EndpointsConfig: map[string]*networktypes.EndpointSettings{key: ep}}
 	}
 	// As Docker: "SRC:DST[:MODE]" is a bind or named volume and goes to Binds
 	// verbatim; a lone path is an anonymous volume.
@@ -156,7 +214,10 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 		}
 		cfg.Volumes[v] = struct{}{}
 	}
-	return &containerConfig{Config: cfg, HostConfig: hc, Name: o.name}, nil
+	if err := o.process.apply(flags, cfg, hc); err != nil {
+		return nil, err
+	}
+	return &containerConfig{Config: cfg, HostConfig: hc, Networking: nc, Name: o.name}, nil
 }
 
 // environment is the --env-file entries followed by the -e entries.

@@ -31,15 +31,3 @@ func TestListenConsole(t *testing.T) {
 	_, err = os.Stat(filepath.Dir(path))
 	assert.Check(t, os.IsNotExist(err), "cleanup removes the temporary directory")
 }
-
-func TestExitCodeForStartError(t *testing.T) {
-	t.Parallel()
-	for msg, want := range map[string]int{
-		`exec: "x": executable file not found in $PATH`: 127,
-		"stat /x: no such file or directory":            127,
-		"exec /etc: permission denied":                  126,
-		"something else":                                126,
-	} {
-		assert.Equal(t, exitCodeForStartError(msg), want, msg)
-	}
-}
