@@ -44,6 +44,9 @@ func (d *Daemon) ContainerRename(ctx context.Context, oldName, newName string) e
 		return err
 	}
 	d.containers.Release(old)
+	if err := d.networks.Rename(c.ID, newName); err != nil {
+		d.log.Warn("record the new name on the container's networks", "container", c.ID, "err", err)
+	}
 	d.containerEvent(c, eventtypes.ActionRename, map[string]string{"oldName": old})
 	return nil
 }
