@@ -85,13 +85,13 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if showVersion {
-				_, err := fmt.Fprintf(cli.Out, "%s version %s\n", command.ProgramName, command.Version)
+				_, err := fmt.Fprintf(cli.Out, "%s version %s, build %s\n", command.ProgramName, command.Version, command.GitCommit)
 				return err
 			}
 			return cmd.Help()
 		},
 	}
-	root.CompletionOptions.DisableDefaultCmd = true
+	root.CompletionOptions.HiddenDefaultCmd = false
 	root.SetFlagErrorFunc(command.FlagErrorFunc)
 	pflags := root.Flags()
 	pflags.StringVarP(&host, "host", "H", command.DefaultHost, "Daemon socket to connect to (env "+command.HostEnv+")")
@@ -119,18 +119,40 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		container.NewTmpfsCommand(cli),
 		container.NewPortCommand(cli),
 		container.NewAuditCommand(cli),
+		container.NewRenameCommand(cli),
+		container.NewDiffCommand(cli),
+		container.NewCommitCommand(cli),
+		container.NewExportCommand(cli),
+		container.NewStatsCommand(cli),
+		container.NewAttachCommand(cli),
+		container.NewContainerCommand(cli),
 		image.NewImagesCommand(cli),
 		image.NewLoadCommand(cli),
 		image.NewImportCommand(cli),
 		image.NewRunlabelCommand(cli),
 		image.NewTagCommand(cli),
 		image.NewRmiCommand(cli),
+		image.NewHistoryCommand(cli),
+		image.NewSaveCommand(cli),
+		image.NewImageCommand(cli),
 		volume.NewVolumeCommand(cli),
 		network.NewNetworkCommand(cli),
 		system.NewInspectCommand(cli),
 		system.NewVersionCommand(cli),
 		system.NewInfoCommand(cli),
+		system.NewSystemCommand(cli),
+		system.NewEventsCommand(cli),
 	)
+	// `berth completion bash|zsh|fish|powershell`: cobra's generator.
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		// Runnable, so that an unknown shell is an error, as an unknown
+		// sub-command is for the other groups.
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(cli.Err)
+			return cmd.Help()
+		}
+	}
 	walk(root, func(c *cobra.Command) {
 		c.DisableFlagsInUseLine = true
 		if c.HasSubCommands() && c != root {

@@ -39,6 +39,9 @@ import (
 // Version is berth's version, set at build time.
 var Version = "0.1.0-dev"
 
+// GitCommit is the commit berthd was built from, set at build time.
+var GitCommit = "unknown"
+
 // Daemon is the running berthd.
 type Daemon struct {
 	cfg        config.Config

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	containertypes "github.com/moby/moby/api/types/container"
+	eventtypes "github.com/moby/moby/api/types/events"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-project/berth/api/types/backend"
@@ -104,7 +107,33 @@ func (d *Daemon) ContainerExecCreate(ctx context.Context, name string, req *cont
 	d.execs.prune(func(id string) bool { _, err := d.containers.Get(id); return err == nil })
 	e := &execConfig{id: newID(), containerID: c.ID, req: *req, detachKeys: keys, done: make(chan struct{})}
 	d.execs.add(e)
+	d.containerEvent(c, execAction(eventtypes.ActionExecCreate, req.Cmd), map[string]string{"execID": e.id})
 	return e.id, nil
+}
+
+// execAction is Docker's action of an exec event: its kind, the program
+// and its arguments, separated by spaces even when there are none
+// ("exec_start: sh -c true", "exec_start: true ").
+func execAction(kind eventtypes.Action, cmd []string) eventtypes.Action {
+	if len(cmd) == 0 {
+		return kind
+	}
+	return eventtypes.Action(string(kind) + ": " + cmd[0] + " " + strings.Join(cmd[1:], " "))
+}
+
+// execEvent publishes an exec event of e's container.
+func (d *Daemon) execEvent(e *execConfig, kind eventtypes.Action, extra map[string]string) {
+	c, err := d.containers.Get(e.containerID)
+	if err != nil {
+		return
+	}
+	attrs := map[string]string{"execID": e.id}
+	maps.Copy(attrs, extra)
+	action := kind
+	if kind != eventtypes.ActionExecDie {
+		action = execAction(kind, e.req.Cmd)
+	}
+	d.containerEvent(c, action, attrs)
 }
 
 // checkExecState refuses an exec in a container that does not run. The
@@ -172,6 +201,7 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 			return err
 		}
 		e.setRunning(sc)
+		d.execEvent(e, eventtypes.ActionExecStart, nil)
 		go d.waitExec(e, sc)
 		return nil
 	}
@@ -198,6 +228,7 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	}
 	defer conn.Close()
 	e.setRunning(sc)
+	d.execEvent(e, eventtypes.ActionExecStart, nil)
 	waited := make(chan struct{})
 	go func() {
 		d.waitExec(e, sc)
@@ -252,9 +283,11 @@ func (d *Daemon) waitExec(e *execConfig, sc *shimclient.Client) {
 	if err != nil || st.ExitCode == nil {
 		// The shim is gone: the container ended and took the process along.
 		e.finish(137)
+		d.execEvent(e, eventtypes.ActionExecDie, map[string]string{"exitCode": "137"})
 		return
 	}
 	e.finish(*st.ExitCode)
+	d.execEvent(e, eventtypes.ActionExecDie, map[string]string{"exitCode": strconv.Itoa(*st.ExitCode)})
 }
 
 func (e *execConfig) setRunning(sc *shimclient.Client) {

@@ -212,7 +212,11 @@ func (d *Daemon) ContainerPause(ctx context.Context, name string) error {
 	if err := c.State.Transition(containertypes.StatePaused); err != nil {
 		return err
 	}
-	return c.ToDisk()
+	if err := c.ToDisk(); err != nil {
+		return err
+	}
+	d.containerEvent(c, eventtypes.ActionPause, nil)
+	return nil
 }
 
 // ContainerUnpause thaws a paused container.
@@ -236,7 +240,11 @@ func (d *Daemon) ContainerUnpause(ctx context.Context, name string) error {
 	if err := c.State.Transition(containertypes.StateRunning); err != nil {
 		return err
 	}
-	return c.ToDisk()
+	if err := c.ToDisk(); err != nil {
+		return err
+	}
+	d.containerEvent(c, eventtypes.ActionUnPause, nil)
+	return nil
 }
 
 // parseSignal accepts what Docker accepts ("TERM", "SIGTERM", "sigterm",

@@ -94,6 +94,7 @@ func (d *Daemon) SystemVersion(ctx context.Context) system.VersionResponse {
 		Os:            "linux",
 		Arch:          goruntime.GOARCH,
 		GoVersion:     goruntime.Version(),
+		GitCommit:     GitCommit,
 		KernelVersion: kernelVersion(),
 		Components:    d.components(),
 	}
@@ -114,6 +115,7 @@ func (d *Daemon) components() []system.ComponentVersion {
 			"GoVersion":     goruntime.Version(),
 			"KernelVersion": kernelVersion(),
 			"Experimental":  "false",
+			"GitCommit":     GitCommit,
 		},
 	}}
 	for _, rt := range []string{"runc", "crun"} {

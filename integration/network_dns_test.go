@@ -36,11 +36,17 @@ func TestNetworkNamesResolve(t *testing.T) {
 	assert.Check(t, res.ExitCode != 0, "an unknown name resolved: %s", res.Combined())
 	assert.Check(t, !strings.Contains(res.Stdout, d.SubnetAddr(0, 20)), res.Combined())
 
+	// A renamed container answers to its new name.
+	d.OK(t, "rename", "db", "db2")
+	out := d.OK(t, "run", "--rm", "--network", "apps", "busybox", "nslookup", "db2")
+	assert.Check(t, is.Contains(out, d.SubnetAddr(0, 20)), "nslookup db2: %s", out)
+	d.OK(t, "rename", "db2", "db")
+
 	// A container of another network does not learn the names of apps.
 	d.OK(t, "run", "-d", "--name", "vaultdb", "--network", "sealed", "busybox", "sleep", "1000")
 	res = d.Berth(t, "run", "--rm", "--network", "sealed", "busybox", "nslookup", "db")
 	assert.Check(t, !strings.Contains(res.Stdout, d.SubnetAddr(0, 20)), "sealed resolved db of apps: %s", res.Combined())
-	out := d.OK(t, "run", "--rm", "--network", "sealed", "busybox", "nslookup", "vaultdb")
+	out = d.OK(t, "run", "--rm", "--network", "sealed", "busybox", "nslookup", "vaultdb")
 	assert.Check(t, is.Contains(out, "Address"), out)
 
 	// The hosts file carries the container's own address.

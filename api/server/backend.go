@@ -50,6 +50,15 @@ type ContainerBackend interface {
 	// ContainerAttach blocks until the attach session ends.
 	ContainerAttach(ctx context.Context, name string, opts AttachOptions) error
 	ContainerResize(ctx context.Context, name string, height, width uint) error
+	ContainerRename(ctx context.Context, oldName, newName string) error
+	// ContainerChanges lists the changes of the container's writable layer.
+	ContainerChanges(ctx context.Context, name string) ([]containertypes.FilesystemChange, error)
+	// ContainerExport returns a tar stream of the container's filesystem;
+	// the caller closes it.
+	ContainerExport(ctx context.Context, name string) (io.ReadCloser, error)
+	// ContainerCommit makes an image of the container and returns its ID.
+	ContainerCommit(ctx context.Context, name string, opts backend.CommitOptions) (string, error)
+	ContainersPrune(ctx context.Context, filters Filters) (*containertypes.PruneReport, error)
 }
 
 // ImageBackend holds the image use cases.
@@ -63,6 +72,10 @@ type ImageBackend interface {
 	ImageInspect(ctx context.Context, name string) (*image.InspectResponse, error)
 	ImageDelete(ctx context.Context, name string, force, prune bool) ([]image.DeleteResponse, error)
 	ImageTag(ctx context.Context, source, ref string) error
+	ImageHistory(ctx context.Context, name string) ([]image.HistoryResponseItem, error)
+	// ImageSave writes the images as a docker-save archive to w.
+	ImageSave(ctx context.Context, names []string, w io.Writer) error
+	ImagesPrune(ctx context.Context, filters Filters) (*image.PruneReport, error)
 }
 
 // VolumeBackend holds the volume use cases.
@@ -71,12 +84,14 @@ type VolumeBackend interface {
 	VolumeList(ctx context.Context, filters Filters) ([]*volume.Volume, error)
 	VolumeInspect(ctx context.Context, name string) (*volume.Volume, error)
 	VolumeRemove(ctx context.Context, name string, force bool) error
+	VolumesPrune(ctx context.Context, filters Filters) (*volume.PruneReport, error)
 }
 
 // SystemBackend answers /info and /version.
 type SystemBackend interface {
 	SystemInfo(ctx context.Context) (*system.Info, error)
 	SystemVersion(ctx context.Context) system.VersionResponse
+	SystemDiskUsage(ctx context.Context) (*backend.DiskUsage, error)
 }
 
 // ExecBackend runs commands in running containers (docker exec).

@@ -398,6 +398,59 @@ func (f *fakeBackend) ContainerWrites(_ context.Context, name string) (*berth.Wr
 	return &berth.Writes{Changes: []berth.Write{}, Volumes: []berth.VolumeUsage{}}, f.record("writes %s", name)
 }
 
+func (f *fakeBackend) ContainerRename(ctx context.Context, oldName, newName string) error {
+	f.record("rename %s", oldName+" "+newName)
+	return f.err
+}
+
+func (f *fakeBackend) ContainerChanges(ctx context.Context, name string) ([]containertypes.FilesystemChange, error) {
+	f.record("changes %s", name)
+	return nil, f.err
+}
+
+func (f *fakeBackend) ContainerExport(ctx context.Context, name string) (io.ReadCloser, error) {
+	f.record("export %s", name)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return io.NopCloser(strings.NewReader("")), nil
+}
+
+func (f *fakeBackend) ContainerCommit(ctx context.Context, name string, opts backend.CommitOptions) (string, error) {
+	f.record("commit %s", name)
+	return "sha256:0", f.err
+}
+
+func (f *fakeBackend) ContainersPrune(ctx context.Context, filters Filters) (*containertypes.PruneReport, error) {
+	f.record("containers prune")
+	return &containertypes.PruneReport{}, f.err
+}
+
+func (f *fakeBackend) ImageHistory(ctx context.Context, name string) ([]image.HistoryResponseItem, error) {
+	f.record("history %s", name)
+	return nil, f.err
+}
+
+func (f *fakeBackend) ImageSave(ctx context.Context, names []string, w io.Writer) error {
+	f.record("save %s", strings.Join(names, " "))
+	return f.err
+}
+
+func (f *fakeBackend) ImagesPrune(ctx context.Context, filters Filters) (*image.PruneReport, error) {
+	f.record("images prune")
+	return &image.PruneReport{}, f.err
+}
+
+func (f *fakeBackend) VolumesPrune(ctx context.Context, filters Filters) (*volume.PruneReport, error) {
+	f.record("volumes prune")
+	return &volume.PruneReport{}, f.err
+}
+
+func (f *fakeBackend) SystemDiskUsage(ctx context.Context) (*backend.DiskUsage, error) {
+	f.record("df")
+	return &backend.DiskUsage{}, f.err
+}
+
 func (f *fakeBackend) ContainerUpdate(_ context.Context, name string, _ *containertypes.UpdateConfig) (containertypes.UpdateResponse, error) {
 	return containertypes.UpdateResponse{Warnings: []string{}}, f.record("update %s", name)
 }

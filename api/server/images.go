@@ -105,11 +105,24 @@ func (s *Server) getImagesJSON(w http.ResponseWriter, r *http.Request) error {
 	return httputils.WriteJSON(w, http.StatusOK, list)
 }
 
-// getImageByName serves GET /images/{name}/json, where name may contain
-// slashes.
+// getImageByName serves GET /images/{name}/json, /history and /get (and
+// GET /images/get and /images/search), where name may contain slashes.
 func (s *Server) getImageByName(w http.ResponseWriter, r *http.Request) error {
-	name, ok := strings.CutSuffix(r.PathValue("name"), "/json")
-	if !ok || name == "" {
+	full := r.PathValue("name")
+	switch full {
+	case "get":
+		return s.getImagesSave(w, r, r.URL.Query()["names"])
+	case "search":
+		return notImplemented("searching registries is not supported by Berth")
+	}
+	name, action := imageAction(full)
+	switch action {
+	case "history":
+		return s.getImageHistory(w, r, name)
+	case "get":
+		return s.getImagesSave(w, r, []string{name})
+	case "json":
+	default:
 		s.notFound(w, r)
 		return nil
 	}

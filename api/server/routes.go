@@ -56,6 +56,10 @@ func (s *Server) registerRoutes() {
 	// Berth's own: what a container wrote (berth audit).
 	s.handle("GET /containers/{name}/berth/writes", s.getContainerWrites)
 
+	// rename, diff, export, commit, prunes, df, save, history; 501s and
+	// swarm's 503s (api/server/commands.go)
+	s.registerCommandRoutes()
+
 	// Everything else, including a known path with another method.
 	s.mux.HandleFunc("/", s.notFound)
 }

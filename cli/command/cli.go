@@ -20,6 +20,9 @@ const ProgramName = "berth"
 // Version is the CLI version reported by `berth version`; set by the linker.
 var Version = "dev"
 
+// GitCommit is the commit berth was built from; set by the linker.
+var GitCommit = "unknown"
+
 // Cli is the environment of one berth invocation: its standard streams and
 // the Engine API client for the daemon at Host.
 type Cli struct {

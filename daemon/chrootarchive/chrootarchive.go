@@ -47,12 +47,15 @@ const (
 	opStat  op = "stat"
 	opTar   op = "tar"
 	opUntar op = "untar"
+	opTree  op = "tree"
 )
 
 // request is the helper's only input besides its root and stdin.
 type request struct {
 	Op   op
 	Path string // the container's path, as the client gave it
+	// Layer, for a tree archive, makes it a layer of overlay whiteouts.
+	Layer bool `json:",omitempty"`
 	UntarOptions
 }
 
@@ -115,6 +118,19 @@ func (a *Archive) Close() error {
 // names its entries from the root, as Docker does ("/etc/passwd").
 func Tar(ctx context.Context, self string, root *os.File, p string) (*Archive, error) {
 	h, err := start(ctx, self, root, request{Op: opTar, Path: p}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Archive{Stat: h.stat, Reader: h.out, h: h}, nil
+}
+
+// Tree starts archiving the whole root with relative names ("etc/passwd"),
+// as docker export does: /proc, /sys and /dev are archived empty. With
+// layer, root is a writable overlay layer (an upper directory): its
+// whiteouts become AUFS ".wh." entries, as image layers hold them, and
+// nothing is left out.
+func Tree(ctx context.Context, self string, root *os.File, layer bool) (*Archive, error) {
+	h, err := start(ctx, self, root, request{Op: opTree, Path: "/", Layer: layer}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,8 @@ func Main(args []string) int {
 		return tarOp(req.Path, os.Stdout)
 	case opUntar:
 		return fail(os.Stdout, untar(req, os.Stdin))
+	case opTree:
+		return treeOp(req.Layer, os.Stdout)
 	}
 	return fail(os.Stdout, reply{Error: fmt.Sprintf("archive helper: unknown operation %q", req.Op)})
 }
@@ -153,6 +155,26 @@ func tarOp(p string, out io.Writer) int {
 	}
 	if _, err := io.Copy(out, rc); err != nil {
 		return fail(os.Stderr, reply{Error: fmt.Sprintf("archive %s: %v", p, err)})
+	}
+	return 0
+}
+
+// treeOp archives the whole root with relative names (see Tree).
+func treeOp(layer bool, out io.Writer) int {
+	opts := &archive.TarOptions{ExcludePatterns: kernelDirs}
+	if layer {
+		opts = &archive.TarOptions{WhiteoutFormat: archive.OverlayWhiteoutFormat}
+	}
+	rc, err := archive.TarWithOptions("/", opts)
+	if err != nil {
+		return fail(out, *errReply(err))
+	}
+	defer rc.Close()
+	if code := fail(out, reply{}); code != 0 {
+		return code
+	}
+	if _, err := io.Copy(out, rc); err != nil {
+		return fail(os.Stderr, reply{Error: fmt.Sprintf("archive: %v", err)})
 	}
 	return 0
 }

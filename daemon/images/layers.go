@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/pkg/atomicfile"
+	"github.com/berth-project/berth/pkg/tarsplit"
 )
 
 // layerTarOptions unpacks layers for overlayfs: AUFS ".wh." whiteouts become
@@ -30,6 +32,15 @@ func layerTarOptions() *archive.TarOptions {
 // the diffID (digest of the whole uncompressed stream) and, when
 // wantBlob is set, verifies the digest of the compressed stream.
 func readLayer(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) error) (digest.Digest, error) {
+	return readLayerSplit(r, wantBlob, consume, "")
+}
+
+// readLayerSplit is readLayer that, with a splitPath, also records the
+// framing of the uncompressed stream there (see pkg/tarsplit), so that
+// Save can rebuild the identical stream from the unpacked files. A stream
+// that cannot be recorded leaves no record, not an error: the layer is
+// still good, Save archives it again.
+func readLayerSplit(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) error, splitPath string) (digest.Digest, error) {
 	var blob digest.Digester
 	if wantBlob != "" {
 		blob = wantBlob.Algorithm().Digester()
@@ -41,7 +52,30 @@ func readLayer(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) erro
 	}
 	defer dec.Close()
 	diff := digest.SHA256.Digester()
-	tee := io.TeeReader(dec, diff.Hash())
+	var sink io.Writer = diff.Hash()
+	endSplit := func(error) {}
+	if splitPath != "" {
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := tarsplit.RecordFile(pr, splitPath); err != nil {
+				slog.Debug("layer framing not recorded", slog.Any("error", err))
+			}
+			_, _ = io.Copy(io.Discard, pr)
+		}()
+		sink = io.MultiWriter(sink, pw)
+		ended := false
+		endSplit = func(err error) {
+			if !ended {
+				ended = true
+				pw.CloseWithError(err)
+				<-done
+			}
+		}
+	}
+	defer endSplit(io.ErrUnexpectedEOF)
+	tee := io.TeeReader(dec, sink)
 	if consume != nil {
 		if err := consume(tee); err != nil {
 			return "", err
@@ -52,6 +86,7 @@ func readLayer(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) erro
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return "", fmt.Errorf("reading layer: %w", err)
 	}
+	endSplit(nil)
 	if blob != nil {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return "", fmt.Errorf("reading layer: %w", err)
@@ -63,14 +98,19 @@ func readLayer(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) erro
 	return diff.Digest(), nil
 }
 
-// unpackLayer unpacks a layer stream into dir/diff and returns its diffID
-// and the size of the unpacked content.
+// splitFile, next to a layer's diff directory, records the framing of the
+// layer's tar stream (pkg/tarsplit).
+const splitFile = "tar-split.json.gz"
+
+// unpackLayer unpacks a layer stream into dir/diff, records its framing in
+// dir/tar-split.json.gz, and returns its diffID and the size of the
+// unpacked content.
 func unpackLayer(r io.Reader, wantBlob digest.Digest, dir string) (digest.Digest, int64, error) {
 	diffDir := filepath.Join(dir, "diff")
 	if err := os.MkdirAll(diffDir, 0o755); err != nil {
 		return "", 0, err
 	}
-	diffID, err := readLayer(r, wantBlob, func(tr io.Reader) error {
+	diffID, err := readLayerSplit(r, wantBlob, func(tr io.Reader) error {
 		if err := archive.Unpack(tr, diffDir, layerTarOptions()); err != nil {
 			if isBadArchive(err) {
 				return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid layer: %v", err))
@@ -78,7 +118,7 @@ func unpackLayer(r io.Reader, wantBlob digest.Digest, dir string) (digest.Digest
 			return fmt.Errorf("unpacking layer: %w", err)
 		}
 		return nil
-	})
+	}, filepath.Join(dir, splitFile))
 	if err != nil {
 		return "", 0, err
 	}

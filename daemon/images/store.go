@@ -40,6 +40,7 @@ type Image struct {
 	comment     string
 	ext         dockerspec.DockerOCIImageConfigExt
 	lastTagTime time.Time
+	parent      string // the image a commit was made on, as Docker records it
 }
 
 // layerInfo is persisted as layers/<chain hex>/layer.json.
@@ -53,6 +54,7 @@ type layerInfo struct {
 // image as committed (a config blob alone may be left by a failed load).
 type imageRecord struct {
 	LastTagTime time.Time `json:"lastTagTime,omitzero"`
+	Parent      string    `json:"parent,omitempty"`
 }
 
 // configFile is the on-disk image config: Docker's extension of the OCI
@@ -205,6 +207,7 @@ func (s *Store) readImage(id string) (*Image, error) {
 		img.Size += l.Size
 	}
 	img.lastTagTime = rec.LastTagTime
+	img.parent = rec.Parent
 	return img, nil
 }
 
@@ -658,7 +661,7 @@ func (s *Store) saveRefs() error {
 }
 
 func (s *Store) saveRecord(img *Image) error {
-	data, err := json.Marshal(imageRecord{LastTagTime: img.lastTagTime})
+	data, err := json.Marshal(imageRecord{LastTagTime: img.lastTagTime, Parent: img.parent})
 	if err != nil {
 		return err
 	}

@@ -442,6 +442,25 @@ func (s *Store) Forget(id string) error {
 	return s.saveEndpointsLocked()
 }
 
+// Rename records the new name of container id on every network it is
+// connected to (docker rename).
+func (s *Store) Rename(id, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var renamed []*Network
+	for _, n := range s.nets {
+		if ep, ok := n.Endpoints[id]; ok {
+			ep.ContainerName = strings.TrimPrefix(name, "/")
+			n.Endpoints[id] = ep
+			renamed = append(renamed, n)
+		}
+	}
+	if len(renamed) == 0 {
+		return nil
+	}
+	return s.saveEndpointsLocked()
+}
+
 // OfContainer returns the networks container id is connected to.
 func (s *Store) OfContainer(id string) []Network {
 	s.mu.Lock()

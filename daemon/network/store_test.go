@@ -69,6 +69,15 @@ func TestStoreLifecycle(t *testing.T) {
 	assert.Check(t, !ep.Attached())
 	assert.Check(t, is.Len(s2.OfContainer("c2"), 1))
 
+	// A rename reaches every endpoint of the container, persisted.
+	assert.NilError(t, s.Rename("c1", "/web2"))
+	s3, err := New(path, time.Now(), DefaultBridge{})
+	assert.NilError(t, err)
+	got, err = s3.Get("app_default")
+	assert.NilError(t, err)
+	assert.Equal(t, got.Endpoints["c1"].ContainerName, "web2")
+	assert.NilError(t, s.Rename("c1", "/web"))
+
 	_, err = s.Remove("app_default", func(string) bool { return true })
 	assert.ErrorContains(t, err, "has active endpoints")
 	_, err = s.Disconnect("app_default", "c1")

@@ -20,6 +20,7 @@ type clientVersion struct {
 	Version    string
 	APIVersion string `json:"ApiVersion"`
 	GoVersion  string
+	GitCommit  string
 	Os         string
 	Arch       string
 }
@@ -41,6 +42,7 @@ func NewVersionCommand(cli *command.Cli) *cobra.Command {
 			info := versionInfo{Client: clientVersion{
 				Version:   command.Version,
 				GoVersion: runtime.Version(),
+				GitCommit: command.GitCommit,
 				Os:        runtime.GOOS,
 				Arch:      runtime.GOARCH,
 			}}
@@ -77,6 +79,7 @@ func printVersion(out io.Writer, v versionInfo) {
 	fmt.Fprintf(tw, " Version:\t%s\n", v.Client.Version)
 	fmt.Fprintf(tw, " API version:\t%s\n", v.Client.APIVersion)
 	fmt.Fprintf(tw, " Go version:\t%s\n", v.Client.GoVersion)
+	fmt.Fprintf(tw, " Git commit:\t%s\n", v.Client.GitCommit)
 	fmt.Fprintf(tw, " OS/Arch:\t%s/%s\n", v.Client.Os, v.Client.Arch)
 	if s := v.Server; s != nil {
 		name := s.Platform.Name
@@ -87,6 +90,11 @@ func printVersion(out io.Writer, v versionInfo) {
 		fmt.Fprintln(tw, " Engine:")
 		fmt.Fprintf(tw, "  Version:\t%s\n", s.Version)
 		fmt.Fprintf(tw, "  API version:\t%s (minimum version %s)\n", s.APIVersion, s.MinAPIVersion)
+		for _, c := range s.Components {
+			if commit := c.Details["GitCommit"]; c.Name == "Engine" && commit != "" {
+				fmt.Fprintf(tw, "  Git commit:\t%s\n", commit)
+			}
+		}
 		fmt.Fprintf(tw, "  OS/Arch:\t%s/%s\n", s.Os, s.Arch)
 		fmt.Fprintf(tw, "  Experimental:\t%t\n", s.Experimental)
 		for _, c := range s.Components {

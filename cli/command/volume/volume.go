@@ -1,4 +1,4 @@
-// Package volume implements `berth volume create|ls|inspect|rm`.
+// Package volume implements `berth volume create|ls|inspect|rm|prune`.
 package volume
 
 import (
@@ -25,7 +25,7 @@ func NewVolumeCommand(cli *command.Cli) *cobra.Command {
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newCreateCommand(cli), newListCommand(cli), newInspectCommand(cli), newRemoveCommand(cli))
+	cmd.AddCommand(newCreateCommand(cli), newListCommand(cli), newInspectCommand(cli), newRemoveCommand(cli), newPruneCommand(cli))
 	return cmd
 }
 
@@ -163,5 +163,51 @@ func newRemoveCommand(cli *command.Cli) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Force the removal of one or more volumes")
+	return cmd
+}
+
+func newPruneCommand(cli *command.Cli) *cobra.Command {
+	var (
+		all, force bool
+		filters    []string
+	)
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove unused local volumes",
+		Args:  command.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := opts.ParseFilters(filters)
+			if err != nil {
+				return err
+			}
+			warning := "WARNING! This will remove anonymous local volumes not used by at least one container."
+			if all {
+				warning = "WARNING! This will remove all local volumes not used by at least one container."
+			}
+			if !force && !command.Confirm(cli, warning) {
+				return nil
+			}
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			res, err := apiClient.VolumePrune(cmd.Context(), client.VolumePruneOptions{All: all, Filters: f})
+			if err != nil {
+				return err
+			}
+			if len(res.Report.VolumesDeleted) > 0 {
+				_, _ = fmt.Fprintln(cli.Out, "Deleted Volumes:")
+				for _, v := range res.Report.VolumesDeleted {
+					_, _ = fmt.Fprintln(cli.Out, v)
+				}
+				_, _ = fmt.Fprintln(cli.Out)
+			}
+			_, err = fmt.Fprintf(cli.Out, "Total reclaimed space: %s\n", format.Size(int64(res.Report.SpaceReclaimed)))
+			return err
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused volumes, not just anonymous ones")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
+	cmd.Flags().StringArrayVar(&filters, "filter", nil, `Provide filter values (e.g. "label=<label>")`)
 	return cmd
 }

@@ -1,0 +1,196 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/moby/moby/client"
+	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/cli/command"
+	"github.com/berth-project/berth/cli/format"
+	"github.com/berth-project/berth/cli/opts"
+)
+
+// NewRenameCommand returns `berth rename`.
+func NewRenameCommand(cli *command.Cli) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rename CONTAINER NEW_NAME",
+		Short: "Rename a container",
+		Args:  command.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			oldName, newName := strings.TrimSpace(args[0]), strings.TrimSpace(args[1])
+			if oldName == "" || newName == "" {
+				return errors.New("Error: Neither old nor new names may be empty")
+			}
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			if _, err := apiClient.ContainerRename(cmd.Context(), oldName, client.ContainerRenameOptions{NewName: newName}); err != nil {
+				return fmt.Errorf("Error: failed to rename container named %s: %w", oldName, err)
+			}
+			return nil
+		},
+	}
+}
+
+// NewDiffCommand returns `berth diff`.
+func NewDiffCommand(cli *command.Cli) *cobra.Command {
+	return &cobra.Command{
+		Use:   "diff CONTAINER",
+		Short: "Inspect changes to files or directories on a container's filesystem",
+		Args:  command.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			res, err := apiClient.ContainerDiff(cmd.Context(), args[0], client.ContainerDiffOptions{})
+			if err != nil {
+				return err
+			}
+			for _, c := range res.Changes {
+				if _, err := fmt.Fprintf(cli.Out, "%s %s\n", c.Kind, c.Path); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// NewCommitCommand returns `berth commit`.
+func NewCommitCommand(cli *command.Cli) *cobra.Command {
+	var (
+		pause           bool
+		comment, author string
+		changes         []string
+	)
+	cmd := &cobra.Command{
+		Use:   "commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+		Short: "Create a new image from a container's changes",
+		Args:  command.RequiresRangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := ""
+			if len(args) == 2 {
+				ref = args[1]
+			}
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			res, err := apiClient.ContainerCommit(cmd.Context(), args[0], client.ContainerCommitOptions{
+				Reference: ref, Comment: comment, Author: author, Changes: changes, NoPause: !pause,
+			})
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cli.Out, res.ID)
+			return err
+		},
+	}
+	flags := cmd.Flags()
+	flags.SetInterspersed(false)
+	flags.BoolVarP(&pause, "pause", "p", true, "Pause container during commit")
+	flags.StringVarP(&comment, "message", "m", "", "Commit message")
+	flags.StringVarP(&author, "author", "a", "", `Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")`)
+	flags.StringArrayVarP(&changes, "change", "c", nil, "Apply Dockerfile instruction to the created image")
+	return cmd
+}
+
+// NewExportCommand returns `berth export`.
+func NewExportCommand(cli *command.Cli) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "export [OPTIONS] CONTAINER",
+		Short: "Export a container's filesystem as a tar archive",
+		Args:  command.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output == "" {
+				if _, isTerm := cli.OutFd(); isTerm {
+					return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+				}
+			}
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			rc, err := apiClient.ContainerExport(cmd.Context(), args[0], client.ContainerExportOptions{})
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			return command.WriteOutput(cli.Out, output, rc)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "Write to a file, instead of STDOUT")
+	return cmd
+}
+
+// NewContainerCommand returns `berth container` and its sub-commands:
+// the top-level container commands again (as `docker container ...`) and
+// prune.
+func NewContainerCommand(cli *command.Cli) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "container COMMAND",
+		Short: "Manage containers",
+		Args:  command.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(cli.Err)
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(
+		NewAttachCommand(cli), NewCommitCommand(cli), NewCpCommand(cli), NewCreateCommand(cli),
+		NewDiffCommand(cli), NewExecCommand(cli), NewExportCommand(cli), NewKillCommand(cli),
+		NewLogsCommand(cli), command.Renamed(NewPsCommand(cli), "ls", "list", "ps"), NewPauseCommand(cli),
+		NewPruneCommand(cli), NewRenameCommand(cli), NewRestartCommand(cli), command.Renamed(NewRmCommand(cli), "rm", "remove"),
+		NewRunCommand(cli), NewStartCommand(cli), NewStatsCommand(cli), NewStopCommand(cli),
+		NewTopCommand(cli), NewUnpauseCommand(cli), NewWaitCommand(cli),
+	)
+	return cmd
+}
+
+// NewPruneCommand returns `berth container prune`.
+func NewPruneCommand(cli *command.Cli) *cobra.Command {
+	var (
+		force   bool
+		filters []string
+	)
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove all stopped containers",
+		Args:  command.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := opts.ParseFilters(filters)
+			if err != nil {
+				return err
+			}
+			if !force && !command.Confirm(cli, "WARNING! This will remove all stopped containers.") {
+				return nil
+			}
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			res, err := apiClient.ContainerPrune(cmd.Context(), client.ContainerPruneOptions{Filters: f})
+			if err != nil {
+				return err
+			}
+			if len(res.Report.ContainersDeleted) > 0 {
+				_, _ = fmt.Fprintln(cli.Out, "Deleted Containers:")
+				for _, id := range res.Report.ContainersDeleted {
+					_, _ = fmt.Fprintln(cli.Out, id)
+				}
+				_, _ = fmt.Fprintln(cli.Out)
+			}
+			_, err = fmt.Fprintf(cli.Out, "Total reclaimed space: %s\n", format.Size(int64(res.Report.SpaceReclaimed)))
+			return err
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
+	cmd.Flags().StringArrayVar(&filters, "filter", nil, `Provide filter values (e.g. "until=<timestamp>")`)
+	return cmd
+}

@@ -1,0 +1,66 @@
+package command
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// WriteOutput copies r to the file path (written to a temporary file
+// renamed into place, so a failure leaves no partial file), or to out
+// when path is empty.
+func WriteOutput(out io.Writer, path string, r io.Reader) error {
+	if path == "" {
+		_, err := io.Copy(out, r)
+		return err
+	}
+	f, err := os.CreateTemp(dirOf(path), ".berth-output-")
+	if err != nil {
+		return fmt.Errorf("failed to save: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndex(path, "/"); i >= 0 {
+		if i == 0 {
+			return "/"
+		}
+		return path[:i]
+	}
+	return "."
+}
+
+// Confirm prints warning and Docker's question, and reads the answer
+// from the CLI's input: only "y" or "Y" confirms.
+func Confirm(cli *Cli, warning string) bool {
+	_, _ = fmt.Fprintf(cli.Out, "%s\nAre you sure you want to continue? [y/N] ", warning)
+	line, _ := bufio.NewReader(cli.In).ReadString('\n')
+	answer := strings.TrimSpace(line)
+	return answer == "y" || answer == "Y"
+}
+
+// Renamed gives cmd another name (the first word of its Use) and aliases,
+// for the command groups: `berth container ls` is `berth ps`.
+func Renamed(cmd *cobra.Command, name string, aliases ...string) *cobra.Command {
+	_, rest, _ := strings.Cut(cmd.Use, " ")
+	cmd.Use = strings.TrimSpace(name + " " + rest)
+	cmd.Aliases = aliases
+	return cmd
+}
