@@ -81,6 +81,9 @@ func TestLayerPathEscape(t *testing.T) {
 		{"dotdot entry", makeTar(t, file(up+strings.TrimPrefix(probe, "/"), "x")), true},
 		{"relative symlink then write through it", makeTar(t, symlink("link", up+strings.TrimPrefix(outside, "/")), file("link/evil", "x")), true},
 		{"hardlink outside", makeTar(t, hardlink("hl", up+"etc/passwd")), true},
+		// An absolute target is resolved inside the layer, where it is
+		// missing: bad input, not a failure of the daemon.
+		{"hardlink to an absolute host path", makeTar(t, hardlink("hl", "/etc/passwd")), true},
 		// An absolute symlink is resolved inside the layer (chroot
 		// semantics): allowed, but the file lands in the layer.
 		{"absolute symlink then write through it", makeTar(t, symlink("link", outside), file("link/evil", "x")), false},

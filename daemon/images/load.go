@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -151,6 +152,12 @@ func extractArchive(ctx context.Context, r io.Reader, dir string) error {
 // its breakout error, hence the message checks.
 func isBadArchive(err error) bool {
 	if errors.Is(err, tar.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	// A hardlink whose target the layer does not hold (an absolute host
+	// path is resolved inside the layer, where it is missing).
+	var le *os.LinkError
+	if errors.As(err, &le) && errors.Is(err, fs.ErrNotExist) {
 		return true
 	}
 	msg := err.Error()

@@ -71,6 +71,11 @@ func (c *copier) children(sfd, dfd int, rel string) error {
 func (c *copier) entry(sfd, dfd int, name, rel string) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(sfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			// Listed but not there: gone since (the source is live), or
+			// an overlayfs whiteout that a directory of one layer lists.
+			return nil
+		}
 		return fmt.Errorf("stat %s: %w", rel, err)
 	}
 	mode := st.Mode & unix.S_IFMT
