@@ -1,0 +1,89 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/berth-project/berth/integration/internal/harness"
+)
+
+// TestHostileLeakCheck drives one daemon through a mix of work, good and
+// bad (read-only runs with tmpfs copy-up, cp in both directions, exec,
+// a bridge network, refused creates, a refused image, killed containers)
+// and then checks that nothing is left: no container, shim, mount,
+// network namespace, cgroup or file of a run, and the daemon holds no
+// more file descriptors than after its start.
+func TestHostileLeakCheck(t *testing.T) {
+	d := harness.NewWithImage(t)
+	fdsAtStart := openFDs(t, d.Pid())
+
+	for i := 0; i < 3; i++ {
+		d.OK(t, "run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp:size=1m",
+			"busybox", "sh", "-c", "echo x > /run/f && cat /run/app/config")
+	}
+	id := d.OK(t, "run", "-d", "--read-only", "--tmpfs", "/run", "busybox", "sleep", "1000")
+	src := filepath.Join(t.TempDir(), "in.txt")
+	assert.NilError(t, os.WriteFile(src, []byte("in"), 0o644))
+	d.OK(t, "cp", src, id+":/run/")
+	d.OK(t, "cp", id+":/run/in.txt", filepath.Join(t.TempDir(), "out.txt"))
+	assert.Equal(t, d.OK(t, "exec", id, "cat", "/run/in.txt"), "in")
+	d.OK(t, "network", "create", "--subnet", d.Subnet(0), "leaknet")
+	d.OK(t, "run", "--rm", "--network", "leaknet", "busybox", "true")
+	d.Fails(t, 125, []string{"invalid tmpfs option"}, "run", "--rm", "--tmpfs", "/x:bogus", "busybox", "true")
+	d.Fails(t, 125, []string{"unknown capability"}, "run", "--rm", "--cap-add", "NOPE", "busybox", "true")
+	d.Fails(t, 125, []string{"unknown option \"nope\""}, "run", "--rm", "--security-opt", "nope=1", "busybox", "true")
+	d.OK(t, "kill", id)
+	d.OK(t, "rm", "-f", id)
+	d.OK(t, "network", "rm", "leaknet")
+
+	assert.Check(t, is.Equal(d.OK(t, "ps", "-aq"), ""))
+	harness.Poll(t, func() (bool, string) {
+		shims := d.Shims()
+		return len(shims) == 0, "shims left: " + strings.Join(shims, ", ")
+	})
+	assert.Check(t, is.Len(d.Mounts(), 0), "mounts left: %v", d.Mounts())
+	for _, dir := range []string{
+		filepath.Join(d.DataRoot, "containers"),
+		filepath.Join(d.ExecRoot, "containers"),
+		filepath.Join(d.ExecRoot, "netns"),
+	} {
+		assert.Check(t, is.Len(dirNames(t, dir), 0), "%s is not empty", dir)
+	}
+	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/berth/" + id)
+	assert.Check(t, is.Len(cgroups, 0), "cgroups left: %v", cgroups)
+	// Idle keep-alive connections of the CLI's client close on their own.
+	harness.Poll(t, func() (bool, string) {
+		n := openFDs(t, d.Pid())
+		return n <= fdsAtStart, "the daemon holds more descriptors than at its start: " + fmt.Sprintf("%d > %d", n, fdsAtStart)
+	})
+}
+
+// openFDs counts the open file descriptors of a process.
+func openFDs(t *testing.T, pid int) int {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "fd"))
+	assert.NilError(t, err)
+	return len(entries)
+}
+
+// dirNames lists a directory ("" entries when it does not exist).
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	assert.NilError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
