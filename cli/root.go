@@ -16,6 +16,7 @@ import (
 	"github.com/berth-project/berth/cli/command"
 	"github.com/berth-project/berth/cli/command/container"
 	"github.com/berth-project/berth/cli/command/image"
+	"github.com/berth-project/berth/cli/command/registry"
 	"github.com/berth-project/berth/cli/command/system"
 	"github.com/berth-project/berth/cli/command/volume"
 )
@@ -121,6 +122,9 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		image.NewImportCommand(cli),
 		image.NewTagCommand(cli),
 		image.NewRmiCommand(cli),
+		image.NewPullCommand(cli),
+		registry.NewLoginCommand(cli),
+		registry.NewLogoutCommand(cli),
 		volume.NewVolumeCommand(cli),
 		system.NewInspectCommand(cli),
 		system.NewVersionCommand(cli),

@@ -25,6 +25,7 @@ import (
 	"github.com/berth-project/berth/daemon/config"
 	"github.com/berth-project/berth/daemon/events"
 	"github.com/berth-project/berth/daemon/images"
+	"github.com/berth-project/berth/daemon/registry"
 	"github.com/berth-project/berth/daemon/mountspec"
 	"github.com/berth-project/berth/daemon/network"
 	"github.com/berth-project/berth/daemon/oci"
@@ -53,6 +54,7 @@ type Daemon struct {
 
 	containers *container.Store
 	images     *images.Store
+	registry   *registry.Service
 	volumes    *volumes.Store
 	networks   *network.Store
 	events     *events.Bus
@@ -124,6 +126,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	}
 	if d.images, err = images.New(filepath.Join(cfg.DataRoot, "image")); err != nil {
 		return nil, fmt.Errorf("open image store: %w", err)
+	}
+	if d.registry, err = registry.New(registry.Config{Insecure: cfg.InsecureRegistries}); err != nil {
+		return nil, err
 	}
 	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes")); err != nil {
 		return nil, fmt.Errorf("open volume store: %w", err)

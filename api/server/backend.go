@@ -8,7 +8,9 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/api/types/volume"
 
@@ -60,6 +62,11 @@ type ImageBackend interface {
 	ImageInspect(ctx context.Context, name string) (*image.InspectResponse, error)
 	ImageDelete(ctx context.Context, name string, force, prune bool) ([]image.DeleteResponse, error)
 	ImageTag(ctx context.Context, source, ref string) error
+	// ImagePull pulls from a registry, writing progress messages to out;
+	// an error before the first message is the request's error.
+	ImagePull(ctx context.Context, fromImage, tag, platform, authHeader string, out func(jsonstream.Message) error) error
+	// RegistryLogin checks credentials against a registry.
+	RegistryLogin(ctx context.Context, auth registry.AuthConfig) error
 }
 
 // VolumeBackend holds the volume use cases.

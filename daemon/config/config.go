@@ -32,6 +32,10 @@ type Config struct {
 	// SeccompProfile is the containers' default seccomp profile: "builtin"
 	// (or ""; Docker's default), "unconfined" or a profile file's path.
 	SeccompProfile string `json:"seccomp-profile,omitempty"`
+
+	// InsecureRegistries are registries (host[:port] or CIDR) reached
+	// without TLS verification; 127.0.0.0/8 always is.
+	InsecureRegistries []string `json:"insecure-registries,omitempty"`
 }
 
 // Defaults are the values without flags or file.
@@ -60,6 +64,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.MaxTmpfsSize, "max-tmpfs-size", c.MaxTmpfsSize, "Refuse tmpfs mounts larger than this (or unlimited) at create")
 	fs.StringVar(&c.DefaultShmSize, "default-shm-size", c.DefaultShmSize, "Default size of /dev/shm (64m)")
 	fs.StringVar(&c.SeccompProfile, "seccomp-profile", c.SeccompProfile, `Path to the default seccomp profile, or "unconfined" or "builtin"`)
+	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", c.InsecureRegistries, "Registry (host[:port] or CIDR) reached over plain HTTP or without TLS verification")
 }
 
 // Load reads the config file (if it exists) into c for every key whose
@@ -117,6 +122,9 @@ func (c *Config) Load(fs *pflag.FlagSet) error {
 	}
 	if has("seccomp-profile") {
 		set("seccomp-profile", func() { c.SeccompProfile = file.SeccompProfile })
+	}
+	if has("insecure-registries") {
+		set("insecure-registry", func() { c.InsecureRegistries = file.InsecureRegistries })
 	}
 	return nil
 }

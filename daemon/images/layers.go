@@ -1,13 +1,16 @@
 package images
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/go-archive"
@@ -119,6 +122,8 @@ type plannedImage struct {
 	img  *Image
 	raw  []byte   // config blob
 	refs []string // normalized references to point at it
+
+	repoDigest string // normalized "name@sha256:..." of a pulled manifest, or ""
 }
 
 // plan collects what one load or import adds. Layers that already existed
@@ -135,16 +140,101 @@ func (s *Store) newPlan(work string) *plan {
 	return &plan{s: s, work: work, pending: map[string]*preparedLayer{}}
 }
 
-// release unpins the layers the plan relied on.
+// release unpins the layers the plan relied on. A layer left with no pin
+// and no image (one a failed pull committed) is removed.
 func (p *plan) release() {
-	p.s.mu.Lock()
-	defer p.s.mu.Unlock()
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var unpinned []string
 	for _, c := range p.pinned {
-		if p.s.pins[c]--; p.s.pins[c] <= 0 {
-			delete(p.s.pins, c)
+		if s.pins[c]--; s.pins[c] <= 0 {
+			delete(s.pins, c)
+			unpinned = append(unpinned, c)
 		}
 	}
 	p.pinned = nil
+	if len(unpinned) == 0 {
+		return
+	}
+	used := map[string]bool{}
+	for _, img := range s.images {
+		for _, c := range img.chainIDs {
+			used[c] = true
+		}
+	}
+	for _, c := range unpinned {
+		if !used[c] {
+			if err := s.removeLayer(c); err != nil {
+				slog.Warn("removing unused layer", slog.String("layer", c), slog.Any("error", err))
+			}
+		}
+	}
+}
+
+// acquireLayer is needLayer for pulls: when another pull is unpacking
+// chainID it waits for that one and uses its result. When it returns
+// true the caller must end with commitLayer or abandonLayer.
+func (p *plan) acquireLayer(ctx context.Context, chainID string, waiting func()) (bool, error) {
+	s := p.s
+	for {
+		s.mu.Lock()
+		if _, ok := s.layers[chainID]; ok {
+			s.pins[chainID]++
+			p.pinned = append(p.pinned, chainID)
+			s.mu.Unlock()
+			return false, nil
+		}
+		ch, busy := s.inflight[chainID]
+		if !busy {
+			s.inflight[chainID] = make(chan struct{})
+			s.mu.Unlock()
+			return true, nil
+		}
+		s.mu.Unlock()
+		if waiting != nil {
+			waiting()
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+}
+
+// abandonLayer ends an acquireLayer that did not produce the layer.
+func (p *plan) abandonLayer(chainID string) {
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	if ch, ok := p.s.inflight[chainID]; ok {
+		close(ch)
+		delete(p.s.inflight, chainID)
+	}
+}
+
+// commitLayer moves an unpacked layer (dir holding diff/ and layer.json)
+// into the store at once, pinned by the plan, so concurrent pulls share
+// it. A crash leaves an unused layer, removed when the store is opened.
+func (p *plan) commitLayer(dir string, info layerInfo) error {
+	defer p.abandonLayer(info.ChainID)
+	if err := syncFS(dir); err != nil {
+		return err
+	}
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := os.Rename(dir, s.layerPath(info.ChainID)); err != nil {
+		return fmt.Errorf("committing layer %s: %w", info.ChainID, err)
+	}
+	if err := syncDir(filepath.Join(s.root, "layers")); err != nil {
+		_ = s.removeLayer(info.ChainID)
+		return err
+	}
+	s.layers[info.ChainID] = info
+	s.pins[info.ChainID]++
+	p.pinned = append(p.pinned, info.ChainID)
+	return nil
 }
 
 // needLayer reports whether chainID must be unpacked: false when this plan
@@ -280,7 +370,12 @@ func (p *plan) commit() (retErr error) {
 		if len(pi.refs) > 0 {
 			img.lastTagTime = timeNow()
 		}
-		if !exists || len(pi.refs) > 0 {
+		newDigest := pi.repoDigest != "" && !slices.Contains(img.repoDigests, pi.repoDigest)
+		if newDigest {
+			img.repoDigests = append(img.repoDigests, pi.repoDigest)
+			slices.Sort(img.repoDigests)
+		}
+		if !exists || len(pi.refs) > 0 || newDigest {
 			if err := s.saveRecord(img); err != nil {
 				return err
 			}

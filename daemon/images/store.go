@@ -37,6 +37,7 @@ type Image struct {
 	Size     int64    // sum of the unpacked layer sizes in bytes
 
 	chainIDs    []string // chain IDs of Layers, bottom first
+	repoDigests []string // normalized "name@sha256:<manifest hex>", sorted
 	comment     string
 	ext         dockerspec.DockerOCIImageConfigExt
 	lastTagTime time.Time
@@ -53,6 +54,7 @@ type layerInfo struct {
 // image as committed (a config blob alone may be left by a failed load).
 type imageRecord struct {
 	LastTagTime time.Time `json:"lastTagTime,omitzero"`
+	RepoDigests []string  `json:"repoDigests,omitempty"`
 }
 
 // configFile is the on-disk image config: Docker's extension of the OCI
@@ -83,6 +85,11 @@ type Store struct {
 	refs   map[string]string    // normalized "name:tag" -> image ID
 	layers map[string]layerInfo // by chain ID
 	pins   map[string]int       // chain IDs an in-flight load relies on
+
+	// inflight marks layers a pull is unpacking; the channel is closed
+	// when it is committed or abandoned, so concurrent pulls of images
+	// sharing a layer fetch it once.
+	inflight map[string]chan struct{}
 }
 
 // New opens (creating if needed) the store at root and loads its index.
@@ -94,6 +101,8 @@ func New(root string) (*Store, error) {
 		refs:   map[string]string{},
 		layers: map[string]layerInfo{},
 		pins:   map[string]int{},
+
+		inflight: map[string]chan struct{}{},
 	}
 	if err := os.RemoveAll(s.tmpDir()); err != nil {
 		return nil, fmt.Errorf("cleaning image store scratch dir: %w", err)
@@ -205,6 +214,7 @@ func (s *Store) readImage(id string) (*Image, error) {
 		img.Size += l.Size
 	}
 	img.lastTagTime = rec.LastTagTime
+	img.repoDigests = rec.RepoDigests
 	return img, nil
 }
 
@@ -330,11 +340,18 @@ func (s *Store) resolve(refOrID string) (img *Image, ref string, err error) {
 			return img, "", nil
 		}
 	}
+	if dref, ok := normalizeDigestRef(refOrID); ok {
+		for _, img := range s.images {
+			if slices.Contains(img.repoDigests, dref) {
+				return img, "", nil
+			}
+		}
+		return nil, "", notFound(refOrID)
+	}
 	switch {
 	case perr == nil:
 		return nil, "", notFound(FamiliarName(key))
 	case strings.Contains(refOrID, "@"):
-		// A digest reference: valid, but the store keeps no repo digests.
 		return nil, "", notFound(refOrID)
 	default:
 		return nil, "", perr
@@ -387,6 +404,7 @@ func (s *Store) clone(img *Image) *Image {
 	c.RepoTags = s.tags(img.ID)
 	c.Layers = slices.Clone(img.Layers)
 	c.chainIDs = slices.Clone(img.chainIDs)
+	c.repoDigests = slices.Clone(img.repoDigests)
 	cfg := &c.Config.Config
 	cfg.Env = slices.Clone(cfg.Env)
 	cfg.Cmd = slices.Clone(cfg.Cmd)
@@ -609,7 +627,7 @@ func (s *Store) Inspect(img *Image) image.InspectResponse {
 	resp := image.InspectResponse{
 		ID:           img.ID,
 		RepoTags:     nonNil(img.RepoTags),
-		RepoDigests:  []string{},
+		RepoDigests:  familiarAll(img.repoDigests),
 		Comment:      img.comment,
 		Author:       img.Config.Author,
 		Config:       &cfg,
@@ -635,11 +653,20 @@ func (s *Store) Summary(img *Image) image.Summary {
 		Created:     img.Created.Unix(),
 		ID:          img.ID,
 		Labels:      maps.Clone(img.Config.Config.Labels),
-		RepoDigests: []string{},
+		RepoDigests: familiarAll(img.repoDigests),
 		RepoTags:    nonNil(img.RepoTags),
 		SharedSize:  -1,
 		Size:        img.Size,
 	}
+}
+
+// familiarAll returns the familiar forms of normalized references, never nil.
+func familiarAll(refs []string) []string {
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, FamiliarName(r))
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -658,7 +685,7 @@ func (s *Store) saveRefs() error {
 }
 
 func (s *Store) saveRecord(img *Image) error {
-	data, err := json.Marshal(imageRecord{LastTagTime: img.lastTagTime})
+	data, err := json.Marshal(imageRecord{LastTagTime: img.lastTagTime, RepoDigests: img.repoDigests})
 	if err != nil {
 		return err
 	}
