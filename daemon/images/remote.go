@@ -45,7 +45,7 @@ type LayerEvent struct {
 // unpacked into scratch space under the store, before it is committed;
 // the image and its references are committed last, so a failure or a
 // crash leaves no image, and the layers it committed are removed.
-// fresh reports whether the image was new to the store.
+// fresh reports whether the image was new to the store or the tag moved.
 func (s *Store) AddRemote(ctx context.Context, ri RemoteImage, progress func(LayerEvent)) (img *Image, fresh bool, err error) {
 	if progress == nil {
 		progress = func(LayerEvent) {}
@@ -69,8 +69,15 @@ func (s *Store) AddRemote(ctx context.Context, ri RemoteImage, progress func(Lay
 		}
 		refs = append(refs, key)
 	}
+	// As Docker, a pull is news when it fetched a new image or moved the
+	// tag to it.
 	s.mu.RLock()
 	_, existed := s.images[img.ID]
+	for _, r := range refs {
+		if s.refs[r] != img.ID {
+			existed = false
+		}
+	}
 	s.mu.RUnlock()
 
 	work, err := os.MkdirTemp(s.tmpDir(), "pull-")

@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/cli/command"
-	"github.com/berth-project/berth/cli/format"
 	"github.com/berth-project/berth/cli/command/registry"
+	"github.com/berth-project/berth/cli/format"
 	"github.com/berth-project/berth/cli/opts"
 )
 
