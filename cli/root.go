@@ -123,6 +123,7 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		image.NewTagCommand(cli),
 		image.NewRmiCommand(cli),
 		image.NewPullCommand(cli),
+		image.NewPushCommand(cli),
 		registry.NewLoginCommand(cli),
 		registry.NewLogoutCommand(cli),
 		volume.NewVolumeCommand(cli),

@@ -65,6 +65,8 @@ type ImageBackend interface {
 	// ImagePull pulls from a registry, writing progress messages to out;
 	// an error before the first message is the request's error.
 	ImagePull(ctx context.Context, fromImage, tag, platform, authHeader string, out func(jsonstream.Message) error) error
+	// ImagePush pushes to a registry, writing progress messages to out.
+	ImagePush(ctx context.Context, name, tag, authHeader string, out func(jsonstream.Message) error) error
 	// RegistryLogin checks credentials against a registry.
 	RegistryLogin(ctx context.Context, auth registry.AuthConfig) error
 }

@@ -223,6 +223,13 @@ func (f *fakeBackend) ImagePull(_ context.Context, from, tag, platform, auth str
 	return out(jsonstream.Message{Status: "Status: Downloaded newer image for " + from})
 }
 
+func (f *fakeBackend) ImagePush(_ context.Context, name, tag, auth string, out func(jsonstream.Message) error) error {
+	if err := f.record("ImagePush %s %s auth=%t", name, tag, auth != ""); err != nil {
+		return err
+	}
+	return out(jsonstream.Message{Status: tag + ": digest: sha256:0 size: 1"})
+}
+
 func (f *fakeBackend) RegistryLogin(_ context.Context, ac registry.AuthConfig) error {
 	return f.record("RegistryLogin %s %s", ac.ServerAddress, ac.Username)
 }

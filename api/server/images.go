@@ -135,7 +135,7 @@ func (s *Server) postImageByName(w http.ResponseWriter, r *http.Request) error {
 		return s.postImageTag(w, r, name)
 	}
 	if name, ok := strings.CutSuffix(full, "/push"); ok && name != "" {
-		return notImplemented("pushing images is not supported by berth")
+		return s.pushImage(w, r, name)
 	}
 	s.notFound(w, r)
 	return nil
@@ -206,21 +206,13 @@ func familiarName(ref string) string {
 	return reference.FamiliarString(named)
 }
 
-// pullImage streams a pull's progress as Docker's JSON messages. The
-// status line is sent with the first message, so an error before it (a
-// bad reference, an unknown repository, no credentials) keeps its own
-// status code; a later one is the stream's last message.
-func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, from string) error {
-	q := r.URL.Query()
-	for _, k := range []string{"repo", "fromSrc", "changes"} {
-		if q.Has(k) {
-			return invalidParameter("%s cannot be combined with fromImage", k)
-		}
-	}
-	started := false
-	out := func(m jsonstream.Message) error {
-		if !started {
-			started = true
+// streamWriter returns a message writer that sends the status line with
+// the first message, and whether it has.
+func streamWriter(w http.ResponseWriter) (out func(jsonstream.Message) error, started func() bool) {
+	begun := false
+	return func(m jsonstream.Message) error {
+		if !begun {
+			begun = true
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)
 		}
@@ -232,9 +224,36 @@ func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, from string) 
 			return err
 		}
 		return http.NewResponseController(w).Flush()
+	}, func() bool { return begun }
+}
+
+// pushImage streams a push's progress; errors are handled as in pullImage.
+func (s *Server) pushImage(w http.ResponseWriter, r *http.Request, name string) error {
+	if r.URL.Query().Get("platform") != "" {
+		return invalidParameter("push of one platform of an image is not supported by berth: push the image without platform")
 	}
+	out, started := streamWriter(w)
+	err := s.backend.ImagePush(r.Context(), name, r.URL.Query().Get("tag"), r.Header.Get(registry.AuthHeader), out)
+	if err != nil && started() {
+		return writeStreamMessage(w, streamError(err))
+	}
+	return err
+}
+
+// pullImage streams a pull's progress as Docker's JSON messages. The
+// status line is sent with the first message, so an error before it (a
+// bad reference, an unknown repository, no credentials) keeps its own
+// status code; a later one is the stream's last message.
+func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, from string) error {
+	q := r.URL.Query()
+	for _, k := range []string{"repo", "fromSrc", "changes"} {
+		if q.Has(k) {
+			return invalidParameter("%s cannot be combined with fromImage", k)
+		}
+	}
+	out, started := streamWriter(w)
 	err := s.backend.ImagePull(r.Context(), from, q.Get("tag"), q.Get("platform"), r.Header.Get(registry.AuthHeader), out)
-	if err != nil && started {
+	if err != nil && started() {
 		return writeStreamMessage(w, streamError(err))
 	}
 	return err

@@ -1,6 +1,7 @@
 package images
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"github.com/moby/go-archive"
 	"github.com/moby/go-archive/compression"
 	digest "github.com/opencontainers/go-digest"
+	"github.com/vbatts/tar-split/tar/asm"
+	"github.com/vbatts/tar-split/tar/storage"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/pkg/atomicfile"
@@ -73,16 +76,40 @@ func unpackLayer(r io.Reader, wantBlob digest.Digest, dir string) (digest.Digest
 	if err := os.MkdirAll(diffDir, 0o755); err != nil {
 		return "", 0, err
 	}
+	// The tar-split record (headers and padding, not file content) lets
+	// push rebuild the exact layer stream from diff/, as Docker does.
+	tsf, err := os.OpenFile(filepath.Join(dir, tarSplitFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "", 0, err
+	}
+	defer tsf.Close()
+	tsz := gzip.NewWriter(tsf)
 	diffID, err := readLayer(r, wantBlob, func(tr io.Reader) error {
-		if err := archive.Unpack(tr, diffDir, layerTarOptions()); err != nil {
+		its, err := asm.NewInputTarStream(tr, storage.NewJSONPacker(tsz), storage.NewDiscardFilePutter())
+		if err != nil {
+			return fmt.Errorf("reading layer: %w", err)
+		}
+		if err := archive.Unpack(its, diffDir, layerTarOptions()); err != nil {
+			// Let the tar-split reader finish before failing.
+			_, _ = io.Copy(io.Discard, its)
 			if isBadArchive(err) {
 				return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid layer: %v", err))
 			}
 			return fmt.Errorf("unpacking layer: %w", err)
 		}
+		// The end-of-archive padding belongs to the record too.
+		if _, err := io.Copy(io.Discard, its); err != nil {
+			return fmt.Errorf("reading layer: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
+		return "", 0, err
+	}
+	if err := tsz.Close(); err != nil {
+		return "", 0, err
+	}
+	if err := tsf.Close(); err != nil {
 		return "", 0, err
 	}
 	size, err := dirSize(diffDir)

@@ -434,3 +434,7 @@ func (s *Service) Login(ctx context.Context, ac registrytypes.AuthConfig) error 
 		return errdefs.ErrUnavailable.WithMessage(fmt.Sprintf("login to %s: registry answered %s", host, resp.Status))
 	}
 }
+
+func digestOf(b []byte) string {
+	return digest.FromBytes(b).String()
+}

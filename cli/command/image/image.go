@@ -307,3 +307,46 @@ func parsePlatform(s string) (ocispec.Platform, error) {
 	}
 	return p, nil
 }
+
+// NewPushCommand returns `berth push`.
+func NewPushCommand(cli *command.Cli) *cobra.Command {
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "push [OPTIONS] NAME[:TAG]",
+		Short: "Upload an image to a registry",
+		Args:  command.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			named, err := reference.ParseNormalizedNamed(args[0])
+			if err != nil {
+				return err
+			}
+			named = reference.TagNameOnly(named)
+			auth, err := registry.EncodedAuth(args[0])
+			if err != nil {
+				return err
+			}
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			body, err := apiClient.ImagePush(cmd.Context(), named.String(), client.ImagePushOptions{RegistryAuth: auth})
+			if err != nil {
+				return err
+			}
+			defer body.Close()
+			out := cli.Out
+			if quiet {
+				out = io.Discard
+			}
+			if err := format.DisplayJSONStream(body, out); err != nil {
+				return err
+			}
+			if quiet {
+				_, _ = fmt.Fprintln(cli.Out, named.String())
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
+	return cmd
+}

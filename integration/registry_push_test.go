@@ -1,0 +1,84 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/berth-project/berth/integration/internal/harness"
+)
+
+// TestRegistryPush pushes a loaded image with berth push and the docker
+// CLIs: the registry serves it (skopeo reads it back, another daemon pulls
+// and runs it), blobs the repository has are not sent again, the gzip
+// layer is made once and cached, and RepoDigests records the push.
+func TestRegistryPush(t *testing.T) {
+	r := startRegistry(t, "", "")
+	d := harness.NewWithImage(t)
+	cfgDir := t.TempDir()
+	ref := r.Ref("pushed/busybox:v1")
+	d.OK(t, "tag", "busybox:latest", ref)
+
+	res := berthWith(t, d, cfgDir, "", "push", ref)
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "The push refers to repository ["+r.Ref("pushed/busybox")+"]"))
+	dgst := r.Digest(t, "pushed/busybox:v1")
+	assert.Check(t, is.Contains(res.Stdout, "v1: digest: "+dgst))
+	assert.Equal(t, d.OK(t, "inspect", "--format", "{{json .RepoDigests}}", ref), `["`+r.Ref("pushed/busybox")+"@"+dgst+`"]`)
+	m := r.Manifest(t, "pushed/busybox:v1")
+	assert.Equal(t, m.MediaType, "application/vnd.docker.distribution.manifest.v2+json")
+	layer := m.Layers[0].Digest
+
+	// The cached blob is what the registry has.
+	matches, err := filepath.Glob(filepath.Join(d.DataRoot, "image", "layers", "*", "blob.tar.gz"))
+	assert.NilError(t, err)
+	assert.Assert(t, is.Len(matches, 1))
+	cached, err := os.ReadFile(matches[0])
+	assert.NilError(t, err)
+	stored, err := os.ReadFile(r.BlobPath(layer))
+	assert.NilError(t, err)
+	assert.Check(t, string(cached) == string(stored), "cached blob differs from the pushed one")
+	info, err := os.Stat(matches[0])
+	assert.NilError(t, err)
+
+	// A second push to another repository sends the layer again once; a
+	// push to the same repository sends nothing.
+	puts := func() int {
+		log, err := os.ReadFile(r.LogPath)
+		assert.NilError(t, err)
+		return strings.Count(string(log), `"PUT /v2/pushed/busybox/blobs/uploads/`) + strings.Count(string(log), `"PATCH /v2/pushed/busybox/blobs/uploads/`)
+	}
+	before := puts()
+	assert.Assert(t, before > 0, "the first push uploaded no blob")
+	res = berthWith(t, d, cfgDir, "", "push", ref)
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Equal(t, puts(), before, "blobs uploaded again to a repository that has them")
+	info2, err := os.Stat(matches[0])
+	assert.NilError(t, err)
+	assert.Check(t, info.ModTime().Equal(info2.ModTime()), "the gzip blob was made again")
+
+	// Another daemon pulls and runs what was pushed.
+	d2 := harness.New(t)
+	res = berthWith(t, d2, cfgDir, "", "pull", ref)
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Equal(t, d2.OK(t, "run", "--rm", ref, "cat", "/etc/motd"), d.OK(t, "run", "--rm", "busybox", "cat", "/etc/motd"))
+
+	res = berthWith(t, d, cfgDir, "", "push", r.Ref("pushed/none:v1"))
+	assert.Assert(t, res.ExitCode != 0)
+	assert.Check(t, is.Contains(res.Stderr, "An image does not exist locally with the tag: "+r.Ref("pushed/none")))
+
+	for _, docker := range []string{harness.DockerCLI, harness.DockerCLI2010} {
+		t.Run(dockerName(docker), func(t *testing.T) {
+			harness.RequireTool(t, docker)
+			dref := r.Ref("docker/" + dockerName(docker) + ":v2")
+			d.OK(t, "tag", "busybox:latest", dref)
+			res := d.Docker(t, docker, "push", dref)
+			assert.Equal(t, res.ExitCode, 0, res.Combined())
+			assert.Check(t, is.Contains(res.Stdout, "v2: digest: "+r.Digest(t, "docker/"+dockerName(docker)+":v2")))
+		})
+	}
+}
