@@ -127,7 +127,7 @@ type pushImage struct {
 	layers   map[v1.Hash]*pushLayer
 }
 
-func (p *pushImage) RawConfigFile() ([]byte, error)     { return p.config, nil }
+func (p *pushImage) RawConfigFile() ([]byte, error)      { return p.config, nil }
 func (p *pushImage) MediaType() (types.MediaType, error) { return types.DockerManifestSchema2, nil }
 func (p *pushImage) RawManifest() ([]byte, error)        { return p.manifest, nil }
 
