@@ -66,3 +66,13 @@ func TestSeccompProfileKey(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, c.SeccompProfile, "unconfined")
 }
+
+func TestInsecureRegistriesKey(t *testing.T) {
+	t.Parallel()
+	c, err := parse(t, `{"insecure-registries":["myreg:5000","10.0.0.0/8"]}`)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, c.InsecureRegistries, []string{"myreg:5000", "10.0.0.0/8"})
+	c, err = parse(t, `{"insecure-registries":["myreg:5000"]}`, "--insecure-registry", "a:1", "--insecure-registry", "b:2")
+	assert.NilError(t, err)
+	assert.DeepEqual(t, c.InsecureRegistries, []string{"a:1", "b:2"})
+}
