@@ -82,3 +82,21 @@ func TestRegistryPush(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistryComposePullsMissing runs docker-compose 1.29 with a service
+// whose image is only in the registry: compose pulls it through berthd.
+func TestRegistryComposePullsMissing(t *testing.T) {
+	r := startRegistry(t, "", "")
+	r.Push(t, "docker-archive:"+harness.TestImage(t), "compose/busybox:v1")
+	d := harness.New(t)
+	dir := t.TempDir()
+	yml := "version: \"2.4\"\nservices:\n  app:\n    image: " + r.Ref("compose/busybox:v1") + "\n    read_only: true\n    command: [\"echo\", \"pulled by compose\"]\n"
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(yml), 0o644))
+	t.Cleanup(func() { compose(t, d, dir, "down") })
+	res := compose(t, d, dir, "run", "--rm", "app")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "pulled by compose"))
+	assert.Check(t, is.Contains(res.Combined(), "Pulling app"))
+	assert.Equal(t, d.OK(t, "inspect", "--format", "{{json .RepoDigests}}", r.Ref("compose/busybox:v1")),
+		`["`+r.Ref("compose/busybox")+"@"+r.Digest(t, "compose/busybox:v1")+`"]`)
+}
