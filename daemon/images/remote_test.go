@@ -154,3 +154,42 @@ func TestAddRemoteConcurrentShared(t *testing.T) {
 	assert.Check(t, is.Len(layerDirs(t, root), 3))
 	assert.Check(t, is.Len(s.List(), 2))
 }
+
+func TestDeleteByRepoDigest(t *testing.T) {
+	t.Parallel()
+	s, root := newStore(t)
+	img := newTestImage(t, nil, true, makeTar(t, file("a", "x")))
+	ri := remoteOf(t, img, "reg.example/x:v1", nil)
+	ri.RepoDigest = "reg.example/x@sha256:" + digest.FromString("m").Encoded()
+	_, _, err := s.AddRemote(context.Background(), ri, nil)
+	assert.NilError(t, err)
+
+	// With the tag left, only the digest reference goes.
+	recs, err := s.Delete(ri.RepoDigest, false, nil)
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(recs, 1))
+	assert.Check(t, is.Equal(recs[0].Untagged, ri.RepoDigest))
+	got, err := s.Get("reg.example/x:v1")
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(s.Inspect(got).RepoDigests, 0))
+
+	// Removing the last tag takes the digest references with the image,
+	// as in Docker.
+	_, _, err = s.AddRemote(context.Background(), ri, nil)
+	assert.NilError(t, err)
+	recs, err = s.Delete("reg.example/x:v1", false, nil)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(recs[0].Untagged, "reg.example/x:v1"))
+	assert.Check(t, is.Equal(recs[1].Untagged, ri.RepoDigest))
+	assert.Check(t, recs[2].Deleted != "")
+
+	// An image pulled by digest only goes with its digest reference.
+	ri.Ref = ""
+	_, _, err = s.AddRemote(context.Background(), ri, nil)
+	assert.NilError(t, err)
+	recs, err = s.Delete(ri.RepoDigest, false, nil)
+	assert.NilError(t, err)
+	assert.Check(t, recs[len(recs)-1].Deleted != "")
+	assert.Check(t, is.Len(s.List(), 0))
+	assert.Check(t, is.Len(layerDirs(t, root), 0))
+}

@@ -486,6 +486,27 @@ func (s *Store) Delete(refOrID string, force bool, inUse func(imageID string) bo
 	refs := s.refsOf(img.ID)
 	var records []image.DeleteResponse
 
+	if dref, ok := normalizeDigestRef(refOrID); ok && slices.Contains(img.repoDigests, dref) {
+		// A digest reference is removed like a tag: the image goes with
+		// its last reference.
+		last := len(refs) == 0 && len(img.repoDigests) == 1
+		if used && !force && last {
+			return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf(
+				"conflict: unable to remove repository reference %q (must force) - container is using its referenced image %s", refOrID, short))
+		}
+		img.repoDigests = slices.DeleteFunc(img.repoDigests, func(d string) bool { return d == dref })
+		if err := s.saveRecord(img); err != nil {
+			img.repoDigests = append(img.repoDigests, dref)
+			slices.Sort(img.repoDigests)
+			return nil, err
+		}
+		records = append(records, image.DeleteResponse{Untagged: FamiliarName(dref)})
+		if !last || used {
+			return records, nil
+		}
+		return s.removeImage(img, records)
+	}
+
 	if ref != "" {
 		if used && !force && len(refs) == 1 {
 			return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf(
@@ -563,6 +584,10 @@ func (s *Store) removeImage(img *Image, records []image.DeleteResponse) ([]image
 	}
 	delete(s.images, img.ID)
 	_ = os.Remove(s.blobPath(img.ID))
+	// As Docker, the digest references go with the image's last tag.
+	for _, d := range img.repoDigests {
+		records = append(records, image.DeleteResponse{Untagged: FamiliarName(d)})
+	}
 	records = append(records, image.DeleteResponse{Deleted: img.ID})
 
 	used := map[string]bool{}
