@@ -3,11 +3,19 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -31,11 +39,43 @@ type testRegistry struct {
 	Storage string
 	LogPath string
 	creds   string // "user:pass" when htpasswd auth is on
+	tls     bool
+}
+
+// selfSignedCert writes a certificate and key for 127.0.0.1.
+func selfSignedCert(t *testing.T, dir string) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	assert.NilError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "berth test registry"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	assert.NilError(t, err)
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	assert.NilError(t, err)
+	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	assert.NilError(t, os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
+	assert.NilError(t, os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600))
+	return certPath, keyPath
 }
 
 // startRegistry starts a registry; with user set it requires htpasswd
 // basic auth for user/pass.
 func startRegistry(t *testing.T, user, pass string) *testRegistry {
+	t.Helper()
+	return startRegistryTLS(t, user, pass, false)
+}
+
+// startRegistryTLS starts a registry, serving HTTPS with a self-signed
+// certificate for 127.0.0.1 when tlsOn is set.
+func startRegistryTLS(t *testing.T, user, pass string, tlsOn bool) *testRegistry {
 	t.Helper()
 	bin := harness.RequireTool(t, "docker-registry")
 	harness.RequireTool(t, "skopeo")
@@ -54,6 +94,13 @@ func startRegistry(t *testing.T, user, pass string) *testRegistry {
 		assert.NilError(t, os.WriteFile(hp, out, 0o600))
 		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: berth-test\n    path: %s\n", hp)
 		r.creds = user + ":" + pass
+	}
+	scheme := "http"
+	if tlsOn {
+		cert, key := selfSignedCert(t, dir)
+		cfg += fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", cert, key)
+		scheme = "https"
+		r.tls = true
 	}
 	cfgPath := filepath.Join(dir, "config.yml")
 	assert.NilError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
@@ -77,7 +124,8 @@ func startRegistry(t *testing.T, user, pass string) *testRegistry {
 			return poll.Error(fmt.Errorf("docker-registry exited:\n%s", log))
 		default:
 		}
-		resp, err := http.Get("http://" + addr + "/v2/")
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+		resp, err := client.Get(scheme + "://" + addr + "/v2/")
 		if err != nil {
 			return poll.Continue("waiting for the registry: %v", err)
 		}

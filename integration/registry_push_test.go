@@ -100,3 +100,25 @@ func TestRegistryComposePullsMissing(t *testing.T) {
 	assert.Equal(t, d.OK(t, "inspect", "--format", "{{json .RepoDigests}}", r.Ref("compose/busybox:v1")),
 		`["`+r.Ref("compose/busybox")+"@"+r.Digest(t, "compose/busybox:v1")+`"]`)
 }
+
+// TestRegistryTLSLoopback pulls from and pushes to a registry serving
+// HTTPS with a self-signed certificate on 127.0.0.1: loopback registries
+// are insecure by default, as in Docker, so the certificate is not
+// verified.
+func TestRegistryTLSLoopback(t *testing.T) {
+	r := startRegistryTLS(t, "", "", true)
+	r.Push(t, "docker-archive:"+harness.TestImage(t), "tls/busybox:v1")
+	d := harness.New(t)
+	cfgDir := t.TempDir()
+	ref := r.Ref("tls/busybox:v1")
+	res := berthWith(t, d, cfgDir, "", "pull", ref)
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Equal(t, d.OK(t, "run", "--rm", ref, "echo", "over tls"), "over tls")
+	d.OK(t, "tag", ref, r.Ref("tls/again:v1"))
+	res = berthWith(t, d, cfgDir, "", "push", r.Ref("tls/again:v1"))
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "v1: digest: "+r.Digest(t, "tls/again:v1")))
+	log, err := os.ReadFile(r.LogPath)
+	assert.NilError(t, err)
+	assert.Check(t, !strings.Contains(string(log), "http: TLS handshake error"), "a client spoke plain HTTP or failed TLS:\n%s", log)
+}

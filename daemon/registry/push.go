@@ -86,7 +86,11 @@ func (s *Service) Push(ctx context.Context, store *images.Store, named reference
 	if err != nil {
 		return PushResult{}, err
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(authenticator(auth))}
+	rt, err := s.transport(ref.Context().RegistryStr())
+	if err != nil {
+		return PushResult{}, err
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(authenticator(auth)), remote.WithTransport(rt)}
 	for i, l := range layers {
 		id := shortDigest(img.Layers[i])
 		pl := pi.layers[mustHash(l.Digest.String())]

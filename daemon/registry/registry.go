@@ -38,17 +38,24 @@ type Config struct {
 	// Insecure lists registries ("host:port") and CIDRs reached over plain
 	// HTTP (or HTTPS without verification). 127.0.0.0/8 always is.
 	Insecure []string
+	// CertsDirs hold per-registry certificates (DIR/HOST:PORT/); nil is
+	// DefaultCertsDirs.
+	CertsDirs []string
 }
 
 // Service resolves, pulls from and authenticates to registries.
 type Service struct {
 	insecureHosts map[string]bool
 	insecureNets  []*net.IPNet
+	certsDirs     []string
 }
 
 // New checks cfg and returns a Service.
 func New(cfg Config) (*Service, error) {
-	s := &Service{insecureHosts: map[string]bool{}}
+	s := &Service{insecureHosts: map[string]bool{}, certsDirs: cfg.CertsDirs}
+	if s.certsDirs == nil {
+		s.certsDirs = DefaultCertsDirs
+	}
 	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
 	s.insecureNets = append(s.insecureNets, loop)
 	for _, e := range cfg.Insecure {
@@ -201,7 +208,11 @@ func (s *Service) Pull(ctx context.Context, store *images.Store, named reference
 			return PullResult{}, err
 		}
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(authenticator(auth))}
+	rt, err := s.transport(ref.Context().RegistryStr())
+	if err != nil {
+		return PullResult{}, err
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(authenticator(auth)), remote.WithTransport(rt)}
 	desc, err := remote.Get(ref, opts...)
 	if err != nil {
 		return PullResult{}, pullError(err, named)
@@ -412,7 +423,11 @@ func (s *Service) Login(ctx context.Context, ac registrytypes.AuthConfig) error 
 	if err != nil {
 		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid registry %q: %v", ac.ServerAddress, err))
 	}
-	rt, err := transport.NewWithContext(ctx, reg, authenticator(ac), http.DefaultTransport, nil)
+	base, err := s.transport(reg.RegistryStr())
+	if err != nil {
+		return err
+	}
+	rt, err := transport.NewWithContext(ctx, reg, authenticator(ac), base, nil)
 	if err != nil {
 		return classify(err, "login to "+host)
 	}

@@ -1,7 +1,13 @@
 package registry
 
 import (
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -116,4 +122,36 @@ func TestCheckConfigPlatform(t *testing.T) {
 	assert.NilError(t, checkConfigPlatform([]byte(`{"os":"linux","architecture":"arm64","variant":"v8"}`), want))
 	err := checkConfigPlatform([]byte(`{"os":"linux","architecture":"amd64"}`), want)
 	assert.Check(t, is.ErrorContains(err, "does not match the specified platform (linux/arm64)"))
+}
+
+func TestCertsDir(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	dir := t.TempDir()
+	host := "reg.example:5000"
+	assert.NilError(t, os.MkdirAll(filepath.Join(dir, host), 0o755))
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, host, "ca.crt"), caPEM, 0o644))
+	s, err := New(Config{CertsDirs: []string{dir}})
+	assert.NilError(t, err)
+
+	cfg, err := s.tlsConfig(host)
+	assert.NilError(t, err)
+	assert.Check(t, !cfg.InsecureSkipVerify)
+	_, err = srv.Certificate().Verify(x509.VerifyOptions{Roots: cfg.RootCAs, DNSName: "example.com"})
+	assert.Check(t, err == nil, "the certs.d CA is not trusted: %v", err)
+
+	cfg, err = s.tlsConfig("other.example:5000")
+	assert.NilError(t, err)
+	assert.Check(t, cfg.RootCAs == nil, "another registry gets only the system CAs")
+
+	cfg, err = s.tlsConfig("127.0.0.1:5000")
+	assert.NilError(t, err)
+	assert.Check(t, cfg.InsecureSkipVerify, "loopback registries are insecure")
+
+	// A key without its certificate is an error, not ignored.
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, host, "client.key"), []byte("x"), 0o600))
+	_, err = s.tlsConfig(host)
+	assert.Check(t, is.ErrorContains(err, "has no matching .cert"))
 }
