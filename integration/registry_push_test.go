@@ -122,3 +122,21 @@ func TestRegistryTLSLoopback(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, !strings.Contains(string(log), "http: TLS handshake error"), "a client spoke plain HTTP or failed TLS:\n%s", log)
 }
+
+// TestRegistryPullProgressOnTerminal: on a terminal, berth pull redraws
+// each layer's line in place with a progress bar, as the docker CLI does.
+func TestRegistryPullProgressOnTerminal(t *testing.T) {
+	r := startRegistry(t, "", "")
+	// The target has the test image: its derivative has one new layer.
+	r.Push(t, "docker-archive:"+derivedArchive(t, "derived:v1"), "tty/busybox:v1")
+	tg := harness.NewTarget(t)
+	ref := r.Ref("tty/busybox:v1")
+	p := tg.CLIOnPTY(t, filepath.Join(harness.Binaries(t), "berth"), 40, 200, "-H", tg.Host(), "pull", ref)
+	assert.Equal(t, p.Wait(t), 0, p.Output())
+	out := p.Output()
+	assert.Check(t, is.Contains(out, ": Downloading ["), "no progress bar in %q", out)
+	assert.Check(t, is.Contains(out, "\x1b[2K"), "no line redrawn in %q", out)
+	assert.Check(t, is.Contains(out, ": Already exists"))
+	assert.Check(t, is.Contains(out, ": Pull complete"))
+	assert.Check(t, is.Contains(out, "Status: Downloaded newer image for "+ref))
+}

@@ -290,7 +290,7 @@ func PullImage(ctx context.Context, cli *command.Cli, ref, platform string, out 
 		return "", err
 	}
 	defer body.Close()
-	if err := format.DisplayJSONStream(body, out); err != nil {
+	if err := format.DisplayProgressStream(body, out, isTerminal(out)); err != nil {
 		return "", err
 	}
 	return named.String(), nil
@@ -338,7 +338,7 @@ func NewPushCommand(cli *command.Cli) *cobra.Command {
 			if quiet {
 				out = io.Discard
 			}
-			if err := format.DisplayJSONStream(body, out); err != nil {
+			if err := format.DisplayProgressStream(body, out, isTerminal(out)); err != nil {
 				return err
 			}
 			if quiet {
@@ -349,4 +349,11 @@ func NewPushCommand(cli *command.Cli) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
 	return cmd
+}
+
+// isTerminal reports whether w is a terminal, where progress bars are
+// drawn.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && command.IsTerminal(f.Fd())
 }
