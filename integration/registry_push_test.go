@@ -140,3 +140,28 @@ func TestRegistryPullProgressOnTerminal(t *testing.T) {
 	assert.Check(t, is.Contains(out, ": Pull complete"))
 	assert.Check(t, is.Contains(out, "Status: Downloaded newer image for "+ref))
 }
+
+// TestRegistryMirror pulls a Docker Hub name ("busybox") through a
+// registry mirror on 127.0.0.1 (--registry-mirror): the image comes from
+// the mirror and keeps its Docker Hub name and digest.
+func TestRegistryMirror(t *testing.T) {
+	r := startRegistry(t, "", "")
+	r.Push(t, "docker-archive:"+harness.TestImage(t), "library/busybox:latest")
+	d := harness.New(t, harness.WithArgs("--registry-mirror", "http://"+r.Addr))
+	res := berthWith(t, d, t.TempDir(), "", "pull", "busybox")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "Status: Downloaded newer image for busybox:latest"))
+	assert.Check(t, is.Contains(res.Stdout, "docker.io/library/busybox:latest"))
+	assert.Equal(t, d.OK(t, "inspect", "--format", "{{json .RepoTags}} {{json .RepoDigests}}", "busybox"),
+		`["busybox:latest"] ["busybox@`+r.Digest(t, "library/busybox:latest")+`"]`)
+	assert.Check(t, r.BlobGets(t, r.Manifest(t, "library/busybox:latest").Layers[0].Digest) == 1)
+
+	tmp := t.TempDir()
+	cfg := filepath.Join(tmp, "daemon.json")
+	assert.NilError(t, os.WriteFile(cfg, []byte("{}"), 0o600))
+	res = harness.Run(t, harness.Command{Bin: filepath.Join(harness.Binaries(t), "berthd"), Args: []string{
+		"--registry-mirror", "mirror.example", "--data-root", filepath.Join(tmp, "data"), "--exec-root", filepath.Join(tmp, "exec"),
+		"-H", "unix://" + filepath.Join(tmp, "s.sock"), "--config-file", cfg}})
+	assert.Check(t, res.ExitCode != 0)
+	assert.Check(t, is.Contains(res.Combined(), `registry mirror "mirror.example" is not an http(s)://host[:port] URL`))
+}

@@ -36,6 +36,8 @@ type Config struct {
 	// InsecureRegistries are registries (host[:port] or CIDR) reached
 	// without TLS verification; 127.0.0.0/8 always is.
 	InsecureRegistries []string `json:"insecure-registries,omitempty"`
+	// RegistryMirrors are Docker Hub mirrors (http[s]://host[:port]).
+	RegistryMirrors []string `json:"registry-mirrors,omitempty"`
 }
 
 // Defaults are the values without flags or file.
@@ -64,6 +66,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.MaxTmpfsSize, "max-tmpfs-size", c.MaxTmpfsSize, "Refuse tmpfs mounts larger than this (or unlimited) at create")
 	fs.StringVar(&c.DefaultShmSize, "default-shm-size", c.DefaultShmSize, "Default size of /dev/shm (64m)")
 	fs.StringVar(&c.SeccompProfile, "seccomp-profile", c.SeccompProfile, `Path to the default seccomp profile, or "unconfined" or "builtin"`)
+	fs.StringSliceVar(&c.RegistryMirrors, "registry-mirror", c.RegistryMirrors, "Docker Hub mirror (http[s]://host[:port]), tried before Docker Hub")
 	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", c.InsecureRegistries, "Registry (host[:port] or CIDR) reached over plain HTTP or without TLS verification")
 }
 
@@ -122,6 +125,9 @@ func (c *Config) Load(fs *pflag.FlagSet) error {
 	}
 	if has("seccomp-profile") {
 		set("seccomp-profile", func() { c.SeccompProfile = file.SeccompProfile })
+	}
+	if has("registry-mirrors") {
+		set("registry-mirror", func() { c.RegistryMirrors = file.RegistryMirrors })
 	}
 	if has("insecure-registries") {
 		set("insecure-registry", func() { c.InsecureRegistries = file.InsecureRegistries })

@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
 	"slices"
 	"strings"
@@ -38,6 +40,9 @@ type Config struct {
 	// Insecure lists registries ("host:port") and CIDRs reached over plain
 	// HTTP (or HTTPS without verification). 127.0.0.0/8 always is.
 	Insecure []string
+	// Mirrors are Docker Hub mirrors ("http[s]://host[:port]"), tried in
+	// order before Docker Hub.
+	Mirrors []string
 	// CertsDirs hold per-registry certificates (DIR/HOST:PORT/); nil is
 	// DefaultCertsDirs.
 	CertsDirs []string
@@ -48,6 +53,7 @@ type Service struct {
 	insecureHosts map[string]bool
 	insecureNets  []*net.IPNet
 	certsDirs     []string
+	mirrors       []string // hosts; plain HTTP ones are in insecureHosts
 }
 
 // New checks cfg and returns a Service.
@@ -58,6 +64,16 @@ func New(cfg Config) (*Service, error) {
 	}
 	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
 	s.insecureNets = append(s.insecureNets, loop)
+	for _, m := range cfg.Mirrors {
+		u, err := url.Parse(m)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil {
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("registry mirror %q is not an http(s)://host[:port] URL", m))
+		}
+		if u.Scheme == "http" {
+			s.insecureHosts[u.Host] = true
+		}
+		s.mirrors = append(s.mirrors, u.Host)
+	}
 	for _, e := range cfg.Insecure {
 		if _, n, err := net.ParseCIDR(e); err == nil {
 			s.insecureNets = append(s.insecureNets, n)
@@ -114,6 +130,33 @@ func Normalize(ref, tag string) (reference.Named, error) {
 		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid reference format: %s: %v", ref, err))
 	}
 	return reference.TagNameOnly(named), nil
+}
+
+// mirrorRefs returns named on each mirror, for Docker Hub images.
+func (s *Service) mirrorRefs(named reference.Named) []name.Reference {
+	if reference.Domain(named) != "docker.io" {
+		return nil
+	}
+	var refs []name.Reference
+	for _, host := range s.mirrors {
+		ref := host + "/" + reference.Path(named)
+		if d, ok := named.(reference.Digested); ok {
+			ref += "@" + d.Digest().String()
+		} else if t, ok := named.(reference.Tagged); ok {
+			ref += ":" + t.Tag()
+		}
+		var opts []name.Option
+		if s.isInsecure(host) {
+			opts = append(opts, name.Insecure)
+		}
+		r, err := name.ParseReference(ref, opts...)
+		if err != nil {
+			slog.Warn("skipping registry mirror", slog.String("mirror", host), slog.Any("error", err))
+			continue
+		}
+		refs = append(refs, r)
+	}
+	return refs
 }
 
 // gcrRef converts a normalized reference for go-containerregistry.
@@ -208,14 +251,29 @@ func (s *Service) Pull(ctx context.Context, store *images.Store, named reference
 			return PullResult{}, err
 		}
 	}
-	rt, err := s.transport(ref.Context().RegistryStr())
-	if err != nil {
-		return PullResult{}, err
+	// Docker Hub images come from the first mirror that has them, else
+	// from Docker Hub; credentials are only sent to Docker Hub itself.
+	var desc *remote.Descriptor
+	for _, m := range s.mirrorRefs(named) {
+		rt, err := s.transport(m.Context().RegistryStr())
+		if err != nil {
+			return PullResult{}, err
+		}
+		desc, err = remote.Get(m, remote.WithContext(ctx), remote.WithTransport(rt))
+		if err == nil {
+			break
+		}
+		slog.Info("registry mirror failed, trying the next source", slog.String("mirror", m.Context().RegistryStr()), slog.Any("error", err))
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(authenticator(auth)), remote.WithTransport(rt)}
-	desc, err := remote.Get(ref, opts...)
-	if err != nil {
-		return PullResult{}, pullError(err, named)
+	if desc == nil {
+		rt, err := s.transport(ref.Context().RegistryStr())
+		if err != nil {
+			return PullResult{}, err
+		}
+		desc, err = remote.Get(ref, remote.WithContext(ctx), remote.WithAuth(authenticator(auth)), remote.WithTransport(rt))
+		if err != nil {
+			return PullResult{}, pullError(err, named)
+		}
 	}
 	tagged, isTagged := named.(reference.Tagged)
 	if isTagged {

@@ -155,3 +155,23 @@ func TestCertsDir(t *testing.T) {
 	_, err = s.tlsConfig(host)
 	assert.Check(t, is.ErrorContains(err, "has no matching .cert"))
 }
+
+func TestMirrors(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Mirrors: []string{"http://127.0.0.1:5000", "https://mirror.example/"}})
+	assert.NilError(t, err)
+	named, err := Normalize("busybox", "")
+	assert.NilError(t, err)
+	var got []string
+	for _, r := range s.mirrorRefs(named) {
+		got = append(got, r.String()+" "+r.Context().Scheme())
+	}
+	assert.Check(t, is.DeepEqual(got, []string{"127.0.0.1:5000/library/busybox:latest http", "mirror.example/library/busybox:latest https"}))
+	other, err := Normalize("quay.io/x/y", "v1")
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(s.mirrorRefs(other), 0), "mirrors are for Docker Hub only")
+	for _, bad := range []string{"mirror.example", "ftp://m", "https://m/path", "https://u:p@m"} {
+		_, err := New(Config{Mirrors: []string{bad}})
+		assert.Check(t, errdefs.IsInvalidArgument(err), bad)
+	}
+}
