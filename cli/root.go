@@ -17,6 +17,7 @@ import (
 	"github.com/berth-project/berth/cli/command/container"
 	"github.com/berth-project/berth/cli/command/image"
 	"github.com/berth-project/berth/cli/command/network"
+	"github.com/berth-project/berth/cli/command/registry"
 	"github.com/berth-project/berth/cli/command/system"
 	"github.com/berth-project/berth/cli/command/volume"
 )
@@ -135,6 +136,10 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		image.NewHistoryCommand(cli),
 		image.NewSaveCommand(cli),
 		image.NewImageCommand(cli),
+		image.NewPullCommand(cli),
+		image.NewPushCommand(cli),
+		registry.NewLoginCommand(cli),
+		registry.NewLogoutCommand(cli),
 		volume.NewVolumeCommand(cli),
 		network.NewNetworkCommand(cli),
 		system.NewInspectCommand(cli),

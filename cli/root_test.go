@@ -217,9 +217,18 @@ func TestRunForegroundStreamsAndExitsWithStatus(t *testing.T) {
 
 func TestRunErrorsExitCodes(t *testing.T) {
 	d := newFakeDaemon(t)
-	code, _, errOut := run(t, d, "run", "missing")
+	code, _, errOut := run(t, d, "run", "--pull", "never", "missing")
 	assert.Check(t, is.Equal(code, 125))
 	assert.Check(t, is.Equal(errOut, "berth: Error response from daemon: No such image: missing:latest\n\nRun 'berth run --help' for more information\n"))
+
+	// By default a missing image is pulled (this fake daemon cannot).
+	code, _, errOut = run(t, d, "run", "missing")
+	assert.Check(t, is.Equal(code, 125))
+	assert.Check(t, is.Contains(errOut, "Unable to find image 'missing' locally\n"))
+
+	code, _, errOut = run(t, d, "run", "--pull", "sometimes", "missing")
+	assert.Check(t, is.Equal(code, 125))
+	assert.Check(t, is.Contains(errOut, `invalid pull option: "sometimes"`))
 
 	code, _, _ = run(t, d, "run", "noexec")
 	assert.Check(t, is.Equal(code, 127))

@@ -31,6 +31,7 @@ import (
 	"github.com/berth-project/berth/daemon/network"
 	"github.com/berth-project/berth/daemon/network/dnsserver"
 	"github.com/berth-project/berth/daemon/oci"
+	"github.com/berth-project/berth/daemon/registry"
 	"github.com/berth-project/berth/daemon/resources"
 	"github.com/berth-project/berth/daemon/shimclient"
 	"github.com/berth-project/berth/daemon/volumes"
@@ -59,6 +60,7 @@ type Daemon struct {
 
 	containers *container.Store
 	images     *images.Store
+	registry   *registry.Service
 	volumes    *volumes.Store
 	networks   *network.Store
 	dns        *dnsserver.Servers // DNS servers of the user networks
@@ -147,6 +149,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	}
 	if d.images, err = images.New(filepath.Join(cfg.DataRoot, "image")); err != nil {
 		return nil, fmt.Errorf("open image store: %w", err)
+	}
+	if d.registry, err = registry.New(registry.Config{Insecure: cfg.InsecureRegistries, Mirrors: cfg.RegistryMirrors}); err != nil {
+		return nil, err
 	}
 	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes")); err != nil {
 		return nil, fmt.Errorf("open volume store: %w", err)

@@ -142,7 +142,7 @@ func TestEngineAPIBadInput(t *testing.T) {
 	res := d.Berth(t, "run", "--name", "taken", "--network", "none", "-v", "/anon2", "busybox", "true")
 	assert.Equal(t, res.ExitCode, 125, res.Combined())
 	assert.Assert(t, is.Contains(res.Stderr, "is already in use"))
-	res = d.Berth(t, "run", "--network", "none", "no-such-image")
+	res = d.Berth(t, "run", "--network", "none", "--pull", "never", "no-such-image")
 	assert.Equal(t, res.ExitCode, 125, res.Combined())
 	assert.Assert(t, is.Contains(res.Stderr, "No such image"))
 	d.AssertUnchanged(t, before, "after bad requests")

@@ -36,7 +36,7 @@ func TestEngineRunExitCodes(t *testing.T) {
 		{"command not found", []string{"busybox", "no-such-command"}, 127, "executable file not found"},
 		{"not executable", []string{"busybox", "/etc/passwd"}, 126, "permission denied"},
 		{"a directory", []string{"busybox", "/etc"}, 126, ""},
-		{"unknown image", []string{"no-such-image"}, 125, "No such image"},
+		{"unknown image", []string{"--pull", "never", "no-such-image"}, 125, "No such image"},
 		{"bad flag", []string{"--no-such-flag", "busybox"}, 125, "unknown flag"},
 		{"bad tmpfs", []string{"--tmpfs", "/x:size=lots", "busybox", "true"}, 125, ""},
 		{"unknown user", []string{"-u", "nobody-here", "busybox", "true"}, 125, "nobody-here"},

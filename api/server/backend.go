@@ -8,7 +8,9 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/api/types/volume"
 
@@ -76,6 +78,13 @@ type ImageBackend interface {
 	// ImageSave writes the images as a docker-save archive to w.
 	ImageSave(ctx context.Context, names []string, w io.Writer) error
 	ImagesPrune(ctx context.Context, filters Filters) (*image.PruneReport, error)
+	// ImagePull pulls from a registry, writing progress messages to out;
+	// an error before the first message is the request's error.
+	ImagePull(ctx context.Context, fromImage, tag, platform, authHeader string, out func(jsonstream.Message) error) error
+	// ImagePush pushes to a registry, writing progress messages to out.
+	ImagePush(ctx context.Context, name, tag, authHeader string, out func(jsonstream.Message) error) error
+	// RegistryLogin checks credentials against a registry.
+	RegistryLogin(ctx context.Context, auth registry.AuthConfig) error
 }
 
 // VolumeBackend holds the volume use cases.

@@ -74,7 +74,7 @@ func TestDockerCLI(t *testing.T) {
 		{[]string{"network", "ls", "--format", "{{.Name}} {{.Driver}}"}, "bridge bridge\nhost host\nnone null\n", false, 0},
 		{[]string{"volume", "ls", "--format", "{{.Name}}"}, "data\n", false, 0},
 		{[]string{"attach", "--no-stdin", "web"}, "hello from berth\n", false, 7},
-		{[]string{"pull", "busybox"}, "pulling images is not supported by berth", true, 0},
+		{[]string{"pull", "busybox"}, "Using default tag: latest\nStatus: Downloaded newer image for docker.io/library/busybox\ndocker.io/library/busybox:latest\n", false, 0},
 		{[]string{"create", "--name", "-x", "busybox"}, "Invalid container name (-x)", true, 0},
 	}
 	for _, tc := range tests {

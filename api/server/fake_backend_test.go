@@ -12,7 +12,9 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/api/types/volume"
 
@@ -213,6 +215,24 @@ func (f *fakeBackend) ImageDelete(_ context.Context, name string, force, prune b
 
 func (f *fakeBackend) ImageTag(_ context.Context, source, ref string) error {
 	return f.record("ImageTag %s %s", source, ref)
+}
+
+func (f *fakeBackend) ImagePull(_ context.Context, from, tag, platform, auth string, out func(jsonstream.Message) error) error {
+	if err := f.record("ImagePull %s %s %s auth=%t", from, tag, platform, auth != ""); err != nil {
+		return err
+	}
+	return out(jsonstream.Message{Status: "Status: Downloaded newer image for " + from})
+}
+
+func (f *fakeBackend) ImagePush(_ context.Context, name, tag, auth string, out func(jsonstream.Message) error) error {
+	if err := f.record("ImagePush %s %s auth=%t", name, tag, auth != ""); err != nil {
+		return err
+	}
+	return out(jsonstream.Message{Status: tag + ": digest: sha256:0 size: 1"})
+}
+
+func (f *fakeBackend) RegistryLogin(_ context.Context, ac registry.AuthConfig) error {
+	return f.record("RegistryLogin %s %s", ac.ServerAddress, ac.Username)
 }
 
 func (f *fakeBackend) VolumeCreate(_ context.Context, req volume.CreateRequest) (*volume.Volume, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/api/types/registry"
 )
 
 // streamMessage is one message of a JSON progress stream (the responses of
@@ -58,12 +59,12 @@ func (s *Server) postImagesLoad(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// postImagesCreate imports a rootfs tarball sent in the body (fromSrc=-).
-// Berth does not pull from registries.
+// postImagesCreate pulls fromImage from its registry, or imports a rootfs
+// tarball sent in the body (fromSrc=-).
 func (s *Server) postImagesCreate(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if q.Get("fromImage") != "" {
-		return notImplemented("pulling images is not supported by berth: load or import the image")
+	if from := q.Get("fromImage"); from != "" {
+		return s.pullImage(w, r, from)
 	}
 	src := q.Get("fromSrc")
 	switch src {
@@ -147,7 +148,7 @@ func (s *Server) postImageByName(w http.ResponseWriter, r *http.Request) error {
 		return s.postImageTag(w, r, name)
 	}
 	if name, ok := strings.CutSuffix(full, "/push"); ok && name != "" {
-		return notImplemented("pushing images is not supported by berth")
+		return s.pushImage(w, r, name)
 	}
 	s.notFound(w, r)
 	return nil
@@ -216,4 +217,69 @@ func familiarName(ref string) string {
 		return ref
 	}
 	return reference.FamiliarString(named)
+}
+
+// streamWriter returns a message writer that sends the status line with
+// the first message, and whether it has.
+func streamWriter(w http.ResponseWriter) (out func(jsonstream.Message) error, started func() bool) {
+	begun := false
+	return func(m jsonstream.Message) error {
+		if !begun {
+			begun = true
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(append(b, '\r', '\n')); err != nil {
+			return err
+		}
+		return http.NewResponseController(w).Flush()
+	}, func() bool { return begun }
+}
+
+// pushImage streams a push's progress; errors are handled as in pullImage.
+func (s *Server) pushImage(w http.ResponseWriter, r *http.Request, name string) error {
+	if r.URL.Query().Get("platform") != "" {
+		return invalidParameter("push of one platform of an image is not supported by berth: push the image without platform")
+	}
+	out, started := streamWriter(w)
+	err := s.backend.ImagePush(r.Context(), name, r.URL.Query().Get("tag"), r.Header.Get(registry.AuthHeader), out)
+	if err != nil && started() {
+		return writeStreamMessage(w, streamError(err))
+	}
+	return err
+}
+
+// pullImage streams a pull's progress as Docker's JSON messages. The
+// status line is sent with the first message, so an error before it (a
+// bad reference, an unknown repository, no credentials) keeps its own
+// status code; a later one is the stream's last message.
+func (s *Server) pullImage(w http.ResponseWriter, r *http.Request, from string) error {
+	q := r.URL.Query()
+	for _, k := range []string{"repo", "fromSrc", "changes"} {
+		if q.Has(k) {
+			return invalidParameter("%s cannot be combined with fromImage", k)
+		}
+	}
+	out, started := streamWriter(w)
+	err := s.backend.ImagePull(r.Context(), from, q.Get("tag"), q.Get("platform"), r.Header.Get(registry.AuthHeader), out)
+	if err != nil && started() {
+		return writeStreamMessage(w, streamError(err))
+	}
+	return err
+}
+
+// postAuth checks credentials against a registry (docker login).
+func (s *Server) postAuth(w http.ResponseWriter, r *http.Request) error {
+	var ac registry.AuthConfig
+	if err := json.NewDecoder(r.Body).Decode(&ac); err != nil {
+		return invalidParameter("invalid auth configuration: %v", err)
+	}
+	if err := s.backend.RegistryLogin(r.Context(), ac); err != nil {
+		return err
+	}
+	return httputils.WriteJSON(w, http.StatusOK, registry.AuthResponse{Status: "Login Succeeded"})
 }

@@ -62,7 +62,6 @@ func TestImageCreate(t *testing.T) {
 		wantStatus  int
 		wantBody    string
 	}{
-		{"pull", "fromImage=busybox&tag=latest", 501, `{"message":"pulling images is not supported by berth: load or import the image"}` + "\n"},
 		{"url", "fromSrc=http://example.com/rootfs.tar", 501, ""},
 		{"nothing", "", 400, ""},
 		{"bad repo", "fromSrc=-&repo=UPPER", 400, `{"message":"invalid reference format: UPPER"}` + "\n"},
@@ -79,6 +78,17 @@ func TestImageCreate(t *testing.T) {
 			assert.Equal(t, fb.lastCall(), "")
 		})
 	}
+}
+
+func TestImagePullRoute(t *testing.T) {
+	fb, ts := newTestServer(t)
+	resp := do(t, ts, "POST", "/images/create?fromImage=busybox&tag=latest&platform=linux/arm64", "")
+	assert.Equal(t, resp.status, 200, resp.body)
+	assert.Equal(t, resp.body, `{"status":"Status: Downloaded newer image for busybox"}`+"\r\n")
+	assert.Equal(t, fb.lastCall(), "ImagePull busybox latest linux/arm64 auth=false")
+
+	resp = do(t, ts, "POST", "/images/create?fromImage=busybox&repo=x", "")
+	assert.Equal(t, resp.status, 400, resp.body)
 }
 
 func TestImageTagAndDelete(t *testing.T) {

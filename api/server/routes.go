@@ -30,6 +30,7 @@ func (s *Server) registerRoutes() {
 	// so the name takes the rest of the path and the action is its suffix.
 	s.handle("POST /images/load", s.postImagesLoad)
 	s.handle("POST /images/create", s.postImagesCreate)
+	s.handle("POST /auth", s.postAuth)
 	s.handle("GET /images/json", s.getImagesJSON)
 	s.handle("GET /images/{name...}", s.getImageByName)
 	s.handle("POST /images/{name...}", s.postImageByName)

@@ -53,6 +53,11 @@ type Config struct {
 	Bridge             string `json:"bridge,omitempty"`
 	BIP                string `json:"bip,omitempty"`
 	DefaultAddressPool string `json:"default-address-pool,omitempty"`
+	// InsecureRegistries are registries (host[:port] or CIDR) reached
+	// without TLS verification; 127.0.0.0/8 always is.
+	InsecureRegistries []string `json:"insecure-registries,omitempty"`
+	// RegistryMirrors are Docker Hub mirrors (http[s]://host[:port]).
+	RegistryMirrors []string `json:"registry-mirrors,omitempty"`
 }
 
 // DefaultInitPath is where Debian's tini package installs its static
@@ -99,6 +104,8 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&c.Bridge, "bridge", "b", c.Bridge, "Linux bridge of the default bridge network")
 	fs.StringVar(&c.BIP, "bip", c.BIP, "Gateway address and subnet length of the default bridge network")
 	fs.StringVar(&c.DefaultAddressPool, "default-address-pool", c.DefaultAddressPool, "Pool of subnets for new networks (base=CIDR,size=BITS)")
+	fs.StringSliceVar(&c.RegistryMirrors, "registry-mirror", c.RegistryMirrors, "Docker Hub mirror (http[s]://host[:port]), tried before Docker Hub")
+	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", c.InsecureRegistries, "Registry (host[:port] or CIDR) reached over plain HTTP or without TLS verification")
 }
 
 // Load reads the config file (if it exists) into c for every key whose
@@ -183,6 +190,12 @@ func (c *Config) Load(fs *pflag.FlagSet) error {
 	}
 	if has("default-address-pool") {
 		set("default-address-pool", func() { c.DefaultAddressPool = file.DefaultAddressPool })
+	}
+	if has("registry-mirrors") {
+		set("registry-mirror", func() { c.RegistryMirrors = file.RegistryMirrors })
+	}
+	if has("insecure-registries") {
+		set("insecure-registry", func() { c.InsecureRegistries = file.InsecureRegistries })
 	}
 	return nil
 }

@@ -96,3 +96,14 @@ func TestProductionKeys(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Equal(t, c.ReadOnlyDefault || c.ReadOnlyTmpfs, false)
 }
+
+func TestInsecureRegistriesKey(t *testing.T) {
+	t.Parallel()
+	c, err := parse(t, `{"insecure-registries":["myreg:5000","10.0.0.0/8"],"registry-mirrors":["https://m.example"]}`)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, c.InsecureRegistries, []string{"myreg:5000", "10.0.0.0/8"})
+	assert.DeepEqual(t, c.RegistryMirrors, []string{"https://m.example"})
+	c, err = parse(t, `{"insecure-registries":["myreg:5000"]}`, "--insecure-registry", "a:1", "--insecure-registry", "b:2")
+	assert.NilError(t, err)
+	assert.DeepEqual(t, c.InsecureRegistries, []string{"a:1", "b:2"})
+}

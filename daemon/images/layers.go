@@ -1,6 +1,8 @@
 package images
 
 import (
+	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,15 +11,17 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/go-archive"
 	"github.com/moby/go-archive/compression"
 	digest "github.com/opencontainers/go-digest"
+	"github.com/vbatts/tar-split/tar/asm"
+	"github.com/vbatts/tar-split/tar/storage"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/pkg/atomicfile"
-	"github.com/berth-project/berth/pkg/tarsplit"
 )
 
 // layerTarOptions unpacks layers for overlayfs: AUFS ".wh." whiteouts become
@@ -32,15 +36,6 @@ func layerTarOptions() *archive.TarOptions {
 // the diffID (digest of the whole uncompressed stream) and, when
 // wantBlob is set, verifies the digest of the compressed stream.
 func readLayer(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) error) (digest.Digest, error) {
-	return readLayerSplit(r, wantBlob, consume, "")
-}
-
-// readLayerSplit is readLayer that, with a splitPath, also records the
-// framing of the uncompressed stream there (see pkg/tarsplit), so that
-// Save can rebuild the identical stream from the unpacked files. A stream
-// that cannot be recorded leaves no record, not an error: the layer is
-// still good, Save archives it again.
-func readLayerSplit(r io.Reader, wantBlob digest.Digest, consume func(io.Reader) error, splitPath string) (digest.Digest, error) {
 	var blob digest.Digester
 	if wantBlob != "" {
 		blob = wantBlob.Algorithm().Digester()
@@ -52,30 +47,7 @@ func readLayerSplit(r io.Reader, wantBlob digest.Digest, consume func(io.Reader)
 	}
 	defer dec.Close()
 	diff := digest.SHA256.Digester()
-	var sink io.Writer = diff.Hash()
-	endSplit := func(error) {}
-	if splitPath != "" {
-		pr, pw := io.Pipe()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			if err := tarsplit.RecordFile(pr, splitPath); err != nil {
-				slog.Debug("layer framing not recorded", slog.Any("error", err))
-			}
-			_, _ = io.Copy(io.Discard, pr)
-		}()
-		sink = io.MultiWriter(sink, pw)
-		ended := false
-		endSplit = func(err error) {
-			if !ended {
-				ended = true
-				pw.CloseWithError(err)
-				<-done
-			}
-		}
-	}
-	defer endSplit(io.ErrUnexpectedEOF)
-	tee := io.TeeReader(dec, sink)
+	tee := io.TeeReader(dec, diff.Hash())
 	if consume != nil {
 		if err := consume(tee); err != nil {
 			return "", err
@@ -86,7 +58,6 @@ func readLayerSplit(r io.Reader, wantBlob digest.Digest, consume func(io.Reader)
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return "", fmt.Errorf("reading layer: %w", err)
 	}
-	endSplit(nil)
 	if blob != nil {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return "", fmt.Errorf("reading layer: %w", err)
@@ -98,28 +69,47 @@ func readLayerSplit(r io.Reader, wantBlob digest.Digest, consume func(io.Reader)
 	return diff.Digest(), nil
 }
 
-// splitFile, next to a layer's diff directory, records the framing of the
-// layer's tar stream (pkg/tarsplit).
-const splitFile = "tar-split.json.gz"
-
-// unpackLayer unpacks a layer stream into dir/diff, records its framing in
-// dir/tar-split.json.gz, and returns its diffID and the size of the
-// unpacked content.
+// unpackLayer unpacks a layer stream into dir/diff and returns its diffID
+// and the size of the unpacked content.
 func unpackLayer(r io.Reader, wantBlob digest.Digest, dir string) (digest.Digest, int64, error) {
 	diffDir := filepath.Join(dir, "diff")
 	if err := os.MkdirAll(diffDir, 0o755); err != nil {
 		return "", 0, err
 	}
-	diffID, err := readLayerSplit(r, wantBlob, func(tr io.Reader) error {
-		if err := archive.Unpack(tr, diffDir, layerTarOptions()); err != nil {
+	// The tar-split record (headers and padding, not file content) lets
+	// push rebuild the exact layer stream from diff/, as Docker does.
+	tsf, err := os.OpenFile(filepath.Join(dir, tarSplitFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "", 0, err
+	}
+	defer tsf.Close()
+	tsz := gzip.NewWriter(tsf)
+	diffID, err := readLayer(r, wantBlob, func(tr io.Reader) error {
+		its, err := asm.NewInputTarStream(tr, storage.NewJSONPacker(tsz), storage.NewDiscardFilePutter())
+		if err != nil {
+			return fmt.Errorf("reading layer: %w", err)
+		}
+		if err := archive.Unpack(its, diffDir, layerTarOptions()); err != nil {
+			// Let the tar-split reader finish before failing.
+			_, _ = io.Copy(io.Discard, its)
 			if isBadArchive(err) {
 				return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid layer: %v", err))
 			}
 			return fmt.Errorf("unpacking layer: %w", err)
 		}
+		// The end-of-archive padding belongs to the record too.
+		if _, err := io.Copy(io.Discard, its); err != nil {
+			return fmt.Errorf("reading layer: %w", err)
+		}
 		return nil
-	}, filepath.Join(dir, splitFile))
+	})
 	if err != nil {
+		return "", 0, err
+	}
+	if err := tsz.Close(); err != nil {
+		return "", 0, err
+	}
+	if err := tsf.Close(); err != nil {
 		return "", 0, err
 	}
 	size, err := dirSize(diffDir)
@@ -159,6 +149,8 @@ type plannedImage struct {
 	img  *Image
 	raw  []byte   // config blob
 	refs []string // normalized references to point at it
+
+	repoDigest string // normalized "name@sha256:..." of a pulled manifest, or ""
 }
 
 // plan collects what one load or import adds. Layers that already existed
@@ -175,16 +167,101 @@ func (s *Store) newPlan(work string) *plan {
 	return &plan{s: s, work: work, pending: map[string]*preparedLayer{}}
 }
 
-// release unpins the layers the plan relied on.
+// release unpins the layers the plan relied on. A layer left with no pin
+// and no image (one a failed pull committed) is removed.
 func (p *plan) release() {
-	p.s.mu.Lock()
-	defer p.s.mu.Unlock()
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var unpinned []string
 	for _, c := range p.pinned {
-		if p.s.pins[c]--; p.s.pins[c] <= 0 {
-			delete(p.s.pins, c)
+		if s.pins[c]--; s.pins[c] <= 0 {
+			delete(s.pins, c)
+			unpinned = append(unpinned, c)
 		}
 	}
 	p.pinned = nil
+	if len(unpinned) == 0 {
+		return
+	}
+	used := map[string]bool{}
+	for _, img := range s.images {
+		for _, c := range img.chainIDs {
+			used[c] = true
+		}
+	}
+	for _, c := range unpinned {
+		if !used[c] {
+			if err := s.removeLayer(c); err != nil {
+				slog.Warn("removing unused layer", slog.String("layer", c), slog.Any("error", err))
+			}
+		}
+	}
+}
+
+// acquireLayer is needLayer for pulls: when another pull is unpacking
+// chainID it waits for that one and uses its result. When it returns
+// true the caller must end with commitLayer or abandonLayer.
+func (p *plan) acquireLayer(ctx context.Context, chainID string, waiting func()) (bool, error) {
+	s := p.s
+	for {
+		s.mu.Lock()
+		if _, ok := s.layers[chainID]; ok {
+			s.pins[chainID]++
+			p.pinned = append(p.pinned, chainID)
+			s.mu.Unlock()
+			return false, nil
+		}
+		ch, busy := s.inflight[chainID]
+		if !busy {
+			s.inflight[chainID] = make(chan struct{})
+			s.mu.Unlock()
+			return true, nil
+		}
+		s.mu.Unlock()
+		if waiting != nil {
+			waiting()
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+}
+
+// abandonLayer ends an acquireLayer that did not produce the layer.
+func (p *plan) abandonLayer(chainID string) {
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	if ch, ok := p.s.inflight[chainID]; ok {
+		close(ch)
+		delete(p.s.inflight, chainID)
+	}
+}
+
+// commitLayer moves an unpacked layer (dir holding diff/ and layer.json)
+// into the store at once, pinned by the plan, so concurrent pulls share
+// it. A crash leaves an unused layer, removed when the store is opened.
+func (p *plan) commitLayer(dir string, info layerInfo) error {
+	defer p.abandonLayer(info.ChainID)
+	if err := syncFS(dir); err != nil {
+		return err
+	}
+	s := p.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := os.Rename(dir, s.layerPath(info.ChainID)); err != nil {
+		return fmt.Errorf("committing layer %s: %w", info.ChainID, err)
+	}
+	if err := syncDir(filepath.Join(s.root, "layers")); err != nil {
+		_ = s.removeLayer(info.ChainID)
+		return err
+	}
+	s.layers[info.ChainID] = info
+	s.pins[info.ChainID]++
+	p.pinned = append(p.pinned, info.ChainID)
+	return nil
 }
 
 // needLayer reports whether chainID must be unpacked: false when this plan
@@ -320,7 +397,12 @@ func (p *plan) commit() (retErr error) {
 		if len(pi.refs) > 0 {
 			img.lastTagTime = timeNow()
 		}
-		if !exists || len(pi.refs) > 0 {
+		newDigest := pi.repoDigest != "" && !slices.Contains(img.repoDigests, pi.repoDigest)
+		if newDigest {
+			img.repoDigests = append(img.repoDigests, pi.repoDigest)
+			slices.Sort(img.repoDigests)
+		}
+		if !exists || len(pi.refs) > 0 || newDigest {
 			if err := s.saveRecord(img); err != nil {
 				return err
 			}
@@ -344,4 +426,48 @@ func syncFS(dir string) error {
 		return fmt.Errorf("syncing layers: %w", err)
 	}
 	return nil
+}
+
+// layerStream rebuilds the exact tar stream of the layer in layerDir from
+// its tar-split record and the unpacked files (push and save need the
+// original bytes, whose digest is the layer's diffID). It fails with
+// os.ErrNotExist when the layer has no record.
+func layerStream(layerDir string) (io.ReadCloser, error) {
+	tsf, err := os.Open(filepath.Join(layerDir, tarSplitFile))
+	if err != nil {
+		return nil, err
+	}
+	tsz, err := gzip.NewReader(tsf)
+	if err != nil {
+		tsf.Close()
+		return nil, fmt.Errorf("reading tar-split: %w", err)
+	}
+	root, err := os.OpenRoot(filepath.Join(layerDir, "diff"))
+	if err != nil {
+		tsf.Close()
+		return nil, err
+	}
+	stream := asm.NewOutputTarStream(rootGetter{root}, storage.NewJSONUnpacker(tsz))
+	return &layerStreamCloser{ReadCloser: stream, closers: []io.Closer{root, tsf}}, nil
+}
+
+type layerStreamCloser struct {
+	io.ReadCloser
+	closers []io.Closer
+}
+
+func (l *layerStreamCloser) Close() error {
+	err := l.ReadCloser.Close()
+	for _, c := range l.closers {
+		c.Close()
+	}
+	return err
+}
+
+// rootGetter opens tar-split file payloads inside the layer's diff dir;
+// os.Root keeps symlinks in the layer from leading elsewhere.
+type rootGetter struct{ root *os.Root }
+
+func (g rootGetter) Get(name string) (io.ReadCloser, error) {
+	return g.root.Open(filepath.Clean("./" + name))
 }

@@ -2,7 +2,9 @@ package images
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/containerd/errdefs"
+	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -195,4 +198,43 @@ func TestMakeTestImage(t *testing.T) {
 		assert.NilError(t, unix.Lstat(filepath.Join(rootfs, "bin/busybox"), &st))
 		assert.Check(t, is.Equal(st.Uid, uint32(0)))
 	}
+}
+
+// Push rebuilds each layer's exact tar stream (whiteouts, links, owners
+// included) from the unpacked files and the tar-split record, so the gzip
+// blob matches the diffID the config names; the blob is made once.
+func TestPushLayersRebuildExactStream(t *testing.T) {
+	requireRoot(t)
+	s, _ := newStore(t)
+	bottom := makeTar(t,
+		dir("a"), file("a/gone", "1"), file("a/kept", "2"),
+		dir("d"), file("d/old", "3"), symlink("link", "/etc/passwd"),
+		owned(file("owned", "x"), 1000, 1001),
+	)
+	top := makeTar(t,
+		dir("a"), file("a/.wh.gone", ""),
+		dir("d"), file("d/.wh..wh..opq", ""), file("d/new", "4"), hardlink("d/hard", "d/new"),
+	)
+	load(t, s, dockerSave(t, newTestImage(t, []string{"push:1"}, true, bottom, top)))
+	img, err := s.Get("push:1")
+	assert.NilError(t, err)
+	layers, release, err := s.PushLayers(context.Background(), img)
+	assert.NilError(t, err)
+	defer release()
+	assert.Assert(t, is.Len(layers, 2))
+	for i, want := range [][]byte{bottom, top} {
+		f, err := os.Open(layers[i].Path)
+		assert.NilError(t, err)
+		zr, err := gzip.NewReader(f)
+		assert.NilError(t, err)
+		got, err := io.ReadAll(zr)
+		f.Close()
+		assert.NilError(t, err)
+		assert.Check(t, bytes.Equal(got, want), "layer %d differs from the loaded one", i)
+		assert.Check(t, is.Equal(layers[i].DiffID, digest.FromBytes(want)))
+	}
+	again, release2, err := s.PushLayers(context.Background(), img)
+	assert.NilError(t, err)
+	release2()
+	assert.Check(t, is.DeepEqual(again, layers))
 }

@@ -10,8 +10,8 @@ import (
 // ParseReference normalizes an image reference the way Docker does:
 // "busybox" becomes ("docker.io/library/busybox", "latest"), "foo/bar:1"
 // becomes ("docker.io/foo/bar", "1") and a registry host such as
-// "localhost:5000/x" is kept. Digest references are not supported because
-// the store keeps no repository digests.
+// "localhost:5000/x" is kept. Digest references name no tag and are
+// refused here; the store finds them through the images' repo digests.
 func ParseReference(ref string) (name, tag string, err error) {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
@@ -46,4 +46,18 @@ func normalizeRef(ref string) (string, error) {
 		return "", err
 	}
 	return name + ":" + tag, nil
+}
+
+// normalizeDigestRef returns the canonical "name@sha256:..." form of a
+// digest reference ("busybox@sha256:..."), and false for anything else.
+func normalizeDigestRef(ref string) (string, bool) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", false
+	}
+	d, ok := named.(reference.Digested)
+	if !ok {
+		return "", false
+	}
+	return named.Name() + "@" + d.Digest().String(), true
 }

@@ -11,15 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/moby/go-archive"
 	"github.com/moby/moby/api/types/image"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/berth-project/berth/pkg/tarsplit"
 )
 
 // Save writes the images names resolve to as a classic `docker save`
@@ -27,7 +24,7 @@ import (
 // and `docker load` read back.
 //
 // The store keeps layers unpacked, with the framing of their original tar
-// streams (pkg/tarsplit): each layer is rebuilt byte for byte, and the
+// streams (tar-split records): each layer is rebuilt byte for byte, and the
 // image loads back under the same ID. A layer without a usable record
 // (unpacked by an older Berth) is archived again: the saved config then
 // lists the new diff IDs and the image loads back under a new ID, with the
@@ -146,8 +143,8 @@ func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 // recorded framing, when that gives the digest want; else a new archive
 // of the directory.
 func archiveLayer(ctx context.Context, dir string, want digest.Digest, f *os.File) (digest.Digest, error) {
-	if split := filepath.Join(filepath.Dir(dir), splitFile); want != "" && fileExists(split) {
-		if d, err := writeDigested(f, func(w io.Writer) error { return replayLayer(dir, split, w) }); err == nil && d == want {
+	if want != "" {
+		if d, err := writeDigested(f, func(w io.Writer) error { return replayLayer(filepath.Dir(dir), w) }); err == nil && d == want {
 			return d, nil
 		}
 		if err := resetFile(f); err != nil {
@@ -165,22 +162,16 @@ func archiveLayer(ctx context.Context, dir string, want digest.Digest, f *os.Fil
 	})
 }
 
-// replayLayer rebuilds a layer's tar stream from its framing and its
-// files, read through an os.Root so that no name leads out of dir.
-func replayLayer(dir, split string, w io.Writer) error {
-	root, err := os.OpenRoot(dir)
+// replayLayer writes the original tar stream of the layer in layerDir,
+// rebuilt from its tar-split record (layerStream).
+func replayLayer(layerDir string, w io.Writer) error {
+	stream, err := layerStream(layerDir)
 	if err != nil {
 		return err
 	}
-	defer root.Close()
-	return tarsplit.Write(w, split, func(name string) (io.ReadCloser, error) {
-		return root.Open(strings.TrimPrefix(filepath.Clean("/"+name), "/"))
-	})
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+	defer stream.Close()
+	_, err = io.Copy(w, stream)
+	return err
 }
 
 func writeDigested(f *os.File, write func(io.Writer) error) (digest.Digest, error) {

@@ -52,7 +52,7 @@ func TestSaveWithoutRecordRewritesDiffIDs(t *testing.T) {
 	layer := append(makeTar(t, file("a", "a\n")), make([]byte, 4096)...)
 	load(t, s, dockerSave(t, newTestImage(t, []string{"test/one:v1"}, false, layer)))
 	orig := mustGet(t, s, "test/one:v1")
-	splits, err := filepath.Glob(filepath.Join(root, "layers", "*", splitFile))
+	splits, err := filepath.Glob(filepath.Join(root, "layers", "*", tarSplitFile))
 	assert.NilError(t, err)
 	assert.Equal(t, len(splits), 1)
 	assert.NilError(t, os.Remove(splits[0]))

@@ -37,6 +37,7 @@ type Image struct {
 	Size     int64    // sum of the unpacked layer sizes in bytes
 
 	chainIDs    []string // chain IDs of Layers, bottom first
+	repoDigests []string // normalized "name@sha256:<manifest hex>", sorted
 	comment     string
 	ext         dockerspec.DockerOCIImageConfigExt
 	lastTagTime time.Time
@@ -55,6 +56,7 @@ type layerInfo struct {
 type imageRecord struct {
 	LastTagTime time.Time `json:"lastTagTime,omitzero"`
 	Parent      string    `json:"parent,omitempty"`
+	RepoDigests []string  `json:"repoDigests,omitempty"`
 }
 
 // configFile is the on-disk image config: Docker's extension of the OCI
@@ -85,6 +87,11 @@ type Store struct {
 	refs   map[string]string    // normalized "name:tag" -> image ID
 	layers map[string]layerInfo // by chain ID
 	pins   map[string]int       // chain IDs an in-flight load relies on
+
+	// inflight marks layers a pull is unpacking; the channel is closed
+	// when it is committed or abandoned, so concurrent pulls of images
+	// sharing a layer fetch it once.
+	inflight map[string]chan struct{}
 }
 
 // New opens (creating if needed) the store at root and loads its index.
@@ -96,6 +103,8 @@ func New(root string) (*Store, error) {
 		refs:   map[string]string{},
 		layers: map[string]layerInfo{},
 		pins:   map[string]int{},
+
+		inflight: map[string]chan struct{}{},
 	}
 	if err := os.RemoveAll(s.tmpDir()); err != nil {
 		return nil, fmt.Errorf("cleaning image store scratch dir: %w", err)
@@ -208,6 +217,7 @@ func (s *Store) readImage(id string) (*Image, error) {
 	}
 	img.lastTagTime = rec.LastTagTime
 	img.parent = rec.Parent
+	img.repoDigests = rec.RepoDigests
 	return img, nil
 }
 
@@ -333,11 +343,18 @@ func (s *Store) resolve(refOrID string) (img *Image, ref string, err error) {
 			return img, "", nil
 		}
 	}
+	if dref, ok := normalizeDigestRef(refOrID); ok {
+		for _, img := range s.images {
+			if slices.Contains(img.repoDigests, dref) {
+				return img, "", nil
+			}
+		}
+		return nil, "", notFound(refOrID)
+	}
 	switch {
 	case perr == nil:
 		return nil, "", notFound(FamiliarName(key))
 	case strings.Contains(refOrID, "@"):
-		// A digest reference: valid, but the store keeps no repo digests.
 		return nil, "", notFound(refOrID)
 	default:
 		return nil, "", perr
@@ -390,6 +407,7 @@ func (s *Store) clone(img *Image) *Image {
 	c.RepoTags = s.tags(img.ID)
 	c.Layers = slices.Clone(img.Layers)
 	c.chainIDs = slices.Clone(img.chainIDs)
+	c.repoDigests = slices.Clone(img.repoDigests)
 	cfg := &c.Config.Config
 	cfg.Env = slices.Clone(cfg.Env)
 	cfg.Cmd = slices.Clone(cfg.Cmd)
@@ -471,6 +489,27 @@ func (s *Store) Delete(refOrID string, force bool, inUse func(imageID string) bo
 	refs := s.refsOf(img.ID)
 	var records []image.DeleteResponse
 
+	if dref, ok := normalizeDigestRef(refOrID); ok && slices.Contains(img.repoDigests, dref) {
+		// A digest reference is removed like a tag: the image goes with
+		// its last reference.
+		last := len(refs) == 0 && len(img.repoDigests) == 1
+		if used && !force && last {
+			return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf(
+				"conflict: unable to remove repository reference %q (must force) - container is using its referenced image %s", refOrID, short))
+		}
+		img.repoDigests = slices.DeleteFunc(img.repoDigests, func(d string) bool { return d == dref })
+		if err := s.saveRecord(img); err != nil {
+			img.repoDigests = append(img.repoDigests, dref)
+			slices.Sort(img.repoDigests)
+			return nil, err
+		}
+		records = append(records, image.DeleteResponse{Untagged: FamiliarName(dref)})
+		if !last || used {
+			return records, nil
+		}
+		return s.removeImage(img, records)
+	}
+
 	if ref != "" {
 		if used && !force && len(refs) == 1 {
 			return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf(
@@ -548,6 +587,10 @@ func (s *Store) removeImage(img *Image, records []image.DeleteResponse) ([]image
 	}
 	delete(s.images, img.ID)
 	_ = os.Remove(s.blobPath(img.ID))
+	// As Docker, the digest references go with the image's last tag.
+	for _, d := range img.repoDigests {
+		records = append(records, image.DeleteResponse{Untagged: FamiliarName(d)})
+	}
 	records = append(records, image.DeleteResponse{Deleted: img.ID})
 
 	used := map[string]bool{}
@@ -612,7 +655,7 @@ func (s *Store) Inspect(img *Image) image.InspectResponse {
 	resp := image.InspectResponse{
 		ID:           img.ID,
 		RepoTags:     nonNil(img.RepoTags),
-		RepoDigests:  []string{},
+		RepoDigests:  familiarAll(img.repoDigests),
 		Comment:      img.comment,
 		Author:       img.Config.Author,
 		Config:       &cfg,
@@ -638,11 +681,20 @@ func (s *Store) Summary(img *Image) image.Summary {
 		Created:     img.Created.Unix(),
 		ID:          img.ID,
 		Labels:      maps.Clone(img.Config.Config.Labels),
-		RepoDigests: []string{},
+		RepoDigests: familiarAll(img.repoDigests),
 		RepoTags:    nonNil(img.RepoTags),
 		SharedSize:  -1,
 		Size:        img.Size,
 	}
+}
+
+// familiarAll returns the familiar forms of normalized references, never nil.
+func familiarAll(refs []string) []string {
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, FamiliarName(r))
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -661,7 +713,7 @@ func (s *Store) saveRefs() error {
 }
 
 func (s *Store) saveRecord(img *Image) error {
-	data, err := json.Marshal(imageRecord{LastTagTime: img.lastTagTime, Parent: img.parent})
+	data, err := json.Marshal(imageRecord{LastTagTime: img.lastTagTime, Parent: img.parent, RepoDigests: img.repoDigests})
 	if err != nil {
 		return err
 	}

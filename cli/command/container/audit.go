@@ -200,7 +200,7 @@ func verdict(audited, check auditRun) error {
 // wrote. The container and its anonymous volumes are always removed.
 func auditOnce(ctx context.Context, cli *command.Cli, apiClient client.APIClient, o *auditOptions, cc *containerConfig, writes bool) (auditRun, *berth.Writes, error) {
 	var run auditRun
-	id, err := createContainer(ctx, cli, cc)
+	id, err := createContainer(ctx, cli, cc, pullNever)
 	if err != nil {
 		return run, nil, err
 	}

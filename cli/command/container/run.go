@@ -17,6 +17,7 @@ type runOptions struct {
 	detach     bool
 	sigProxy   bool
 	detachKeys string
+	pull       string
 }
 
 // NewRunCommand returns `berth run`.
@@ -32,6 +33,7 @@ func NewRunCommand(cli *command.Cli) *cobra.Command {
 	}
 	flags := cmd.Flags()
 	addContainerFlags(flags, &o.containerOptions)
+	addPullFlag(flags, &o.pull)
 	flags.BoolVarP(&o.detach, "detach", "d", false, "Run container in background and print container ID")
 	flags.BoolVar(&o.sigProxy, "sig-proxy", true, "Proxy received signals to the process")
 	flags.StringVar(&o.detachKeys, "detach-keys", "", "Override the key sequence for detaching a container")
@@ -59,7 +61,7 @@ func runRun(cmd *cobra.Command, cli *command.Cli, o *runOptions, args []string) 
 	if err != nil {
 		return runStatusError(err)
 	}
-	id, err := createContainer(ctx, cli, cc)
+	id, err := createContainer(ctx, cli, cc, o.pull)
 	if err != nil {
 		return runStatusError(err)
 	}

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,10 +10,13 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	"github.com/moby/moby/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/cli/command"
+	"github.com/berth-project/berth/cli/command/registry"
 	"github.com/berth-project/berth/cli/format"
 	"github.com/berth-project/berth/cli/opts"
 )
@@ -227,4 +231,129 @@ func NewRmiCommand(cli *command.Cli) *cobra.Command {
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Force removal of the image")
 	cmd.Flags().BoolVar(&noPrune, "no-prune", false, "Do not delete untagged parents")
 	return cmd
+}
+
+// NewPullCommand returns `berth pull`.
+func NewPullCommand(cli *command.Cli) *cobra.Command {
+	var (
+		platform string
+		quiet    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "pull [OPTIONS] NAME[:TAG|@DIGEST]",
+		Short: "Download an image from a registry",
+		Args:  command.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cli.Out
+			if quiet {
+				out = io.Discard
+			}
+			ref, err := PullImage(cmd.Context(), cli, args[0], platform, out)
+			if err != nil {
+				return err
+			}
+			_, _ = fmt.Fprintln(cli.Out, ref)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&platform, "platform", "", "Pull this platform of a multi-platform image (os/arch[/variant])")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
+	return cmd
+}
+
+// PullImage pulls ref with the stored credentials, showing the daemon's
+// progress on out, and returns the full reference pulled.
+func PullImage(ctx context.Context, cli *command.Cli, ref, platform string, out io.Writer) (string, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", err
+	}
+	named = reference.TagNameOnly(named)
+	auth, err := registry.EncodedAuth(ref)
+	if err != nil {
+		return "", err
+	}
+	opts := client.ImagePullOptions{RegistryAuth: auth}
+	if platform != "" {
+		p, err := parsePlatform(platform)
+		if err != nil {
+			return "", err
+		}
+		opts.Platforms = []ocispec.Platform{p}
+	}
+	apiClient, err := cli.Client()
+	if err != nil {
+		return "", err
+	}
+	body, err := apiClient.ImagePull(ctx, named.String(), opts)
+	if err != nil {
+		return "", err
+	}
+	defer body.Close()
+	if err := format.DisplayProgressStream(body, out, isTerminal(out)); err != nil {
+		return "", err
+	}
+	return named.String(), nil
+}
+
+func parsePlatform(s string) (ocispec.Platform, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return ocispec.Platform{}, fmt.Errorf("invalid platform %q: want os/arch[/variant]", s)
+	}
+	p := ocispec.Platform{OS: parts[0], Architecture: parts[1]}
+	if len(parts) == 3 {
+		p.Variant = parts[2]
+	}
+	return p, nil
+}
+
+// NewPushCommand returns `berth push`.
+func NewPushCommand(cli *command.Cli) *cobra.Command {
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "push [OPTIONS] NAME[:TAG]",
+		Short: "Upload an image to a registry",
+		Args:  command.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			named, err := reference.ParseNormalizedNamed(args[0])
+			if err != nil {
+				return err
+			}
+			named = reference.TagNameOnly(named)
+			auth, err := registry.EncodedAuth(args[0])
+			if err != nil {
+				return err
+			}
+			apiClient, err := cli.Client()
+			if err != nil {
+				return err
+			}
+			body, err := apiClient.ImagePush(cmd.Context(), named.String(), client.ImagePushOptions{RegistryAuth: auth})
+			if err != nil {
+				return err
+			}
+			defer body.Close()
+			out := cli.Out
+			if quiet {
+				out = io.Discard
+			}
+			if err := format.DisplayProgressStream(body, out, isTerminal(out)); err != nil {
+				return err
+			}
+			if quiet {
+				_, _ = fmt.Fprintln(cli.Out, named.String())
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
+	return cmd
+}
+
+// isTerminal reports whether w is a terminal, where progress bars are
+// drawn.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && command.IsTerminal(f.Fd())
 }

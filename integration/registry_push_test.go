@@ -1,0 +1,167 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/berth-project/berth/integration/internal/harness"
+)
+
+// TestRegistryPush pushes a loaded image with berth push and the docker
+// CLIs: the registry serves it (skopeo reads it back, another daemon pulls
+// and runs it), blobs the repository has are not sent again, the gzip
+// layer is made once and cached, and RepoDigests records the push.
+func TestRegistryPush(t *testing.T) {
+	r := startRegistry(t, "", "")
+	d := harness.NewWithImage(t)
+	cfgDir := t.TempDir()
+	ref := r.Ref("pushed/busybox:v1")
+	d.OK(t, "tag", "busybox:latest", ref)
+
+	res := berthWith(t, d, cfgDir, "", "push", ref)
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "The push refers to repository ["+r.Ref("pushed/busybox")+"]"))
+	dgst := r.Digest(t, "pushed/busybox:v1")
+	assert.Check(t, is.Contains(res.Stdout, "v1: digest: "+dgst))
+	assert.Equal(t, d.OK(t, "inspect", "--format", "{{json .RepoDigests}}", ref), `["`+r.Ref("pushed/busybox")+"@"+dgst+`"]`)
+	m := r.Manifest(t, "pushed/busybox:v1")
+	assert.Equal(t, m.MediaType, "application/vnd.docker.distribution.manifest.v2+json")
+	layer := m.Layers[0].Digest
+
+	// The cached blob is what the registry has.
+	matches, err := filepath.Glob(filepath.Join(d.DataRoot, "image", "layers", "*", "blob.tar.gz"))
+	assert.NilError(t, err)
+	assert.Assert(t, is.Len(matches, 1))
+	cached, err := os.ReadFile(matches[0])
+	assert.NilError(t, err)
+	stored, err := os.ReadFile(r.BlobPath(layer))
+	assert.NilError(t, err)
+	assert.Check(t, string(cached) == string(stored), "cached blob differs from the pushed one")
+	info, err := os.Stat(matches[0])
+	assert.NilError(t, err)
+
+	// A second push to another repository sends the layer again once; a
+	// push to the same repository sends nothing.
+	puts := func() int {
+		log, err := os.ReadFile(r.LogPath)
+		assert.NilError(t, err)
+		return strings.Count(string(log), `"PUT /v2/pushed/busybox/blobs/uploads/`) + strings.Count(string(log), `"PATCH /v2/pushed/busybox/blobs/uploads/`)
+	}
+	before := puts()
+	assert.Assert(t, before > 0, "the first push uploaded no blob")
+	res = berthWith(t, d, cfgDir, "", "push", ref)
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Equal(t, puts(), before, "blobs uploaded again to a repository that has them")
+	info2, err := os.Stat(matches[0])
+	assert.NilError(t, err)
+	assert.Check(t, info.ModTime().Equal(info2.ModTime()), "the gzip blob was made again")
+
+	// Another daemon pulls and runs what was pushed.
+	d2 := harness.New(t)
+	res = berthWith(t, d2, cfgDir, "", "pull", ref)
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Equal(t, d2.OK(t, "run", "--rm", ref, "cat", "/etc/motd"), d.OK(t, "run", "--rm", "busybox", "cat", "/etc/motd"))
+
+	res = berthWith(t, d, cfgDir, "", "push", r.Ref("pushed/none:v1"))
+	assert.Assert(t, res.ExitCode != 0)
+	assert.Check(t, is.Contains(res.Stderr, "An image does not exist locally with the tag: "+r.Ref("pushed/none")))
+
+	for _, docker := range []string{harness.DockerCLI, harness.DockerCLI2010} {
+		t.Run(dockerName(docker), func(t *testing.T) {
+			harness.RequireTool(t, docker)
+			dref := r.Ref("docker/" + dockerName(docker) + ":v2")
+			d.OK(t, "tag", "busybox:latest", dref)
+			res := d.Docker(t, docker, "push", dref)
+			assert.Equal(t, res.ExitCode, 0, res.Combined())
+			assert.Check(t, is.Contains(res.Stdout, "v2: digest: "+r.Digest(t, "docker/"+dockerName(docker)+":v2")))
+		})
+	}
+}
+
+// TestRegistryComposePullsMissing runs docker-compose 1.29 with a service
+// whose image is only in the registry: compose pulls it through berthd.
+func TestRegistryComposePullsMissing(t *testing.T) {
+	r := startRegistry(t, "", "")
+	r.Push(t, "docker-archive:"+harness.TestImage(t), "compose/busybox:v1")
+	d := harness.New(t)
+	dir := t.TempDir()
+	yml := "version: \"2.4\"\nservices:\n  app:\n    image: " + r.Ref("compose/busybox:v1") + "\n    read_only: true\n    command: [\"echo\", \"pulled by compose\"]\n"
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(yml), 0o644))
+	t.Cleanup(func() { compose(t, d, dir, "down") })
+	res := compose(t, d, dir, "run", "--rm", "app")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "pulled by compose"))
+	assert.Check(t, is.Contains(res.Combined(), "Pulling app"))
+	assert.Equal(t, d.OK(t, "inspect", "--format", "{{json .RepoDigests}}", r.Ref("compose/busybox:v1")),
+		`["`+r.Ref("compose/busybox")+"@"+r.Digest(t, "compose/busybox:v1")+`"]`)
+}
+
+// TestRegistryTLSLoopback pulls from and pushes to a registry serving
+// HTTPS with a self-signed certificate on 127.0.0.1: loopback registries
+// are insecure by default, as in Docker, so the certificate is not
+// verified.
+func TestRegistryTLSLoopback(t *testing.T) {
+	r := startRegistryTLS(t, "", "", true)
+	r.Push(t, "docker-archive:"+harness.TestImage(t), "tls/busybox:v1")
+	d := harness.New(t)
+	cfgDir := t.TempDir()
+	ref := r.Ref("tls/busybox:v1")
+	res := berthWith(t, d, cfgDir, "", "pull", ref)
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Equal(t, d.OK(t, "run", "--rm", ref, "echo", "over tls"), "over tls")
+	d.OK(t, "tag", ref, r.Ref("tls/again:v1"))
+	res = berthWith(t, d, cfgDir, "", "push", r.Ref("tls/again:v1"))
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "v1: digest: "+r.Digest(t, "tls/again:v1")))
+	log, err := os.ReadFile(r.LogPath)
+	assert.NilError(t, err)
+	assert.Check(t, !strings.Contains(string(log), "http: TLS handshake error"), "a client spoke plain HTTP or failed TLS:\n%s", log)
+}
+
+// TestRegistryPullProgressOnTerminal: on a terminal, berth pull redraws
+// each layer's line in place with a progress bar, as the docker CLI does.
+func TestRegistryPullProgressOnTerminal(t *testing.T) {
+	r := startRegistry(t, "", "")
+	// The target has the test image: its derivative has one new layer.
+	r.Push(t, "docker-archive:"+derivedArchive(t, "derived:v1"), "tty/busybox:v1")
+	tg := harness.NewTarget(t)
+	ref := r.Ref("tty/busybox:v1")
+	p := tg.CLIOnPTY(t, filepath.Join(harness.Binaries(t), "berth"), 40, 200, "-H", tg.Host(), "pull", ref)
+	assert.Equal(t, p.Wait(t), 0, p.Output())
+	out := p.Output()
+	assert.Check(t, is.Contains(out, ": Downloading ["), "no progress bar in %q", out)
+	assert.Check(t, is.Contains(out, "\x1b[2K"), "no line redrawn in %q", out)
+	assert.Check(t, is.Contains(out, ": Already exists"))
+	assert.Check(t, is.Contains(out, ": Pull complete"))
+	assert.Check(t, is.Contains(out, "Status: Downloaded newer image for "+ref))
+}
+
+// TestRegistryMirror pulls a Docker Hub name ("busybox") through a
+// registry mirror on 127.0.0.1 (--registry-mirror): the image comes from
+// the mirror and keeps its Docker Hub name and digest.
+func TestRegistryMirror(t *testing.T) {
+	r := startRegistry(t, "", "")
+	r.Push(t, "docker-archive:"+harness.TestImage(t), "library/busybox:latest")
+	d := harness.New(t, harness.WithArgs("--registry-mirror", "http://"+r.Addr))
+	res := berthWith(t, d, t.TempDir(), "", "pull", "busybox")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "Status: Downloaded newer image for busybox:latest"))
+	assert.Check(t, is.Contains(res.Stdout, "docker.io/library/busybox:latest"))
+	assert.Equal(t, d.OK(t, "inspect", "--format", "{{json .RepoTags}} {{json .RepoDigests}}", "busybox"),
+		`["busybox:latest"] ["busybox@`+r.Digest(t, "library/busybox:latest")+`"]`)
+	assert.Check(t, r.BlobGets(t, r.Manifest(t, "library/busybox:latest").Layers[0].Digest) == 1)
+
+	tmp := t.TempDir()
+	cfg := filepath.Join(tmp, "daemon.json")
+	assert.NilError(t, os.WriteFile(cfg, []byte("{}"), 0o600))
+	res = harness.Run(t, harness.Command{Bin: filepath.Join(harness.Binaries(t), "berthd"), Args: []string{
+		"--registry-mirror", "mirror.example", "--data-root", filepath.Join(tmp, "data"), "--exec-root", filepath.Join(tmp, "exec"),
+		"-H", "unix://" + filepath.Join(tmp, "s.sock"), "--config-file", cfg}})
+	assert.Check(t, res.ExitCode != 0)
+	assert.Check(t, is.Contains(res.Combined(), `registry mirror "mirror.example" is not an http(s)://host[:port] URL`))
+}
