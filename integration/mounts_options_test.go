@@ -162,6 +162,18 @@ func TestMountVolumeYieldsToTmpfs(t *testing.T) {
 	assert.Equal(t, out.ExitCode, 0, out.Combined())
 	assert.Check(t, is.Contains(out.Stdout, "tmpfs /p tmpfs"))
 	assert.Equal(t, d.OK(t, "volume", "ls", "-q"), before, "no anonymous volume is created")
+	// berth's CLI and the raw API (Config.Volumes with an uncleaned path,
+	// HostConfig.Mounts tmpfs) alike.
+	for _, args := range [][]string{{"--tmpfs", "/p", "-v", "/p"}, {"--mount", "type=tmpfs,dst=/p", "-v", "/p"}} {
+		id := d.OK(t, append(append([]string{"create", "--network", "none"}, args...), "busybox", "true")...)
+		assert.Check(t, !strings.Contains(d.Inspect(t, id, "{{range .Mounts}}{{.Type}} {{end}}"), "volume"), "%v", args)
+		assert.Equal(t, d.Inspect(t, id, "{{json .HostConfig.Tmpfs}}{{len .HostConfig.Mounts}}"), map[bool]string{true: `{"/p":""}0`, false: "null1"}[args[0] == "--tmpfs"])
+		d.OK(t, "rm", id)
+	}
+	r := d.API(t, "POST", "/containers/create", map[string]any{"Image": "busybox", "Volumes": map[string]any{"/p/": map[string]any{}},
+		"HostConfig": map[string]any{"NetworkMode": "none", "Mounts": []map[string]any{{"Type": "tmpfs", "Target": "/p"}}}})
+	assert.Equal(t, r.Status, 201, string(r.Body))
+	assert.Equal(t, d.OK(t, "volume", "ls", "-q"), before, "no anonymous volume is created")
 
 	snap := d.Snapshot(t)
 	res := d.Docker(t, harness.DockerCLI, "create", "--tmpfs", "/p", "--mount", "type=tmpfs,dst=/p", "busybox")
