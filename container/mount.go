@@ -38,6 +38,9 @@ type Mount struct {
 	// VolumeLabels are set on the volume when the mount creates it
 	// (VolumeOptions.Labels).
 	VolumeLabels map[string]string `json:",omitempty"`
+	// Subpath mounts this relative path inside the volume instead of its
+	// root (VolumeOptions.Subpath), resolved at start inside the volume.
+	Subpath string `json:",omitempty"`
 
 	// FromAPIMounts is set for mounts given as HostConfig.Mounts: only they
 	// appear in inspect's .Mounts for tmpfs, as in Docker.

@@ -134,7 +134,8 @@ func TestMountBindOptions(t *testing.T) {
 
 // TestMountVolumeOptions: VolumeOptions.Labels are set on the volume the
 // mount creates (Go client and docker CLI), and an existing volume keeps
-// its own.
+// its own; VolumeOptions.Subpath mounts a subdirectory, contained in the
+// volume.
 func TestMountVolumeOptions(t *testing.T) {
 	d := harness.NewWithImage(t)
 	c := d.Client(t)
@@ -146,6 +147,27 @@ func TestMountVolumeOptions(t *testing.T) {
 
 	d.Docker(t, harness.DockerCLI, "create", "--name", "cli", "--mount", "type=volume,src=clivol,dst=/v,volume-label=k=v", "busybox")
 	assert.Equal(t, d.OK(t, "volume", "inspect", "--format", "{{json .Labels}}", "clivol"), `{"k":"v"}`)
+
+	// Subpath: only the subdirectory is mounted; a symlink a container
+	// planted in the volume resolves inside the volume, never on the host;
+	// a missing subpath fails the start, as in Docker.
+	d.OK(t, "run", "--rm", "--network", "none", "-v", "spv:/v", "busybox", "sh", "-c",
+		"mkdir -p /v/sub && echo in > /v/sub/f && echo top > /v/topfile && ln -s / /v/esc && ln -s ../../../../.. /v/up")
+	out := d.Docker(t, harness.DockerCLI, "run", "--rm", "--network", "none", "--mount", "type=volume,src=spv,dst=/m,volume-subpath=sub", "busybox", "ls", "/m")
+	assert.Equal(t, out.ExitCode, 0, out.Combined())
+	assert.Equal(t, out.Stdout, "f\n")
+	for _, link := range []string{"esc", "up"} {
+		code, got := runOut(ctx, t, c, d, container.WithMount(mount.Mount{Type: mount.TypeVolume, Source: "spv", Target: "/m",
+			VolumeOptions: &mount.VolumeOptions{Subpath: link}}), container.WithCmd("ls", "/m"))
+		assert.Equal(t, code, 0, got)
+		assert.Check(t, is.Contains(got, "topfile"), "%s resolves to the volume's root", link)
+		assert.Check(t, !strings.Contains(got, "proc"), "%s must not reach the host's root: %q", link, got)
+	}
+	id = container.Create(ctx, t, c, container.WithMount(mount.Mount{Type: mount.TypeVolume, Source: "spv", Target: "/m",
+		VolumeOptions: &mount.VolumeOptions{Subpath: "missing"}}))
+	_, err := c.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	assert.Check(t, is.ErrorContains(err, `volume subpath "missing" for /m does not exist`))
+	d.OK(t, "rm", "-f", id)
 
 	d.OK(t, "volume", "create", "--label", "own=1", "existing")
 	container.Create(ctx, t, c, container.WithMount(mount.Mount{Type: mount.TypeVolume, Source: "existing", Target: "/v",
@@ -196,7 +218,8 @@ func TestMountOptionsRefused(t *testing.T) {
 		m    mount.Mount
 		want string
 	}{
-		{vol(&mount.VolumeOptions{Subpath: "sub"}), "Mount.VolumeOptions.Subpath: not supported by berth"},
+		{vol(&mount.VolumeOptions{Subpath: "/etc"}), "subpath must be a relative path within the volume: /etc"},
+		{vol(&mount.VolumeOptions{Subpath: "../x"}), "subpath must be a relative path within the volume: ../x"},
 		{vol(&mount.VolumeOptions{DriverConfig: &mount.Driver{Name: "nfs"}}), `Mount.VolumeOptions.DriverConfig.Name "nfs" is not supported by berth`},
 		{vol(&mount.VolumeOptions{DriverConfig: &mount.Driver{Options: map[string]string{"type": "nfs"}}}), "Mount.VolumeOptions.DriverConfig.Options (type) are not supported by berth"},
 		{mount.Mount{Type: mount.TypeVolume, Source: "never", Target: "/v", ClusterOptions: &mount.ClusterOptions{}}, "Mount.ClusterOptions: not supported by berth"},
@@ -209,8 +232,8 @@ func TestMountOptionsRefused(t *testing.T) {
 		r := d.API(t, "POST", "/containers/create", map[string]any{"Image": "busybox", "HostConfig": map[string]any{"Mounts": []mount.Mount{tc.m}}})
 		assert.Check(t, is.Equal(r.Status, 400), "%s: %s", tc.want, r.Body)
 	}
-	res := d.Docker(t, harness.DockerCLI, "create", "--mount", "type=volume,src=never,dst=/v,volume-subpath=sub", "busybox")
+	res := d.Docker(t, harness.DockerCLI, "create", "--mount", "type=volume,src=never,dst=/v,volume-driver=nfs", "busybox")
 	assert.Check(t, res.ExitCode != 0)
-	assert.Check(t, is.Contains(res.Stderr, "Mount.VolumeOptions.Subpath: not supported by berth"))
+	assert.Check(t, is.Contains(res.Stderr, `Mount.VolumeOptions.DriverConfig.Name "nfs" is not supported by berth`))
 	d.AssertUnchanged(t, snap, "refused mount options")
 }

@@ -126,6 +126,16 @@ func apiMount(spec mounttypes.Mount, img ImageFS, policy Policy) (container.Moun
 			if len(vo.Labels) > 0 {
 				m.VolumeLabels = maps.Clone(vo.Labels)
 			}
+			if vo.Subpath != "" {
+				sp, err := subpath(vo.Subpath)
+				if err != nil {
+					return container.Mount{}, wrap(err)
+				}
+				if spec.Source == "" {
+					return container.Mount{}, wrap(fmt.Errorf("VolumeOptions.Subpath needs a named volume (Source): %w", errInvalid))
+				}
+				m.Subpath = sp
+			}
 		}
 		if spec.Source == "" {
 			m.Anonymous = true
@@ -179,9 +189,6 @@ func unsupportedMountFields(spec mounttypes.Mount) error {
 		refused = append(refused, "Mount.ImageOptions")
 	}
 	if vo := spec.VolumeOptions; vo != nil {
-		if vo.Subpath != "" {
-			refused = append(refused, "Mount.VolumeOptions.Subpath")
-		}
 		if dc := vo.DriverConfig; dc != nil {
 			if dc.Name != "" && dc.Name != "local" {
 				return fmt.Errorf("Mount.VolumeOptions.DriverConfig.Name %q is not supported by berth (only the local driver exists): %w", dc.Name, errInvalid)
@@ -200,4 +207,18 @@ func unsupportedMountFields(spec mounttypes.Mount) error {
 		return fmt.Errorf("%s: not supported by berth: %w", strings.Join(refused, ", "), errInvalid)
 	}
 	return nil
+}
+
+// subpath checks a VolumeOptions.Subpath as Docker does: relative, and not
+// leaving the volume by its words. Symbolic links in the volume are for
+// the shim, which resolves the path inside the volume at start.
+func subpath(p string) (string, error) {
+	if path.IsAbs(p) {
+		return "", fmt.Errorf("subpath must be a relative path within the volume: %s: %w", p, errInvalid)
+	}
+	clean := path.Clean(p)
+	if clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", fmt.Errorf("subpath must be a relative path within the volume: %s: %w", p, errInvalid)
+	}
+	return clean, nil
 }

@@ -4,9 +4,11 @@ import (
 	"testing"
 
 	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
 	"gotest.tools/v3/assert"
 
 	"github.com/berth-project/berth/container"
+	"github.com/berth-project/berth/daemon/shim"
 )
 
 func TestBindOptions(t *testing.T) {
@@ -43,4 +45,22 @@ func TestCheckRecursiveReadOnly(t *testing.T) {
 	err := CheckRecursiveReadOnly(force, false, "crun")
 	assert.ErrorContains(t, err, "mount /p: ReadOnlyForceRecursive: runtime crun cannot")
 	assert.Check(t, errdefs.IsInvalidArgument(err))
+}
+
+func TestBuildVolumeSubpath(t *testing.T) {
+	t.Parallel()
+	c := &container.Container{ID: "c1", Config: &containertypes.Config{Image: "busybox", Cmd: []string{"true"}}, HostConfig: &containertypes.HostConfig{},
+		Mounts: []container.Mount{{Type: container.MountVolume, VolumeName: "data", Destination: "/p", Subpath: "a/b", Driver: "local"}}}
+	cfg, in := Build(c, defaults)
+	staging := SubpathStaging(defaults.ShimDir, 0)
+	assert.DeepEqual(t, cfg.Subpaths, []shim.SubpathMount{{Destination: "/p", Volume: defaults.VolumePath("data"), Subpath: "a/b", Staging: staging}})
+	assert.Check(t, len(cfg.Volumes) == 0, "no image content is copied into a subpath")
+	found := false
+	for _, m := range in.Mounts {
+		if m.Destination == "/p" {
+			found = true
+			assert.Equal(t, m.Source, staging)
+		}
+	}
+	assert.Check(t, found)
 }

@@ -105,6 +105,14 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: bindOptions(m, d.RecursiveReadOnly)})
 		case container.MountVolume:
 			src := d.VolumePath(m.VolumeName)
+			if m.Subpath != "" {
+				// The shim resolves the subpath inside the volume; the
+				// image's content is not copied into it, as in Docker.
+				staging := SubpathStaging(d.ShimDir, i)
+				cfg.Subpaths = append(cfg.Subpaths, shim.SubpathMount{Destination: m.Destination, Volume: src, Subpath: m.Subpath, Staging: staging})
+				mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: staging, Options: bindOptions(m, false)})
+				continue
+			}
 			if copiesImageContent(m) {
 				cfg.Volumes = append(cfg.Volumes, shim.VolumeCopy{Destination: m.Destination, Path: src})
 			}
@@ -196,6 +204,12 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 // CgroupsPath is the container's cgroup, below each v1 hierarchy or the
 // unified one.
 func CgroupsPath(id string) string { return "/berth/" + id }
+
+// SubpathStaging is where the shim binds the volume subpath of the
+// container's Mounts[index], in the shim's own mount namespace.
+func SubpathStaging(shimDir string, index int) string {
+	return filepath.Join(shimDir, "subpath", strconv.Itoa(index))
+}
 
 // TmpfsStaging is where the shim mounts the tmpfs of the container's
 // Mounts[index], in the shim's own mount namespace.
