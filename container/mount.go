@@ -19,10 +19,28 @@ type Mount struct {
 	ReadOnly    bool
 	Propagation string // bind propagation, "" = rprivate
 
+	// Bind mounts (BindOptions). NonRecursive binds the source alone
+	// ("bind", not "rbind"): mounts below it are not visible.
+	NonRecursive bool `json:",omitempty"`
+	// CreateMountpoint creates a missing bind source (a directory).
+	CreateMountpoint bool `json:",omitempty"`
+	// ReadOnlyNonRecursive keeps a read-only bind's submounts writable
+	// (API < 1.44, or asked for); otherwise a read-only bind is made
+	// recursively read-only where the runtime can. ReadOnlyForceRecursive
+	// makes start fail where it cannot.
+	ReadOnlyNonRecursive   bool `json:",omitempty"`
+	ReadOnlyForceRecursive bool `json:",omitempty"`
+
 	// Volume mounts.
 	VolumeName string `json:",omitempty"`
 	Anonymous  bool   `json:",omitempty"` // created for an image VOLUME or -v /path
 	Driver     string `json:",omitempty"`
+	// VolumeLabels are set on the volume when the mount creates it
+	// (VolumeOptions.Labels).
+	VolumeLabels map[string]string `json:",omitempty"`
+	// Subpath mounts this relative path inside the volume instead of its
+	// root (VolumeOptions.Subpath), resolved at start inside the volume.
+	Subpath string `json:",omitempty"`
 
 	// FromAPIMounts is set for mounts given as HostConfig.Mounts: only they
 	// appear in inspect's .Mounts for tmpfs, as in Docker.

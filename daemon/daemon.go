@@ -51,6 +51,8 @@ type Daemon struct {
 	locks      []*os.File
 	hardNofile uint64
 	hostCaps   []string // the daemon's bounding set: containers get no more
+	// rroCache holds runtimeHasRRO's answer per runtime path.
+	rroCache sync.Map
 	// host is what the host's cgroups can limit, probed once at start.
 	host resources.Host
 	// tmpfsPolicy is the tmpfs part of cfg, parsed once.

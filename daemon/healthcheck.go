@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -102,11 +103,20 @@ func (d *Daemon) probe(ctx context.Context, c *container.Container, cmd []string
 	if err != nil {
 		return -1, nil, err
 	}
+	// A probe is an exec as far as events go, as in Docker: exec_create,
+	// exec_start and exec_die (with the exit code when there is one).
 	eid := newID()
+	attrs := map[string]string{"execID": eid}
+	d.containerEvent(c, execAction(eventtypes.ActionExecCreate, cmd), attrs)
 	conn, r, err := sc.Exec(ctx, eid, proc, shim.ExecOptions{Stdout: true, Stderr: true})
 	if err != nil {
 		return -1, nil, err
 	}
+	d.containerEvent(c, execAction(eventtypes.ActionExecStart, cmd), attrs)
+	dieCode := "137" // killed at its timeout, as Docker reports it
+	defer func() {
+		d.containerEvent(c, eventtypes.ActionExecDie, map[string]string{"execID": eid, "exitCode": dieCode})
+	}()
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() {
 		// The shim has no exec kill: end the process by its host pid.
@@ -133,6 +143,7 @@ func (d *Daemon) probe(ctx context.Context, c *container.Container, cmd []string
 	if st.ExitCode == nil {
 		return -1, nil, fmt.Errorf("health check process of %s: no exit code", c.ID)
 	}
+	dieCode = strconv.Itoa(*st.ExitCode)
 	return *st.ExitCode, out.Bytes(), nil
 }
 

@@ -110,11 +110,11 @@ func (d *Daemon) checkEndpoints(hc *containertypes.HostConfig, nc *networktypes.
 }
 
 // checkBindSources refuses a `--mount type=bind` whose source does not
-// exist on the host, as Docker does (a missing -v source is created at
-// start instead).
+// exist on the host, as Docker does (a missing -v source, or one with
+// BindOptions.CreateMountpoint, is created at start instead).
 func checkBindSources(mounts []container.Mount) error {
 	for _, m := range mounts {
-		if m.Type != container.MountBind || !m.FromAPIMounts {
+		if m.Type != container.MountBind || !m.FromAPIMounts || m.CreateMountpoint {
 			continue
 		}
 		if _, err := os.Stat(m.Source); err != nil {

@@ -9,15 +9,15 @@ import (
 // createMountVolumes creates the volumes a new container mounts, as Docker
 // does at create: a named volume that does not exist yet, and a fresh
 // volume with a random name for each anonymous mount (-v /path, image
-// VOLUME). The image's content at the path is not copied into a new
-// volume yet.
+// VOLUME), with the labels of the mount's VolumeOptions (an existing
+// volume keeps its own, as in Docker).
 func (d *Daemon) createMountVolumes(c *container.Container) error {
 	for i := range c.Mounts {
 		m := &c.Mounts[i]
 		if m.Type != container.MountVolume || (m.VolumeName != "" && !m.Anonymous && d.volumeExists(m.VolumeName)) {
 			continue
 		}
-		v, created, err := d.volumes.Create(m.VolumeName, "", nil, nil)
+		v, created, err := d.volumes.Create(m.VolumeName, "", nil, m.VolumeLabels)
 		if err != nil {
 			return err
 		}

@@ -145,7 +145,7 @@ func (d *Daemon) buildRun(c *container.Container, nsPath string, linkEnv []strin
 		return shim.Config{}, nil, err
 	}
 	for _, m := range c.Mounts {
-		if m.Type != container.MountBind || m.FromAPIMounts {
+		if m.Type != container.MountBind || (m.FromAPIMounts && !m.CreateMountpoint) {
 			continue
 		}
 		if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) {
@@ -154,21 +154,26 @@ func (d *Daemon) buildRun(c *container.Container, nsPath string, linkEnv []strin
 			}
 		}
 	}
+	rro := d.runtimeHasRRO(rt)
+	if err := runspec.CheckRecursiveReadOnly(c.Mounts, rro, rt); err != nil {
+		return shim.Config{}, nil, err
+	}
 	devs, err := blockDevices(c.HostConfig.Resources)
 	if err != nil {
 		return shim.Config{}, nil, err
 	}
 	cfg, in := runspec.Build(c, runspec.Defaults{
-		Runtime:      rt,
-		RuntimeRoot:  d.runtimeRoot(),
-		ShimDir:      d.shimDir(c.ID),
-		ShimSocket:   d.shimSocket(c.ID),
-		ShmSize:      d.cfg.ShmSize(),
-		HostCaps:     d.hostCaps,
-		HardNofile:   d.hardNofile,
-		VolumePath:   d.volumes.Path,
-		BlockDevices: devs,
-		InitPath:     d.initPath(),
+		RecursiveReadOnly: rro,
+		Runtime:           rt,
+		RuntimeRoot:       d.runtimeRoot(),
+		ShimDir:           d.shimDir(c.ID),
+		ShimSocket:        d.shimSocket(c.ID),
+		ShmSize:           d.cfg.ShmSize(),
+		HostCaps:          d.hostCaps,
+		HardNofile:        d.hardNofile,
+		VolumePath:        d.volumes.Path,
+		BlockDevices:      devs,
+		InitPath:          d.initPath(),
 	})
 	for _, kv := range slices.Backward(linkEnv) {
 		if k, _, _ := strings.Cut(kv, "="); !runspec.HasEnv(in.Env, k) {

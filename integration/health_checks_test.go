@@ -93,6 +93,8 @@ func TestHealthTransitions(t *testing.T) {
 	evs := strings.Join(containerEvents(t, d, "hc"), ",")
 	assert.Check(t, is.Contains(evs, "health_status: healthy"))
 	assert.Check(t, is.Contains(evs, "health_status: unhealthy"))
+	// Each probe is an exec as far as events go, as in Docker.
+	assert.Check(t, is.Contains(evs, "exec_create: /bin/sh -c test -e /tmp/ok && echo fine,exec_start: /bin/sh -c test -e /tmp/ok && echo fine,exec_die"))
 
 	// The checks go on after a daemon restart.
 	d.Restart(t)

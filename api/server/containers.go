@@ -9,7 +9,9 @@ import (
 	"strconv"
 
 	"github.com/berth-project/berth/api/server/httputils"
+	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	mounttypes "github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client/pkg/versions"
 )
@@ -84,6 +86,26 @@ func (s *Server) postContainersCreate(w http.ResponseWriter, r *http.Request) er
 	if req.Config != nil && req.Config.Healthcheck != nil && versions.LessThan(httputils.VersionFromContext(r.Context()), "1.44") {
 		// StartInterval came with API 1.44; older clients' value is ignored, as in Docker.
 		req.Config.Healthcheck.StartInterval = 0
+	}
+	if versions.LessThan(httputils.VersionFromContext(r.Context()), "1.44") {
+		// Read-only binds became recursively read-only with API 1.44: older
+		// clients keep the non-recursive ones they knew, as in Docker.
+		for i, m := range hc.Mounts {
+			if m.Type != mounttypes.TypeBind {
+				continue
+			}
+			if m.BindOptions != nil && m.BindOptions.ReadOnlyForceRecursive {
+				return errdefs.ErrInvalidArgument.WithMessage("BindOptions.ReadOnlyForceRecursive needs API v1.44 or newer")
+			}
+			if m.ReadOnly {
+				bo := mounttypes.BindOptions{}
+				if m.BindOptions != nil {
+					bo = *m.BindOptions
+				}
+				bo.ReadOnlyNonRecursive = true
+				hc.Mounts[i].BindOptions = &bo
+			}
+		}
 	}
 	resp, err := s.backend.ContainerCreate(r.Context(), name, req.Config, hc, nc)
 	if err != nil {

@@ -2,8 +2,10 @@ package mountspec
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	mounttypes "github.com/moby/moby/api/types/mount"
@@ -76,6 +78,11 @@ func apiMount(spec mounttypes.Mount, img ImageFS, policy Policy) (container.Moun
 	if spec.Type != mounttypes.TypeTmpfs && spec.TmpfsOptions != nil {
 		return container.Mount{}, fmt.Errorf("TmpfsOptions must not be specified on mount type %q: %w", spec.Type, errInvalid)
 	}
+	if err := unsupportedMountFields(spec); err != nil {
+		return container.Mount{}, wrap(err)
+	}
+	// Consistency is a hint for Docker Desktop's file sharing: Docker on
+	// Linux accepts any value and ignores it, and so does Berth.
 	switch spec.Type {
 	case mounttypes.TypeBind:
 		if spec.VolumeOptions != nil {
@@ -88,16 +95,47 @@ func apiMount(spec mounttypes.Mount, img ImageFS, policy Policy) (container.Moun
 			return container.Mount{}, wrap(fmt.Errorf("invalid mount path: '%s' mount path must be absolute: %w", spec.Source, errInvalid))
 		}
 		m.Type, m.Source = container.MountBind, filepath.Clean(spec.Source)
-		if spec.BindOptions != nil {
-			m.Propagation = string(spec.BindOptions.Propagation)
+		if bo := spec.BindOptions; bo != nil {
+			if bo.Propagation != "" && !validPropagation(bo.Propagation) {
+				return container.Mount{}, wrap(fmt.Errorf("invalid propagation mode: %s: %w", bo.Propagation, errInvalid))
+			}
+			m.Propagation = string(bo.Propagation)
+			m.NonRecursive = bo.NonRecursive
+			m.CreateMountpoint = bo.CreateMountpoint
+			if (bo.ReadOnlyNonRecursive || bo.ReadOnlyForceRecursive) && !spec.ReadOnly {
+				return container.Mount{}, wrap(fmt.Errorf("option ReadOnlyNonRecursive and ReadOnlyForceRecursive require ReadOnly: %w", errInvalid))
+			}
+			if bo.ReadOnlyNonRecursive && bo.ReadOnlyForceRecursive {
+				return container.Mount{}, wrap(fmt.Errorf("option ReadOnlyNonRecursive and ReadOnlyForceRecursive are mutually exclusive: %w", errInvalid))
+			}
+			if bo.NonRecursive && bo.ReadOnlyForceRecursive {
+				return container.Mount{}, wrap(fmt.Errorf("option ReadOnlyForceRecursive requires a recursive bind (NonRecursive unset): %w", errInvalid))
+			}
+			m.ReadOnlyNonRecursive = bo.ReadOnlyNonRecursive
+			m.ReadOnlyForceRecursive = bo.ReadOnlyForceRecursive
 		}
 	case mounttypes.TypeVolume:
 		if spec.BindOptions != nil {
 			return container.Mount{}, wrap(fmt.Errorf("field BindOptions must not be specified: %w", errInvalid))
 		}
 		m.Type, m.Driver = container.MountVolume, "local"
-		if spec.VolumeOptions != nil && spec.VolumeOptions.NoCopy {
-			m.Mode = "nocopy"
+		if vo := spec.VolumeOptions; vo != nil {
+			if vo.NoCopy {
+				m.Mode = "nocopy"
+			}
+			if len(vo.Labels) > 0 {
+				m.VolumeLabels = maps.Clone(vo.Labels)
+			}
+			if vo.Subpath != "" {
+				sp, err := subpath(vo.Subpath)
+				if err != nil {
+					return container.Mount{}, wrap(err)
+				}
+				if spec.Source == "" {
+					return container.Mount{}, wrap(fmt.Errorf("VolumeOptions.Subpath needs a named volume (Source): %w", errInvalid))
+				}
+				m.Subpath = sp
+			}
 		}
 		if spec.Source == "" {
 			m.Anonymous = true
@@ -128,4 +166,59 @@ func apiMount(spec mounttypes.Mount, img ImageFS, policy Policy) (container.Moun
 		return container.Mount{}, fmt.Errorf("mount type %q is not supported by berth: %w", spec.Type, errInvalid)
 	}
 	return m, nil
+}
+
+func validPropagation(p mounttypes.Propagation) bool {
+	for _, q := range mounttypes.Propagations {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// unsupportedMountFields refuses the sub-fields of a HostConfig.Mounts
+// entry that Berth does not implement, naming them (docs/api-coverage.md
+// has a row for each).
+func unsupportedMountFields(spec mounttypes.Mount) error {
+	var refused []string
+	if spec.ClusterOptions != nil {
+		refused = append(refused, "Mount.ClusterOptions")
+	}
+	if spec.ImageOptions != nil {
+		refused = append(refused, "Mount.ImageOptions")
+	}
+	if vo := spec.VolumeOptions; vo != nil {
+		if dc := vo.DriverConfig; dc != nil {
+			if dc.Name != "" && dc.Name != "local" {
+				return fmt.Errorf("Mount.VolumeOptions.DriverConfig.Name %q is not supported by berth (only the local driver exists): %w", dc.Name, errInvalid)
+			}
+			if len(dc.Options) > 0 {
+				keys := make([]string, 0, len(dc.Options))
+				for k := range dc.Options {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				return fmt.Errorf("Mount.VolumeOptions.DriverConfig.Options (%s) are not supported by berth: the local driver takes no options yet: %w", strings.Join(keys, ", "), errInvalid)
+			}
+		}
+	}
+	if len(refused) > 0 {
+		return fmt.Errorf("%s: not supported by berth: %w", strings.Join(refused, ", "), errInvalid)
+	}
+	return nil
+}
+
+// subpath checks a VolumeOptions.Subpath as Docker does: relative, and not
+// leaving the volume by its words. Symbolic links in the volume are for
+// the shim, which resolves the path inside the volume at start.
+func subpath(p string) (string, error) {
+	if path.IsAbs(p) {
+		return "", fmt.Errorf("subpath must be a relative path within the volume: %s: %w", p, errInvalid)
+	}
+	clean := path.Clean(p)
+	if clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", fmt.Errorf("subpath must be a relative path within the volume: %s: %w", p, errInvalid)
+	}
+	return clean, nil
 }

@@ -160,8 +160,11 @@ func Resolve(req Request, img ImageFS, policy Policy) ([]container.Mount, error)
 		seen[dst] = true
 		out = append(out, m)
 	}
-	// Image and anonymous volumes, unless a mount already covers the path
-	// (a tmpfs replaces the volume, as in Docker).
+	// Image and anonymous volumes, unless an explicit mount already covers
+	// the path: a tmpfs, bind or named volume replaces the anonymous volume,
+	// as in Docker (its anonymous volumes skip a destination that is already
+	// mounted; compose sends every volume of a service in Config.Volumes
+	// too, and `-v /p --tmpfs /p` gives a tmpfs).
 	var vols map[string]struct{}
 	if req.Config != nil {
 		vols = req.Config.Volumes
@@ -176,9 +179,6 @@ func Resolve(req Request, img ImageFS, policy Policy) ([]container.Mount, error)
 		}
 		seen[dst] = true
 		out = append(out, container.Mount{Type: container.MountVolume, Destination: dst, Anonymous: true, Driver: "local"})
-	}
-	if err := checkRequestedVolumes(req.Requested, out); err != nil {
-		return nil, err
 	}
 	return out, nil
 }
@@ -202,35 +202,6 @@ func destination(p string) (string, error) {
 		return "", fmt.Errorf("invalid specification: destination can't be '/': %w", errInvalid)
 	}
 	return clean, nil
-}
-
-// checkRequestedVolumes refuses an anonymous volume the request asked for
-// (Config.Volumes, what `-v /p` sends) on a destination that another mount
-// of the request (--tmpfs, --mount, a bind) also uses. Resolve lets any
-// mount replace a Config.Volumes entry because the image's VOLUMEs arrive
-// there too, and a tmpfs on an image VOLUME path must replace the volume;
-// a volume the user asked for explicitly is a conflict instead, the same
-// "Duplicate mount point" when the other mount is a tmpfs.
-func checkRequestedVolumes(req *containertypes.Config, mounts []container.Mount) error {
-	if req == nil {
-		return nil
-	}
-	for _, v := range sortedKeys(req.Volumes) {
-		if v == "" || !path.IsAbs(v) {
-			continue // Resolve has refused it already
-		}
-		dst := path.Clean(v)
-		for _, m := range mounts {
-			// A bind or volume at the same path wins silently, as in
-			// Docker (its anonymous volumes skip a destination that is
-			// already mounted), and docker-compose 1.29 relies on it: it
-			// sends every volume of a service in Config.Volumes too.
-			if m.Destination == dst && m.Type == container.MountTmpfs {
-				return fmt.Errorf("Duplicate mount point: %s: %w", dst, errInvalid)
-			}
-		}
-	}
-	return nil
 }
 
 // requestedVolume reports whether the request's own Config.Volumes (what

@@ -31,6 +31,8 @@ type resolveCase struct {
 	policy  Policy
 	want    []container.Mount
 	wantErr string
+	// check, when set, inspects the result instead of want.
+	check func(t *testing.T, got []container.Mount)
 }
 
 func tmpfsReq(p, opts string) Request {
@@ -227,10 +229,18 @@ var resolveCases = []resolveCase{
 				Data: "size=1m,mode=1777,uid=0,gid=0", SizeBytes: 1 << 20, Mode: 0o1777, CopyUp: true}},
 			{Type: container.MountVolume, Destination: "/q", Anonymous: true, Driver: "local"},
 		}},
-	{name: "requested volume and tmpfs", policy: basePolicy, wantErr: "Duplicate mount point: /p",
-		req: Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Tmpfs: map[string]string{"/p": ""}}}},
-	{name: "requested volume uncleaned and api tmpfs", policy: basePolicy, wantErr: "Duplicate mount point: /p",
-		req: Request{Config: vols("/p/"), Requested: vols("/p/"), HostConfig: &containertypes.HostConfig{Mounts: []mounttypes.Mount{apiTmpfs("/p", nil)}}}},
+	{name: "requested volume yields to tmpfs", policy: basePolicy,
+		req: Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Tmpfs: map[string]string{"/p": "size=1m"}}},
+		want: []container.Mount{{Type: container.MountTmpfs, Destination: "/p", Tmpfs: &container.Tmpfs{Options: "noexec,nosuid,nodev,rprivate,size=1m", Flags: defFlags, Propagation: rprivate,
+			Data: "size=1m,mode=1777,uid=0,gid=0", SizeBytes: 1 << 20, Mode: 0o1777, CopyUp: true}}}},
+	{name: "requested volume uncleaned yields to api tmpfs", policy: basePolicy,
+		req: Request{Config: vols("/p/"), Requested: vols("/p/"), HostConfig: &containertypes.HostConfig{Mounts: []mounttypes.Mount{apiTmpfs("/p", nil)}}},
+		check: func(t *testing.T, got []container.Mount) {
+			assert.Equal(t, len(got), 1)
+			assert.Equal(t, got[0].Type, container.MountTmpfs)
+		}},
+	{name: "duplicate -v anonymous and tmpfs stay explicit", policy: basePolicy, wantErr: "Duplicate mount point: /p",
+		req: Request{HostConfig: &containertypes.HostConfig{Binds: []string{"/p"}, Tmpfs: map[string]string{"/p": ""}}}},
 	// Docker skips an anonymous volume whose path is mounted; compose 1.29
 	// sends every volume of a service in Config.Volumes too.
 	{name: "requested volume and bind", policy: basePolicy,
@@ -242,6 +252,59 @@ var resolveCases = []resolveCase{
 	{name: "requested volume and -v of it", policy: basePolicy,
 		req:  Request{Config: vols("/p"), Requested: vols("/p"), HostConfig: &containertypes.HostConfig{Binds: []string{"/p"}}},
 		want: []container.Mount{{Type: container.MountVolume, Destination: "/p", Anonymous: true, Driver: "local"}}},
+
+	// HostConfig.Mounts sub-fields: each works or is refused naming it
+	{name: "bind options", policy: basePolicy,
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv/", Target: "/p", Consistency: mounttypes.ConsistencyCached,
+			BindOptions: &mounttypes.BindOptions{Propagation: mounttypes.PropagationRShared, NonRecursive: true, CreateMountpoint: true}}),
+		want: []container.Mount{{Type: container.MountBind, Source: "/srv", Destination: "/p", Propagation: "rshared", NonRecursive: true, CreateMountpoint: true, FromAPIMounts: true}}},
+	{name: "bind read-only force recursive", policy: basePolicy,
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", ReadOnly: true,
+			BindOptions: &mounttypes.BindOptions{ReadOnlyForceRecursive: true}}),
+		want: []container.Mount{{Type: container.MountBind, Source: "/srv", Destination: "/p", ReadOnly: true, ReadOnlyForceRecursive: true, FromAPIMounts: true}}},
+	{name: "bind read-only non-recursive", policy: basePolicy,
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", ReadOnly: true,
+			BindOptions: &mounttypes.BindOptions{ReadOnlyNonRecursive: true}}),
+		want: []container.Mount{{Type: container.MountBind, Source: "/srv", Destination: "/p", ReadOnly: true, ReadOnlyNonRecursive: true, FromAPIMounts: true}}},
+	{name: "bind read-only options without ReadOnly", policy: basePolicy, wantErr: "require ReadOnly",
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", BindOptions: &mounttypes.BindOptions{ReadOnlyNonRecursive: true}})},
+	{name: "bind read-only both", policy: basePolicy, wantErr: "mutually exclusive",
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", ReadOnly: true,
+			BindOptions: &mounttypes.BindOptions{ReadOnlyNonRecursive: true, ReadOnlyForceRecursive: true}})},
+	{name: "bind force recursive and non-recursive", policy: basePolicy, wantErr: "requires a recursive bind",
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", ReadOnly: true,
+			BindOptions: &mounttypes.BindOptions{NonRecursive: true, ReadOnlyForceRecursive: true}})},
+	{name: "bind bad propagation", policy: basePolicy, wantErr: "invalid propagation mode: sideways",
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", BindOptions: &mounttypes.BindOptions{Propagation: "sideways"}})},
+	{name: "volume labels and nocopy", policy: basePolicy,
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeVolume, Source: "data", Target: "/p",
+			VolumeOptions: &mounttypes.VolumeOptions{NoCopy: true, Labels: map[string]string{"a": "b"}, DriverConfig: &mounttypes.Driver{Name: "local"}}}),
+		want: []container.Mount{{Type: container.MountVolume, Source: "data", VolumeName: "data", Destination: "/p", Driver: "local", Mode: "nocopy",
+			VolumeLabels: map[string]string{"a": "b"}, FromAPIMounts: true}}},
+	{name: "volume subpath", policy: basePolicy,
+		req:  mountsReq(mounttypes.Mount{Type: mounttypes.TypeVolume, Source: "data", Target: "/p", VolumeOptions: &mounttypes.VolumeOptions{Subpath: "a/./b/"}}),
+		want: []container.Mount{{Type: container.MountVolume, Source: "data", VolumeName: "data", Destination: "/p", Driver: "local", Subpath: "a/b", FromAPIMounts: true}}},
+	{name: "volume subpath absolute", policy: basePolicy, wantErr: "subpath must be a relative path within the volume: /etc",
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeVolume, Source: "data", Target: "/p", VolumeOptions: &mounttypes.VolumeOptions{Subpath: "/etc"}})},
+	{name: "volume subpath leaving", policy: basePolicy, wantErr: "subpath must be a relative path within the volume: a/../../x",
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeVolume, Source: "data", Target: "/p", VolumeOptions: &mounttypes.VolumeOptions{Subpath: "a/../../x"}})},
+	{name: "volume subpath anonymous", policy: basePolicy, wantErr: "VolumeOptions.Subpath needs a named volume",
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeVolume, Target: "/p", VolumeOptions: &mounttypes.VolumeOptions{Subpath: "a"}})},
+	{name: "volume driver", policy: basePolicy, wantErr: `Mount.VolumeOptions.DriverConfig.Name "nfs" is not supported`,
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeVolume, Source: "data", Target: "/p", VolumeOptions: &mounttypes.VolumeOptions{DriverConfig: &mounttypes.Driver{Name: "nfs"}}})},
+	{name: "volume driver options", policy: basePolicy, wantErr: "Mount.VolumeOptions.DriverConfig.Options (device, type) are not supported",
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeVolume, Source: "data", Target: "/p",
+			VolumeOptions: &mounttypes.VolumeOptions{DriverConfig: &mounttypes.Driver{Options: map[string]string{"type": "nfs", "device": ":/x"}}}})},
+	{name: "cluster options", policy: basePolicy, wantErr: "Mount.ClusterOptions: not supported by berth",
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeVolume, Source: "data", Target: "/p", ClusterOptions: &mounttypes.ClusterOptions{}})},
+	{name: "image options", policy: basePolicy, wantErr: "Mount.ImageOptions: not supported by berth",
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeImage, Source: "busybox", Target: "/p", ImageOptions: &mounttypes.ImageOptions{}})},
+	{name: "type npipe", policy: basePolicy, wantErr: `mount type "npipe" is not supported by berth`,
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeNamedPipe, Source: "/x", Target: "/p"})},
+	{name: "type cluster", policy: basePolicy, wantErr: `mount type "cluster" is not supported by berth`,
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeCluster, Source: "x", Target: "/p"})},
+	{name: "type image", policy: basePolicy, wantErr: `mount type "image" is not supported by berth`,
+		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeImage, Source: "busybox", Target: "/p"})},
 	{name: "relative volume", policy: basePolicy, req: Request{Config: vols("p")}, wantErr: "invalid mount path: 'p' mount path must be absolute"},
 	{name: "nothing", policy: basePolicy, req: Request{}},
 }
@@ -261,6 +324,9 @@ func TestResolve(t *testing.T) {
 			assert.NilError(t, err)
 			if tc.want != nil {
 				assert.DeepEqual(t, got, tc.want)
+			}
+			if tc.check != nil {
+				tc.check(t, got)
 			}
 		})
 	}

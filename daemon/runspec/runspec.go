@@ -8,9 +8,12 @@
 package runspec
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/containerd/errdefs"
 
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/oci"
@@ -39,6 +42,10 @@ type Defaults struct {
 	BlockDevices map[string]DevNum
 	// InitPath is the host's init binary, for containers with --init.
 	InitPath string
+	// RecursiveReadOnly reports that the runtime takes the "rro" mount
+	// option (its `features` list it): read-only binds are then made
+	// recursively read-only, as Docker does from API 1.44.
+	RecursiveReadOnly bool
 }
 
 // InitPath is where a container with --init finds the init, as in Docker.
@@ -95,13 +102,21 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: staging,
 				Options: tmpfsopt.BindOptions(m.Tmpfs.Flags, m.Tmpfs.Propagation)})
 		case container.MountBind:
-			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: bindOptions(m)})
+			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: bindOptions(m, d.RecursiveReadOnly)})
 		case container.MountVolume:
 			src := d.VolumePath(m.VolumeName)
+			if m.Subpath != "" {
+				// The shim resolves the subpath inside the volume; the
+				// image's content is not copied into it, as in Docker.
+				staging := SubpathStaging(d.ShimDir, i)
+				cfg.Subpaths = append(cfg.Subpaths, shim.SubpathMount{Destination: m.Destination, Volume: src, Subpath: m.Subpath, Staging: staging})
+				mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: staging, Options: bindOptions(m, false)})
+				continue
+			}
 			if copiesImageContent(m) {
 				cfg.Volumes = append(cfg.Volumes, shim.VolumeCopy{Destination: m.Destination, Path: src})
 			}
-			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m)})
+			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m, false)})
 		}
 	}
 
@@ -190,6 +205,12 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 // unified one.
 func CgroupsPath(id string) string { return "/berth/" + id }
 
+// SubpathStaging is where the shim binds the volume subpath of the
+// container's Mounts[index], in the shim's own mount namespace.
+func SubpathStaging(shimDir string, index int) string {
+	return filepath.Join(shimDir, "subpath", strconv.Itoa(index))
+}
+
 // TmpfsStaging is where the shim mounts the tmpfs of the container's
 // Mounts[index], in the shim's own mount namespace.
 func TmpfsStaging(shimDir string, index int) string {
@@ -206,10 +227,22 @@ func HasEnv(env []string, key string) bool {
 	return false
 }
 
-func bindOptions(m container.Mount) []string {
+// bindOptions are the OCI options of a bind or volume mount. A bind is
+// recursive ("rbind") unless NonRecursive. A read-only bind is made
+// recursively read-only ("rro", so that its submounts are read-only too)
+// where the runtime can and the mount did not ask for ReadOnlyNonRecursive;
+// where it cannot, it stays read-only at its top only, as in Docker
+// (CheckRecursiveReadOnly refuses ReadOnlyForceRecursive then).
+func bindOptions(m container.Mount, rro bool) []string {
 	opts := []string{"rbind"}
+	if m.NonRecursive {
+		opts = []string{"bind"}
+	}
 	if m.ReadOnly {
 		opts = append(opts, "ro")
+		if rro && !m.NonRecursive && !m.ReadOnlyNonRecursive && m.Type == container.MountBind {
+			opts = append(opts, "rro")
+		}
 	} else {
 		opts = append(opts, "rw")
 	}
@@ -218,6 +251,18 @@ func bindOptions(m container.Mount) []string {
 		prop = "rprivate"
 	}
 	return append(opts, prop)
+}
+
+// CheckRecursiveReadOnly refuses a mount with ReadOnlyForceRecursive when
+// the runtime cannot make it recursively read-only, as Docker does.
+func CheckRecursiveReadOnly(mounts []container.Mount, rro bool, runtime string) error {
+	for _, m := range mounts {
+		if m.ReadOnlyForceRecursive && !rro {
+			return fmt.Errorf("mount %s: ReadOnlyForceRecursive: runtime %s cannot make a mount recursively read-only (its features do not list \"rro\"): %w",
+				m.Destination, runtime, errdefs.ErrInvalidArgument)
+		}
+	}
+	return nil
 }
 
 // copiesImageContent reports whether a volume mount gets the image's

@@ -9,6 +9,9 @@ type Config struct {
 	Bundle      string // holds config.json; the rootfs is mounted at Bundle/rootfs
 	Rootfs      Rootfs
 	Tmpfs       []TmpfsMount
+	// Subpaths are the volume subdirectories the shim binds at their
+	// staging path for the spec to bind (VolumeOptions.Subpath).
+	Subpaths []SubpathMount `json:",omitempty"`
 	// LogPath is the json-file log ("" for the none driver), rotated at
 	// LogMaxSize bytes (0: never) keeping LogMaxFiles files.
 	LogPath     string
@@ -55,6 +58,16 @@ type TmpfsMount struct {
 	// reads the content there instead of in the rootfs.
 	Lower            string `json:",omitempty"`
 	LowerDestination string `json:",omitempty"`
+}
+
+// SubpathMount is a path inside a volume that the shim resolves with a
+// handle that cannot leave Volume (its content is written by containers:
+// a symlink there resolves inside the volume) and binds at Staging.
+type SubpathMount struct {
+	Destination string
+	Volume      string // the volume's host directory
+	Subpath     string // relative to Volume
+	Staging     string
 }
 
 // Exit is the recorded end of a container's process.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/berth-project/berth/pkg/copyup"
@@ -83,4 +84,42 @@ func openDirInRoot(root, rel string) (*os.File, error) {
 		return nil, nil
 	}
 	return pathrs.Reopen(h, unix.O_RDONLY|unix.O_DIRECTORY)
+}
+
+// mountSubpath binds sp.Subpath of the volume at sp.Staging. The path is
+// opened by a walk that cannot leave the volume (a symlink planted by a
+// container resolves inside it), and the bind takes that handle through
+// /proc/self/fd, so nothing is resolved again by path afterwards. A
+// missing subpath is an error, as in Docker.
+func mountSubpath(sp SubpathMount) error {
+	h, err := pathrs.OpenInRoot(sp.Volume, sp.Subpath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("volume subpath %q for %s does not exist in the volume: %w", sp.Subpath, sp.Destination, err)
+		}
+		return fmt.Errorf("volume subpath %q for %s: %w", sp.Subpath, sp.Destination, err)
+	}
+	defer h.Close()
+	fi, err := h.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		err = os.MkdirAll(sp.Staging, 0o700)
+	} else {
+		if err = os.MkdirAll(filepath.Dir(sp.Staging), 0o700); err == nil {
+			var f *os.File
+			if f, err = os.OpenFile(sp.Staging, os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+				f.Close()
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	src := fmt.Sprintf("/proc/self/fd/%d", h.Fd())
+	if err := unix.Mount(src, sp.Staging, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind volume subpath %q for %s: %w", sp.Subpath, sp.Destination, err)
+	}
+	return nil
 }

@@ -148,6 +148,11 @@ func (s *supervisor) setup() (int, error) {
 			return 0, err
 		}
 	}
+	for _, sp := range s.cfg.Subpaths {
+		if err := mountSubpath(sp); err != nil {
+			return 0, err
+		}
+	}
 	if s.cfg.LogPath != "" {
 		logw, err := jsonlog.OpenRotating(s.cfg.LogPath, s.cfg.LogMaxSize, s.cfg.LogMaxFiles)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	mounttypes "github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"gotest.tools/v3/assert"
 )
@@ -27,6 +28,26 @@ func apiFields(prefix string, t reflect.Type) []string {
 			continue
 		}
 		out = append(out, prefix+"."+f.Name)
+	}
+	return out
+}
+
+// mountFields lists the fields of t (a HostConfig.Mounts entry or one of
+// its option structs) as Mount.Field, going into the option structs
+// (Mount.BindOptions.Propagation): each option struct has a row of its own
+// and one per field.
+func mountFields(prefix string, t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := prefix + "." + f.Name
+		out = append(out, name)
+		if f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
+			out = append(out, mountFields(name, f.Type.Elem())...)
+		}
 	}
 	return out
 }
@@ -52,17 +73,18 @@ func coverageRows(t *testing.T) map[string]row {
 }
 
 // TestCoverageTable fails when a field of the create request's API types
-// has no row in docs/api-coverage.md, a row names a field that no longer
+// (with every field of a HostConfig.Mounts entry and its options) has no row in docs/api-coverage.md, a row names a field that no longer
 // exists, or a refusal of this package and the table disagree.
 func TestCoverageTable(t *testing.T) {
 	t.Parallel()
 	rows := coverageRows(t)
 	fields := map[string]bool{}
-	for _, f := range append(append(append(
+	for _, f := range append(append(append(append(
 		apiFields("Config", reflect.TypeFor[containertypes.Config]()),
 		apiFields("HostConfig", reflect.TypeFor[containertypes.HostConfig]())...),
 		apiFields("NetworkingConfig", reflect.TypeFor[network.NetworkingConfig]())...),
-		apiFields("EndpointSettings", reflect.TypeFor[network.EndpointSettings]())...) {
+		apiFields("EndpointSettings", reflect.TypeFor[network.EndpointSettings]())...),
+		mountFields("Mount", reflect.TypeFor[mounttypes.Mount]())...) {
 		fields[f] = true
 		_, ok := rows[f]
 		assert.Check(t, ok, "docs/api-coverage.md has no row for %s", f)
