@@ -125,7 +125,7 @@ func TestMountBindOptions(t *testing.T) {
 
 	// The docker CLI's spellings.
 	out = strings.TrimSpace(d.Docker(t, harness.DockerCLI, "run", "--rm", "--network", "none",
-		"--mount", "type=bind,src="+src+",dst=/m,bind-propagation=rshared,bind-nonrecursive", "busybox", "ls", "/m/sub").Combined())
+		"--mount", "type=bind,src="+src+",dst=/m,bind-propagation=rslave,bind-nonrecursive", "busybox", "ls", "/m/sub").Combined())
 	assert.Check(t, !strings.Contains(out, "inner"), "docker --mount bind-nonrecursive: %q", out)
 	out = d.Docker(t, harness.DockerCLI, "run", "--rm", "--network", "none",
 		"--mount", "type=bind,src="+src+",dst=/m,readonly", "busybox", "sh", "-c", "touch /m/sub/cli 2>&1; echo rc=$?").Combined()

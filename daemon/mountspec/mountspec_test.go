@@ -205,9 +205,9 @@ var resolveCases = []resolveCase{
 		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeVolume, Target: "/p", BindOptions: &mounttypes.BindOptions{}})},
 
 	// -v / Binds
-	{name: "binds", policy: basePolicy, req: bindsReq("/srv/:/data:ro,rshared", "vol:/v:nocopy", "/anon", "/srv:/z:z,rw,unbindable"),
+	{name: "binds", policy: basePolicy, req: bindsReq("/srv/:/data:ro,rslave", "vol:/v:nocopy", "/anon", "/srv:/z:z,rw,unbindable"),
 		want: []container.Mount{
-			{Type: container.MountBind, Destination: "/data", Source: "/srv", ReadOnly: true, Propagation: "rshared", Mode: "ro,rshared"},
+			{Type: container.MountBind, Destination: "/data", Source: "/srv", ReadOnly: true, Propagation: "rslave", Mode: "ro,rslave"},
 			{Type: container.MountVolume, Destination: "/v", Source: "vol", VolumeName: "vol", Driver: "local", Mode: "nocopy"},
 			{Type: container.MountVolume, Destination: "/anon", Anonymous: true, Driver: "local"},
 			{Type: container.MountBind, Destination: "/z", Source: "/srv", Propagation: "unbindable", Mode: "z,rw,unbindable"},
@@ -256,8 +256,12 @@ var resolveCases = []resolveCase{
 	// HostConfig.Mounts sub-fields: each works or is refused naming it
 	{name: "bind options", policy: basePolicy,
 		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv/", Target: "/p", Consistency: mounttypes.ConsistencyCached,
-			BindOptions: &mounttypes.BindOptions{Propagation: mounttypes.PropagationRShared, NonRecursive: true, CreateMountpoint: true}}),
-		want: []container.Mount{{Type: container.MountBind, Source: "/srv", Destination: "/p", Propagation: "rshared", NonRecursive: true, CreateMountpoint: true, FromAPIMounts: true}}},
+			BindOptions: &mounttypes.BindOptions{Propagation: mounttypes.PropagationRSlave, NonRecursive: true, CreateMountpoint: true}}),
+		want: []container.Mount{{Type: container.MountBind, Source: "/srv", Destination: "/p", Propagation: "rslave", NonRecursive: true, CreateMountpoint: true, FromAPIMounts: true}}},
+	{name: "bind rshared refused", policy: basePolicy,
+		req:     mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", BindOptions: &mounttypes.BindOptions{Propagation: mounttypes.PropagationRShared}}),
+		wantErr: `bind propagation "rshared" is not supported by berth`},
+	{name: "-v shared refused", policy: basePolicy, req: bindsReq("/srv:/data:shared"), wantErr: `bind propagation "shared" is not supported by berth`},
 	{name: "bind read-only force recursive", policy: basePolicy,
 		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", ReadOnly: true,
 			BindOptions: &mounttypes.BindOptions{ReadOnlyForceRecursive: true}}),
