@@ -276,13 +276,13 @@ func PlanPod(p *corev1.Pod, infraImage string) (*Plan, error) {
 				if v.EmptyDir.SizeLimit != nil {
 					opts = append(opts, "size="+strconv.FormatInt(v.EmptyDir.SizeLimit.Value(), 10))
 				}
+				// An emptyDir is mounted exec; an empty one is
+				// world-writable, a filled one has the mode cp -a gave it.
 				if dest, ok := copyUp[vm.Name]; ok && dest == path.Clean(vm.MountPath) {
-					opts = append(opts, "tmpcopyup")
+					opts = append(opts, "tmpcopyup", "exec")
 				} else {
-					opts = append(opts, "notmpcopyup")
+					opts = append(opts, "notmpcopyup", "exec", "mode=1777")
 				}
-				// An emptyDir is mounted exec and world-writable.
-				opts = append(opts, "exec", "mode=1777")
 				if vm.ReadOnly {
 					opts = append(opts, "ro")
 				}
