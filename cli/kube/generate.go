@@ -352,7 +352,9 @@ func tmpfsOf(c *berth.InspectResponse, g *generator, name string) []tmpfsMount {
 				t.copyUp = true
 			}
 		}
-		g.tmpfsOptions(name, d, hc.Tmpfs[d])
+		// --tmpfs mounts are noexec unless "exec" is given (Docker's
+		// defaults, merged by the daemon).
+		g.tmpfsOptions(name, d, "noexec,"+hc.Tmpfs[d])
 		out = append(out, t)
 	}
 	for _, m := range hc.Mounts {
@@ -376,15 +378,21 @@ func tmpfsOf(c *berth.InspectResponse, g *generator, name string) []tmpfsMount {
 // tmpfsOptions warns about tmpfs mount options an emptyDir cannot carry.
 func (g *generator) tmpfsOptions(name, dest, opts string) {
 	var lost []string
+	noexec := false
 	for _, word := range strings.Split(opts, ",") {
 		k, _, _ := strings.Cut(word, "=")
 		switch k {
 		case "", "size", "tmpcopyup", "notmpcopyup", "rw", "rprivate", "private", "nodev", "nosuid":
+		case "exec":
+			noexec = false
 		case "noexec":
-			lost = append(lost, "noexec (an emptyDir is mounted exec)")
+			noexec = true
 		default:
 			lost = append(lost, word)
 		}
+	}
+	if noexec {
+		lost = append([]string{"noexec (an emptyDir is mounted exec)"}, lost...)
 	}
 	if len(lost) > 0 {
 		g.warn("container %s: tmpfs %s options an emptyDir cannot express: %s", name, dest, strings.Join(lost, ", "))
