@@ -330,14 +330,25 @@ func tmpfsOf(c *berth.InspectResponse, g *generator, name string) []tmpfsMount {
 		return out
 	}
 	hc := c.HostConfig
-	dests := make([]string, 0, len(hc.Tmpfs))
-	for d := range hc.Tmpfs {
+	all := map[string]string{}
+	// The tmpfs mounts the production mode added (labels, daemon
+	// defaults) are not in the HostConfig.
+	if c.Berth != nil && c.Berth.Production != nil {
+		for _, t := range c.Berth.Production.Tmpfs {
+			all[t.Destination] = t.Options
+		}
+	}
+	for d, o := range hc.Tmpfs {
+		all[d] = o
+	}
+	dests := make([]string, 0, len(all))
+	for d := range all {
 		dests = append(dests, d)
 	}
 	sort.Strings(dests)
 	for _, d := range dests {
 		t := tmpfsMount{dest: path.Clean(d), copyUp: true}
-		for _, word := range strings.Split(hc.Tmpfs[d], ",") {
+		for _, word := range strings.Split(all[d], ",") {
 			k, v, _ := strings.Cut(word, "=")
 			switch k {
 			case "size":
@@ -354,7 +365,7 @@ func tmpfsOf(c *berth.InspectResponse, g *generator, name string) []tmpfsMount {
 		}
 		// --tmpfs mounts are noexec unless "exec" is given (Docker's
 		// defaults, merged by the daemon).
-		g.tmpfsOptions(name, d, "noexec,"+hc.Tmpfs[d])
+		g.tmpfsOptions(name, d, "noexec,"+all[d])
 		out = append(out, t)
 	}
 	for _, m := range hc.Mounts {

@@ -107,7 +107,7 @@ func TestGeneratePodFields(t *testing.T) {
 	assert.Equal(t, db.SecurityContext.RunAsUser, (*int64)(nil))
 	assert.Equal(t, db.Resources.Limits.Cpu().MilliValue(), int64(500))
 	// One copy-up init container per copied tmpfs: /run of web, and
-	// /run/postgresql of db; /tmp, /var/cache/nginx and the --mount
+	// /run/postgresql and /var/log/postgresql (added by a label) of db; /tmp, /var/cache/nginx and the --mount
 	// tmpfs are not copied up.
 	var inits []string
 	for _, c := range pod.Spec.InitContainers {
@@ -115,7 +115,7 @@ func TestGeneratePodFields(t *testing.T) {
 		assert.Assert(t, ok, c.Name)
 		inits = append(inits, dest)
 	}
-	assert.DeepEqual(t, inits, []string{"/run", "/run/postgresql"})
+	assert.DeepEqual(t, inits, []string{"/run", "/run/postgresql", "/var/log/postgresql"})
 	vols := map[string]corev1.Volume{}
 	for _, v := range pod.Spec.Volumes {
 		vols[v.Name] = v
