@@ -25,7 +25,7 @@ func TestKubeRoundTrip(t *testing.T) {
 	before := d.Snapshot(t)
 	d.OK(t, "run", "-d", "--name", "web", "--read-only", "--tmpfs", "/run:size=8m",
 		"-m", "64m", "--cpus", "0.5", "--cap-drop", "NET_RAW", "--security-opt", "no-new-privileges",
-		"-e", "GREETING=hello", "busybox", "sleep", "100000")
+		"-e", "GREETING=hello", "--user", "app", "busybox", "sleep", "100000")
 	res := d.Berth(t, "kube", "generate", "web")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 
@@ -40,6 +40,9 @@ func TestKubeRoundTrip(t *testing.T) {
 	assert.Equal(t, *ctr.SecurityContext.AllowPrivilegeEscalation, false)
 	assert.Equal(t, ctr.Resources.Limits.Memory().Value(), int64(64<<20))
 	assert.Equal(t, ctr.Resources.Limits.Cpu().MilliValue(), int64(500))
+	// The user name, resolved in the container's /etc/passwd.
+	assert.Equal(t, *ctr.SecurityContext.RunAsUser, int64(1000))
+	assert.Equal(t, *ctr.SecurityContext.RunAsGroup, int64(1000))
 
 	file := filepath.Join(t.TempDir(), "web.yaml")
 	assert.NilError(t, os.WriteFile(file, []byte(res.Stdout), 0o644))
@@ -64,9 +67,10 @@ cat /sys/fs/cgroup/memory/memory.limit_in_bytes
 cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us
 echo "$GREETING"
 grep NoNewPrivs /proc/self/status
+echo "$(id -u):$(id -g)"
 `)
 	lines := strings.Split(out, "\n")
-	assert.Assert(t, len(lines) >= 8, out)
+	assert.Assert(t, len(lines) >= 9, out)
 	assert.Equal(t, lines[0], "750 1000 1000")
 	assert.Equal(t, lines[1], "image-config")
 	assert.Equal(t, lines[2], "config")
@@ -75,6 +79,7 @@ grep NoNewPrivs /proc/self/status
 	assert.Equal(t, lines[5], "50000")
 	assert.Equal(t, lines[6], "hello")
 	assert.Check(t, is.Contains(lines[7], "1"))
+	assert.Equal(t, lines[8], "1000:1000")
 	assert.Equal(t, d.Inspect(t, "web-web", "{{.HostConfig.CapDrop}} {{.HostConfig.NetworkMode}}"), "[CAP_NET_RAW] container:web-infra")
 
 	down := d.Berth(t, "kube", "down", file)

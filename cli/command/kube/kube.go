@@ -4,6 +4,8 @@
 package kube
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,9 +13,12 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+	"github.com/moby/sys/user"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/api/types/berth"
@@ -59,6 +64,9 @@ func newGenerateCommand(cli *command.Cli) *cobra.Command {
 				var c berth.InspectResponse
 				if err := json.Unmarshal(res.Raw, &c); err != nil {
 					return fmt.Errorf("decoding the inspect response of %s: %w", name, err)
+				}
+				if c.Config != nil {
+					c.Config.User = resolveUser(cmd.Context(), apiClient, c.ID, c.Config.User)
 				}
 				cs = append(cs, c)
 			}
@@ -247,4 +255,49 @@ func down(ctx context.Context, apiClient client.APIClient, pod string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// resolveUser returns the container's user as the numeric "uid:gid" that
+// Kubernetes needs, looked up in the container's /etc/passwd and
+// /etc/group as the daemon does at start; the spec unchanged when it cannot
+// be resolved (generate then reports it).
+func resolveUser(ctx context.Context, apiClient client.APIClient, id, spec string) string {
+	if spec == "" {
+		return spec
+	}
+	if u, g, ok := strings.Cut(spec, ":"); ok && isNumber(u) && isNumber(g) {
+		return spec
+	}
+	passwd := readContainerFile(ctx, apiClient, id, "/etc/passwd")
+	group := readContainerFile(ctx, apiClient, id, "/etc/group")
+	eu, err := user.GetExecUser(spec, nil, passwd, group)
+	if err != nil {
+		return spec
+	}
+	return strconv.Itoa(eu.Uid) + ":" + strconv.Itoa(eu.Gid)
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseUint(s, 10, 32)
+	return err == nil
+}
+
+// readContainerFile returns a small regular file of the container (through
+// the archive endpoint), or nil.
+func readContainerFile(ctx context.Context, apiClient client.APIClient, id, path string) io.Reader {
+	res, err := apiClient.CopyFromContainer(ctx, id, client.CopyFromContainerOptions{SourcePath: path})
+	if err != nil {
+		return nil
+	}
+	defer res.Content.Close()
+	tr := tar.NewReader(res.Content)
+	hdr, err := tr.Next()
+	if err != nil || hdr.Typeflag != tar.TypeReg {
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(tr, 1<<20))
+	if err != nil {
+		return nil
+	}
+	return bytes.NewReader(data)
 }
