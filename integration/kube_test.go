@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
@@ -129,4 +130,52 @@ spec:
 	assert.Equal(t, d.OK(t, "exec", "shared-app", "sh", "-c", "cat /data/log; id -u; id -g"), "one\ntwo\n1000\n1000")
 	d.OK(t, "kube", "down", file)
 	d.AssertUnchanged(t, before, "after kube down")
+}
+
+// TestKubeGenerateMounts generates a Deployment and a Service from a
+// created container with a named volume, a bind mount, an empty tmpfs and
+// a published port: the YAML decodes strictly, the bind is a commented
+// hostPath, the volume a claim, and what cannot be said is on stderr.
+func TestKubeGenerateMounts(t *testing.T) {
+	d := harness.NewWithImage(t)
+	hostDir := t.TempDir()
+	d.OK(t, "create", "--name", "gm", "-v", "gmdata:/data", "-v", hostDir+":/host:ro",
+		"--tmpfs", "/tmp:notmpcopyup,size=4m", "-p", "8080:80", "--pids-limit", "50",
+		"--health-cmd", "true", "busybox", "sleep", "100")
+	t.Cleanup(func() { d.Berth(t, "rm", "-fv", "gm"); d.Berth(t, "volume", "rm", "gmdata") })
+	res := d.Berth(t, "kube", "generate", "--type", "deployment", "--service", "gm")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Check(t, strings.HasPrefix(res.Stdout, "# volume host-"), res.Stdout)
+	assert.Check(t, is.Contains(strings.SplitN(res.Stdout, "\n", 2)[0], hostDir))
+	docs := strings.Split(res.Stdout, "\n---\n")
+	assert.Equal(t, len(docs), 3, res.Stdout)
+	var dep appsv1.Deployment
+	assert.NilError(t, yaml.UnmarshalStrict([]byte(docs[0]), &dep))
+	var pvc corev1.PersistentVolumeClaim
+	assert.NilError(t, yaml.UnmarshalStrict([]byte(docs[1]), &pvc))
+	assert.Equal(t, pvc.Name, "gmdata")
+	var svc corev1.Service
+	assert.NilError(t, yaml.UnmarshalStrict([]byte(docs[2]), &svc))
+	assert.Equal(t, svc.Spec.Ports[0].Port, int32(8080))
+	assert.Equal(t, svc.Spec.Ports[0].TargetPort.IntValue(), 80)
+	spec := dep.Spec.Template.Spec
+	assert.Equal(t, len(spec.InitContainers), 0, "an empty tmpfs needs no copy-up")
+	vols := map[string]corev1.Volume{}
+	for _, v := range spec.Volumes {
+		vols[v.Name] = v
+	}
+	assert.Equal(t, vols["volume-gmdata"].PersistentVolumeClaim.ClaimName, "gmdata")
+	assert.Equal(t, vols["gm-tmpfs-tmp"].EmptyDir.SizeLimit.Value(), int64(4<<20))
+	var hostPath string
+	for _, v := range spec.Volumes {
+		if v.HostPath != nil {
+			hostPath = v.HostPath.Path
+		}
+	}
+	assert.Equal(t, hostPath, hostDir)
+	for _, want := range []string{"--pids-limit", "health check", "noexec"} {
+		assert.Check(t, is.Contains(res.Stderr, want))
+	}
+	d.Fails(t, 1, []string{"No such container"}, "kube", "generate", "nosuch")
+	d.Fails(t, 1, []string{`invalid --type "job"`}, "kube", "generate", "--type", "job", "gm")
 }
