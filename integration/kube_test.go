@@ -128,8 +128,24 @@ spec:
 	assert.Equal(t, play.ExitCode, 0, play.Combined())
 	t.Cleanup(func() { d.Berth(t, "kube", "down", file) })
 	assert.Equal(t, d.OK(t, "exec", "shared-app", "sh", "-c", "cat /data/log; id -u; id -g"), "one\ntwo\n1000\n1000")
+	// Played twice: refused, and the Pod played first is untouched.
+	d.Fails(t, 1, []string{"pod shared is already played"}, "kube", "play", file)
+	d.WaitState(t, "shared-app", "running")
 	d.OK(t, "kube", "down", file)
 	d.AssertUnchanged(t, before, "after kube down")
+
+	// A failing init container stops the play and leaves nothing.
+	failing := filepath.Join(t.TempDir(), "failing.yaml")
+	assert.NilError(t, os.WriteFile(failing, []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: failing}
+spec:
+  initContainers: [{name: fail, image: busybox, command: [sh, -c, "exit 3"], volumeMounts: [{name: v, mountPath: /v}]}]
+  containers: [{name: app, image: busybox, command: [sleep, "100"], volumeMounts: [{name: v, mountPath: /v}]}]
+  volumes: [{name: v, emptyDir: {}}]
+`), 0o644))
+	d.Fails(t, 1, []string{"init container failing-fail exited with 3"}, "kube", "play", failing)
+	d.AssertUnchanged(t, before, "after a failed play")
 }
 
 // TestKubeGenerateMounts generates a Deployment and a Service from a

@@ -141,7 +141,9 @@ func newPlayCommand(cli *command.Cli) *cobra.Command {
 				for _, w := range pl.Warnings {
 					_, _ = fmt.Fprintln(cli.Err, "warning: "+w)
 				}
-				if err := play(cmd.Context(), apiClient, pl); err != nil {
+				if err := play(cmd.Context(), apiClient, pl); errors.As(err, new(errAlreadyPlayed)) {
+					return err
+				} else if err != nil {
 					// Leave nothing half-played behind.
 					if derr := down(cmd.Context(), apiClient, pl.Pod); derr != nil {
 						err = fmt.Errorf("%w (and removing what it created: %v)", err, derr)
@@ -159,6 +161,13 @@ func newPlayCommand(cli *command.Cli) *cobra.Command {
 
 func play(ctx context.Context, apiClient client.APIClient, pl *kube.Plan) error {
 	labels := map[string]string{kube.PodLabel: pl.Pod}
+	existing, err := apiClient.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", kube.PodLabel+"="+pl.Pod)})
+	if err != nil {
+		return err
+	}
+	if len(existing.Items) > 0 {
+		return errAlreadyPlayed{pl.Pod}
+	}
 	for _, v := range pl.Volumes {
 		if _, err := apiClient.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v, Labels: labels}); err != nil {
 			return fmt.Errorf("pod %s: volume %s: %w", pl.Pod, v, err)
@@ -300,4 +309,12 @@ func readContainerFile(ctx context.Context, apiClient client.APIClient, id, path
 		return nil
 	}
 	return bytes.NewReader(data)
+}
+
+// errAlreadyPlayed stops a play before it creates anything, so that the
+// clean-up after a failure never touches a Pod played before.
+type errAlreadyPlayed struct{ pod string }
+
+func (e errAlreadyPlayed) Error() string {
+	return fmt.Sprintf("pod %s is already played: run `berth kube down` first", e.pod)
 }
