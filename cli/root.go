@@ -16,6 +16,7 @@ import (
 	"github.com/berth-project/berth/cli/command"
 	"github.com/berth-project/berth/cli/command/container"
 	"github.com/berth-project/berth/cli/command/image"
+	"github.com/berth-project/berth/cli/command/kube"
 	"github.com/berth-project/berth/cli/command/network"
 	"github.com/berth-project/berth/cli/command/registry"
 	"github.com/berth-project/berth/cli/command/system"
@@ -147,6 +148,7 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		system.NewInfoCommand(cli),
 		system.NewSystemCommand(cli),
 		system.NewEventsCommand(cli),
+		kube.NewKubeCommand(cli),
 	)
 	// `berth completion bash|zsh|fish|powershell`: cobra's generator.
 	root.InitDefaultCompletionCmd()
