@@ -50,22 +50,37 @@ func (d *Daemon) ContainerArchivePath(ctx context.Context, name, p string) (io.R
 	if err != nil {
 		return nil, nil, err
 	}
+	rc, a, err := d.streamArchive(c, func(root *os.File) (*chrootarchive.Archive, error) {
+		return chrootarchive.Tar(d.ctx, d.self, root, p)
+	})
+	if err != nil {
+		return nil, nil, archiveError(err, name, p)
+	}
+	d.containerEvent(c, eventtypes.ActionArchivePath, map[string]string{"path": p})
+	return rc, a.Stat, nil
+}
+
+// archiveReader ends the helper when its reader is closed early.
+// streamArchive streams the archive that open makes of c's filesystem
+// (chrooted to its root by the helper). The filesystem of a stopped
+// container is mounted only while the stream runs, so the copy happens in
+// the goroutine that holds it; the caller gets the reading end, and the
+// archive for its description.
+func (d *Daemon) streamArchive(c *container.Container, open func(root *os.File) (*chrootarchive.Archive, error)) (io.ReadCloser, *chrootarchive.Archive, error) {
 	type handoff struct {
-		rc   io.ReadCloser
-		stat *containertypes.PathStat
-		err  error
+		rc  io.ReadCloser
+		a   *chrootarchive.Archive
+		err error
 	}
 	ch := make(chan handoff, 1)
 	go func() {
 		err := d.inContainerFS(c, false, func(root *os.File, _ bool) error {
-			a, err := chrootarchive.Tar(d.ctx, d.self, root, p)
+			a, err := open(root)
 			if err != nil {
 				return err
 			}
 			pr, pw := io.Pipe()
-			ch <- handoff{rc: &archiveReader{PipeReader: pr, a: a}, stat: a.Stat}
-			// Stream here: for a stopped container, the filesystem stays
-			// mounted until this function returns.
+			ch <- handoff{rc: &archiveReader{PipeReader: pr, a: a}, a: a}
 			_, err = io.Copy(pw, a)
 			if werr := a.Wait(); err == nil {
 				err = werr
@@ -78,14 +93,9 @@ func (d *Daemon) ContainerArchivePath(ctx context.Context, name, p string) (io.R
 		}
 	}()
 	h := <-ch
-	if h.err != nil {
-		return nil, nil, archiveError(h.err, name, p)
-	}
-	d.containerEvent(c, eventtypes.ActionArchivePath, map[string]string{"path": p})
-	return h.rc, h.stat, nil
+	return h.rc, h.a, h.err
 }
 
-// archiveReader ends the helper when its reader is closed early.
 type archiveReader struct {
 	*io.PipeReader
 	a *chrootarchive.Archive

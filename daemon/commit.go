@@ -57,36 +57,14 @@ func (d *Daemon) ContainerExport(ctx context.Context, name string) (io.ReadClose
 	if err != nil {
 		return nil, err
 	}
-	type handoff struct {
-		rc  io.ReadCloser
-		err error
-	}
-	ch := make(chan handoff, 1)
-	go func() {
-		err := d.inContainerFS(c, false, func(root *os.File, _ bool) error {
-			a, err := chrootarchive.Tree(d.ctx, d.self, root, false)
-			if err != nil {
-				return err
-			}
-			pr, pw := io.Pipe()
-			ch <- handoff{rc: &archiveReader{PipeReader: pr, a: a}}
-			_, err = io.Copy(pw, a)
-			if werr := a.Wait(); err == nil {
-				err = werr
-			}
-			pw.CloseWithError(err)
-			return nil
-		})
-		if err != nil {
-			ch <- handoff{err: err}
-		}
-	}()
-	h := <-ch
-	if h.err != nil {
-		return nil, h.err
+	rc, _, err := d.streamArchive(c, func(root *os.File) (*chrootarchive.Archive, error) {
+		return chrootarchive.Tree(d.ctx, d.self, root, false)
+	})
+	if err != nil {
+		return nil, err
 	}
 	d.containerEvent(c, eventtypes.ActionExport, nil)
-	return h.rc, nil
+	return rc, nil
 }
 
 // ContainerCommit makes an image of the container (docker commit): its

@@ -16,11 +16,10 @@ type streamMessage struct {
 	ErrorMessage string `json:"error,omitempty"`
 }
 
-// DisplayJSONStream prints the daemon's JSON message stream (image load,
-// import) as plain lines: "stream" text verbatim, "status" lines as
-// "[id: ]status". Progress bars are not drawn. The first error message in
-// the stream is returned as an error.
-func DisplayJSONStream(in io.Reader, out io.Writer) error {
+// eachMessage decodes the daemon's JSON message stream and hands each
+// message to fn, after writing its "stream" text to out. The first error
+// message in the stream ends it as an error.
+func eachMessage(in io.Reader, out io.Writer, fn func(streamMessage) error) error {
 	dec := json.NewDecoder(in)
 	for {
 		var m streamMessage
@@ -39,18 +38,29 @@ func DisplayJSONStream(in io.Reader, out io.Writer) error {
 			if _, err := io.WriteString(out, m.Stream); err != nil {
 				return err
 			}
-		case m.Status != "":
-			line := m.Status
-			if m.ID != "" {
-				line = m.ID + ": " + line
-			}
-			if m.Progress != nil {
-				// Progress updates are for terminals; skip them.
-				continue
-			}
-			if _, err := fmt.Fprintln(out, line); err != nil {
+		default:
+			if err := fn(m); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// DisplayJSONStream prints the daemon's JSON message stream (image load,
+// import) as plain lines: "stream" text verbatim, "status" lines as
+// "[id: ]status". Progress bars are not drawn. The first error message in
+// the stream is returned as an error.
+func DisplayJSONStream(in io.Reader, out io.Writer) error {
+	return eachMessage(in, out, func(m streamMessage) error {
+		if m.Status == "" || m.Progress != nil {
+			// Progress updates are for terminals; skip them.
+			return nil
+		}
+		line := m.Status
+		if m.ID != "" {
+			line = m.ID + ": " + line
+		}
+		_, err := fmt.Fprintln(out, line)
+		return err
+	})
 }

@@ -1,8 +1,6 @@
 package format
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -19,30 +17,13 @@ func DisplayProgressStream(in io.Reader, out io.Writer, isTerminal bool) error {
 	if !isTerminal {
 		return DisplayJSONStream(in, out)
 	}
-	dec := json.NewDecoder(in)
 	var ids []string // lines on screen, top first
-	for {
-		var m streamMessage
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("reading daemon response: %w", err)
-		}
+	return eachMessage(in, out, func(m streamMessage) error {
 		switch {
-		case m.Error != nil && m.Error.Message != "":
-			return errors.New(m.Error.Message)
-		case m.ErrorMessage != "":
-			return errors.New(m.ErrorMessage)
-		case m.Stream != "":
-			if _, err := io.WriteString(out, m.Stream); err != nil {
-				return err
-			}
 		case m.Status != "" && m.ID == "":
-			if _, err := fmt.Fprintln(out, m.Status); err != nil {
-				return err
-			}
 			ids = nil // lines above are final
+			_, err := fmt.Fprintln(out, m.Status)
+			return err
 		case m.Status != "":
 			line := m.ID + ": " + m.Status
 			if m.Progress != nil {
@@ -50,11 +31,10 @@ func DisplayProgressStream(in io.Reader, out io.Writer, isTerminal bool) error {
 					line += " " + bar
 				}
 			}
-			if err := redraw(out, &ids, m.ID, line); err != nil {
-				return err
-			}
+			return redraw(out, &ids, m.ID, line)
 		}
-	}
+		return nil
+	})
 }
 
 // redraw writes line in place of id's line, or below the others for a
