@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -196,13 +197,26 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 }
 
 // lockDir takes an exclusive lock on dir so that two daemons never share it.
+//
+// It is a POSIX record lock (fcntl F_SETLK), owned by this process, not an
+// flock: an flock belongs to the open file, which every child shares from
+// fork until its exec closes the descriptor. A shim is spawned with a mount
+// namespace of its own, made rprivate before exec, which takes a while on a
+// busy host; a daemon killed in that window left its lock held by the
+// half-spawned shim, and the restarted daemon refused to start. A record
+// lock is not inherited and ends with this process. It also ends when this
+// process closes any descriptor of the lock file: nothing else opens it.
 func lockDir(dir string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, "berthd.lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	whole := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart} // Len 0: the whole file
+	if err := unix.FcntlFlock(f.Fd(), unix.F_SETLK, &whole); err != nil {
 		f.Close()
+		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EACCES) {
+			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
 		return nil, fmt.Errorf("%s is in use by another berthd (lock %s held): stop it or use another --data-root/--exec-root", dir, f.Name())
 	}
 	return f, nil

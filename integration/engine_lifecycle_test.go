@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
@@ -127,7 +128,11 @@ func TestEngineLifecycle(t *testing.T) {
 			}
 			return poll.Success()
 		})
-		assert.Equal(t, len(d.Shims()), len(strings.Fields(d.OK(t, "ps", "-q"))), "the removed container's shim still runs")
+		// A shim ends a moment after its container's exit or removal.
+		harness.Poll(t, func() (bool, string) {
+			shims, running := d.Shims(), d.OK(t, "ps", "-q")
+			return len(shims) == len(strings.Fields(running)), fmt.Sprintf("shims %v for running containers %q: the removed container's shim still runs", shims, running)
+		})
 		res = d.Berth(t, "rm", "busy")
 		assert.Equal(t, res.ExitCode, 1, res.Combined())
 		assert.Assert(t, is.Contains(res.Stderr, "No such container"))

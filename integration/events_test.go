@@ -26,9 +26,12 @@ func TestEvents(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 
-	stream := c.Events(ctx, client.EventsListOptions{Filters: make(client.Filters).Add("label", "app=ev")})
-	// The subscription must exist before the events happen.
-	time.Sleep(200 * time.Millisecond)
+	// Since the start: the events that happen before the subscription is
+	// in place (the request is asynchronous) come from the daemon's memory.
+	stream := c.Events(ctx, client.EventsListOptions{
+		Since:   fmt.Sprintf("%d.%09d", start.Unix(), start.Nanosecond()),
+		Filters: make(client.Filters).Add("label", "app=ev"),
+	})
 
 	res := d.Berth(t, "run", "-d", "--name", "evc", "--label", "app=ev", "busybox", "sleep", "300")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())

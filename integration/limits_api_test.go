@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/moby/moby/api/types/system"
@@ -113,11 +114,14 @@ func TestLimitsInfo(t *testing.T) {
 // update refuses what Docker refuses.
 func TestLimitsUpdateRestartPolicy(t *testing.T) {
 	d := harness.NewWithImage(t)
-	d.OK(t, "run", "-d", "--name", "rp", "--network", "none", "busybox", "sh", "-c",
-		"while [ ! -f /tmp/stop ]; do sleep 0.1; done; exit 3")
+	// The stop file comes from the host: an exec creating it could be
+	// killed with the container it makes exit (137), as in Docker.
+	ctl := t.TempDir()
+	d.OK(t, "run", "-d", "--name", "rp", "--network", "none", "-v", ctl+":/ctl", "busybox", "sh", "-c",
+		"while [ ! -f /ctl/stop ]; do sleep 0.1; done; exit 3")
 	assert.Equal(t, d.OK(t, "update", "--restart", "on-failure:1", "rp"), "rp")
-	d.OK(t, "exec", "rp", "touch", "/tmp/stop")
-	// Exits with 3, restarts once (the file stays in its writable layer),
+	assert.NilError(t, os.WriteFile(filepath.Join(ctl, "stop"), nil, 0o644))
+	// Exits with 3, restarts once (the file stays in the mounted directory),
 	// exits again and stays exited.
 	harness.Poll(t, func() (bool, string) {
 		got := d.Inspect(t, "rp", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}")

@@ -379,8 +379,8 @@ func (d *Daemon) cleanup() {
 		d.Stop(t)
 	}
 	// A shim ends a moment after its container is removed (it deletes the
-	// runtime's state last).
-	for i := 0; i < 100 && len(d.Shims()) > 0; i++ {
+	// runtime's state last), longer on a busy host: the same 20 s as Poll.
+	for i := 0; i < 400 && len(d.Shims()) > 0; i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if shims := d.Shims(); len(shims) > 0 {
