@@ -323,6 +323,9 @@ func (d *Daemon) NetworkDisconnect(ctx context.Context, ref, name string, force 
 // meanwhile is logged, not fatal: the container exists already.
 func (d *Daemon) attachNetworks(c *container.Container, nc *networktypes.NetworkingConfig) {
 	primary := networkName(c)
+	if strings.HasPrefix(primary, "container:") {
+		return // it joins another container's namespace: no network of its own
+	}
 	var eps map[string]*networktypes.EndpointSettings
 	if nc != nil {
 		eps = nc.EndpointsConfig
