@@ -19,7 +19,8 @@ import (
 // prodApp is the test application: what a typical service writes at
 // start (a pid file under /run/app, a 3 MiB cache, a scratch file in /tmp,
 // a record in its VOLUME /data) after reading its image content under
-// /run. With "serve" it stays up afterwards.
+// /run. With "serve" it stays up afterwards, with a pid file in /etc that
+// it removes when it stops (the audit must see it all the same).
 const prodApp = `#!/bin/sh
 set -e
 cat /run/seed.conf
@@ -29,7 +30,11 @@ dd if=/dev/zero of=/var/cache/app/cache.bin bs=1024 count=3072 2>/dev/null
 echo scratch > /tmp/scratch.txt
 echo record >> /data/db.txt
 echo app ok
-if [ "$1" = serve ]; then trap 'exit 0' TERM; while :; do sleep 1; done; fi
+if [ "$1" = serve ]; then
+  echo $$ > /etc/serving.pid
+  trap 'rm -f /etc/serving.pid; exit 0' TERM
+  while :; do sleep 1; done
+fi
 `
 
 // prodLabels are the production-mode labels of prodapp:labeled.
@@ -253,7 +258,8 @@ func TestProductionAudit(t *testing.T) {
 	// A service, stopped after --duration, exercised by --probe.
 	res = d.Berth(t, "audit", "--duration", "2s", "--probe", "echo probed > /var/lib/probe.txt", "prodapp:plain", "/app.sh", "serve")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
-	assert.Check(t, is.Equal(strings.TrimSpace(res.Stdout), "--read-only --tmpfs /run:size=1m --tmpfs /tmp:size=1m --tmpfs /var/cache/app:size=8m --tmpfs /var/lib:size=1m -v prodapp-data:/data"))
+	// /etc: the pid file the service removes when it stops.
+	assert.Check(t, is.Equal(strings.TrimSpace(res.Stdout), "--read-only --tmpfs /etc:size=1m --tmpfs /run:size=1m --tmpfs /tmp:size=1m --tmpfs /var/cache/app:size=8m --tmpfs /var/lib:size=1m -v prodapp-data:/data"))
 
 	// A write to / itself: no flag allows it, the verification says so.
 	before = d.Snapshot(t)

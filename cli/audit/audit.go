@@ -317,3 +317,31 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// Merge is what an application wrote while it ran (before) together with
+// what its stop left (after): a file it removes on stop (a pid file, a
+// socket) still needed a writable place, and a file written on the way
+// out (a final log line) does too. A path in both keeps the larger size;
+// volumes keep their later usage.
+func Merge(before, after berth.Writes) berth.Writes {
+	out := berth.Writes{Volumes: after.Volumes, Truncated: before.Truncated || after.Truncated}
+	if out.Volumes == nil {
+		out.Volumes = before.Volumes
+	}
+	index := map[string]int{}
+	for _, list := range [][]berth.Write{before.Changes, after.Changes} {
+		for _, w := range list {
+			if i, ok := index[w.Path]; ok {
+				if w.Size > out.Changes[i].Size {
+					out.Changes[i].Size = w.Size
+				}
+				continue
+			}
+			index[w.Path] = len(out.Changes)
+			out.Changes = append(out.Changes, w)
+		}
+	}
+	// Parents before children, as the daemon lists them.
+	sort.SliceStable(out.Changes, func(i, j int) bool { return out.Changes[i].Path < out.Changes[j].Path })
+	return out
+}

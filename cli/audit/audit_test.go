@@ -100,3 +100,25 @@ volumes:
 	assert.Equal(t, r.Labels(), `LABEL io.berth.read-only="true" io.berth.tmpfs="/tmp:size=1m"`+"\nVOLUME [\"/var/lib/mysql\"]\n")
 	assert.Equal(t, shellQuote("a b'c"), `'a b'\''c'`)
 }
+
+func TestMerge(t *testing.T) {
+	t.Parallel()
+	before := berth.Writes{Changes: []berth.Write{
+		{Path: "/run", Kind: "dir", InImage: true},
+		{Path: "/run/app.pid", Kind: "file", Size: 6},
+		{Path: "/var/log/app.log", Kind: "file", Size: 10},
+	}, Volumes: []berth.VolumeUsage{{Destination: "/data", Bytes: 1}}}
+	after := berth.Writes{Changes: []berth.Write{
+		{Path: "/run", Kind: "dir", InImage: true},
+		{Path: "/var/log/app.log", Kind: "file", Size: 30},
+		{Path: "/var/log/shutdown", Kind: "file", Size: 4},
+	}, Volumes: []berth.VolumeUsage{{Destination: "/data", Bytes: 5}}, Truncated: true}
+	got := Merge(before, after)
+	assert.DeepEqual(t, got, berth.Writes{Changes: []berth.Write{
+		{Path: "/run", Kind: "dir", InImage: true},
+		{Path: "/run/app.pid", Kind: "file", Size: 6},
+		{Path: "/var/log/app.log", Kind: "file", Size: 30},
+		{Path: "/var/log/shutdown", Kind: "file", Size: 4},
+	}, Volumes: []berth.VolumeUsage{{Destination: "/data", Bytes: 5}}, Truncated: true})
+	assert.DeepEqual(t, Merge(berth.Writes{}, berth.Writes{}), berth.Writes{})
+}

@@ -222,6 +222,7 @@ func auditOnce(ctx context.Context, cli *command.Cli, apiClient client.APIClient
 			return run, nil, err
 		}
 	}
+	var before berth.Writes
 	var timeout <-chan time.Time
 	if o.duration > 0 {
 		timer := time.NewTimer(o.duration)
@@ -235,6 +236,13 @@ func auditOnce(ctx context.Context, cli *command.Cli, apiClient client.APIClient
 		return run, nil, err
 	case <-timeout:
 		run.running = true
+		if writes {
+			// Read before the stop: an application removes some of what
+			// it needed (a pid file, a socket) on its way out.
+			if before, err = containerWrites(ctx, cli, id); err != nil {
+				return run, nil, err
+			}
+		}
 		stop := 10
 		if _, err := apiClient.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &stop}); err != nil {
 			return run, nil, err
@@ -248,11 +256,20 @@ func auditOnce(ctx context.Context, cli *command.Cli, apiClient client.APIClient
 	if !writes {
 		return run, nil, nil
 	}
-	var w berth.Writes
-	if err := getBerth(ctx, cli, "/containers/"+url.PathEscape(id)+"/berth/writes", &w); err != nil {
+	after, err := containerWrites(ctx, cli, id)
+	if err != nil {
 		return run, nil, err
 	}
+	w := audit.Merge(before, after)
 	return run, &w, nil
+}
+
+// containerWrites is what the container wrote so far (its writable layer
+// and volumes).
+func containerWrites(ctx context.Context, cli *command.Cli, id string) (berth.Writes, error) {
+	var w berth.Writes
+	err := getBerth(ctx, cli, "/containers/"+url.PathEscape(id)+"/berth/writes", &w)
+	return w, err
 }
 
 // probe runs sh -c cmd in the container and returns its exit status; its
