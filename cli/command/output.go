@@ -64,3 +64,19 @@ func Renamed(cmd *cobra.Command, name string, aliases ...string) *cobra.Command 
 	cmd.Aliases = aliases
 	return cmd
 }
+
+// Group is a command that only holds sub-commands (`berth network`,
+// `berth image`, ...): run alone, it prints its help on stderr.
+func Group(cli *Cli, name, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   name + " COMMAND",
+		Short: short,
+		Args:  NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(cli.Err)
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}

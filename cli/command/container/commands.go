@@ -133,16 +133,7 @@ func NewExportCommand(cli *command.Cli) *cobra.Command {
 // the top-level container commands again (as `docker container ...`) and
 // prune.
 func NewContainerCommand(cli *command.Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "container COMMAND",
-		Short: "Manage containers",
-		Args:  command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(cli.Err)
-			return cmd.Help()
-		},
-	}
-	cmd.AddCommand(
+	return command.Group(cli, "container", "Manage containers",
 		NewAttachCommand(cli), NewCommitCommand(cli), NewCpCommand(cli), NewCreateCommand(cli),
 		NewDiffCommand(cli), NewExecCommand(cli), NewExportCommand(cli), NewKillCommand(cli),
 		NewLogsCommand(cli), command.Renamed(NewPsCommand(cli), "ls", "list", "ps"), NewPauseCommand(cli),
@@ -150,7 +141,6 @@ func NewContainerCommand(cli *command.Cli) *cobra.Command {
 		NewRunCommand(cli), NewStartCommand(cli), NewStatsCommand(cli), NewStopCommand(cli),
 		NewTopCommand(cli), NewUnpauseCommand(cli), NewWaitCommand(cli),
 	)
-	return cmd
 }
 
 // NewPruneCommand returns `berth container prune`.

@@ -157,21 +157,11 @@ func NewSaveCommand(cli *command.Cli) *cobra.Command {
 // NewImageCommand returns `berth image` and its sub-commands: the
 // top-level image commands again (as `docker image ...`) and prune.
 func NewImageCommand(cli *command.Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "image COMMAND",
-		Short: "Manage images",
-		Args:  command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(cli.Err)
-			return cmd.Help()
-		},
-	}
-	cmd.AddCommand(
+	return command.Group(cli, "image", "Manage images",
 		NewHistoryCommand(cli), NewImportCommand(cli), NewLoadCommand(cli),
 		command.Renamed(NewImagesCommand(cli), "ls", "list"), NewPruneCommand(cli),
 		command.Renamed(NewRmiCommand(cli), "rm", "remove", "rmi"), NewSaveCommand(cli), NewTagCommand(cli),
 	)
-	return cmd
 }
 
 // NewPruneCommand returns `berth image prune`.

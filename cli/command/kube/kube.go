@@ -28,17 +28,9 @@ import (
 
 // NewKubeCommand returns `berth kube` and its sub-commands.
 func NewKubeCommand(cli *command.Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "kube COMMAND",
-		Short: "Generate Kubernetes YAML from containers, and play it on Berth",
-		Args:  command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(cli.Err)
-			return cmd.Help()
-		},
-	}
-	cmd.AddCommand(newGenerateCommand(cli), newPlayCommand(cli), newDownCommand(cli))
-	return cmd
+	return command.Group(cli, "kube", "Generate Kubernetes YAML from containers, and play it on Berth",
+		newGenerateCommand(cli), newPlayCommand(cli), newDownCommand(cli),
+	)
 }
 
 func newGenerateCommand(cli *command.Cli) *cobra.Command {

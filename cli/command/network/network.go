@@ -21,18 +21,10 @@ import (
 
 // NewNetworkCommand returns `berth network` and its sub-commands.
 func NewNetworkCommand(cli *command.Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "network COMMAND",
-		Short: "Manage networks",
-		Args:  command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(cli.Err)
-			return cmd.Help()
-		},
-	}
-	cmd.AddCommand(newCreateCommand(cli), newListCommand(cli), newInspectCommand(cli), newRemoveCommand(cli),
-		newConnectCommand(cli), newDisconnectCommand(cli), newPruneCommand(cli))
-	return cmd
+	return command.Group(cli, "network", "Manage networks",
+		newCreateCommand(cli), newListCommand(cli), newInspectCommand(cli), newRemoveCommand(cli),
+		newConnectCommand(cli), newDisconnectCommand(cli), newPruneCommand(cli),
+	)
 }
 
 // ipamConfig turns --subnet, --gateway and --ip-range into IPAM.Config.

@@ -22,17 +22,9 @@ import (
 
 // NewSystemCommand returns `berth system` with df, prune, events and info.
 func NewSystemCommand(cli *command.Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "system COMMAND",
-		Short: "Manage Berth",
-		Args:  command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(cli.Err)
-			return cmd.Help()
-		},
-	}
-	cmd.AddCommand(newDiskUsageCommand(cli), newSystemPruneCommand(cli), NewEventsCommand(cli), NewInfoCommand(cli))
-	return cmd
+	return command.Group(cli, "system", "Manage Berth",
+		newDiskUsageCommand(cli), newSystemPruneCommand(cli), NewEventsCommand(cli), NewInfoCommand(cli),
+	)
 }
 
 const dfTableFormat = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"

@@ -16,17 +16,9 @@ import (
 
 // NewVolumeCommand returns `berth volume` and its sub-commands.
 func NewVolumeCommand(cli *command.Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "volume COMMAND",
-		Short: "Manage volumes",
-		Args:  command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(cli.Err)
-			return cmd.Help()
-		},
-	}
-	cmd.AddCommand(newCreateCommand(cli), newListCommand(cli), newInspectCommand(cli), newRemoveCommand(cli), newPruneCommand(cli))
-	return cmd
+	return command.Group(cli, "volume", "Manage volumes",
+		newCreateCommand(cli), newListCommand(cli), newInspectCommand(cli), newRemoveCommand(cli), newPruneCommand(cli),
+	)
 }
 
 func newCreateCommand(cli *command.Cli) *cobra.Command {
