@@ -395,11 +395,6 @@ func (d *Daemon) dnsJoin(c *container.Container, n network.Network, aliases []st
 	d.dns.Table.Add(ep)
 }
 
-// dnsLeave forgets c on a network (stop, disconnect, remove).
-func (d *Daemon) dnsLeave(c *container.Container, networkID string) {
-	d.dns.Table.Remove(networkID, c.ID)
-}
-
 // dnsEndpoint is c's entry in the table of the DNS server of a user
 // network, for the addresses it got there: names (container name,
 // aliases, short ID, hostname), its links as its own aliases, and its

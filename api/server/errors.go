@@ -13,10 +13,6 @@ func invalidParameter(format string, a ...any) error {
 	return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf(format, a...))
 }
 
-func notFound(format string, a ...any) error {
-	return errdefs.ErrNotFound.WithMessage(fmt.Sprintf(format, a...))
-}
-
 func notImplemented(format string, a ...any) error {
 	return errdefs.ErrNotImplemented.WithMessage(fmt.Sprintf(format, a...))
 }

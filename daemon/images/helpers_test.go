@@ -32,8 +32,7 @@ func symlink(name, target string) entry {
 func hardlink(name, target string) entry {
 	return entry{name: name, typ: tar.TypeLink, linkname: target}
 }
-func fileMode(name string, m int64) entry { return entry{name: name, mode: m} }
-func owned(e entry, uid, gid int) entry   { e.uid, e.gid = uid, gid; return e }
+func owned(e entry, uid, gid int) entry { e.uid, e.gid = uid, gid; return e }
 
 // makeTar builds a tar stream from entries.
 func makeTar(t *testing.T, entries ...entry) []byte {

@@ -52,7 +52,6 @@ type inode struct{ dev, ino uint64 }
 type copier struct {
 	links   map[inode]string // first copied path of a multiply linked file
 	dstRoot int
-	buf     []byte
 }
 
 func (c *copier) children(sfd, dfd int, rel string) error {
