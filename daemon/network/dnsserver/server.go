@@ -57,14 +57,8 @@ func Start(table *Table, cfg Config) (*Server, error) {
 		cfg.Timeout = DefaultTimeout
 	}
 	s := &Server{table: table, cfg: cfg, forward: make(chan struct{}, maxForwards)}
-	pc, err := net.ListenPacket("udp", cfg.Addr.String())
+	pc, l, err := listen(cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("DNS server of network %s: %w", cfg.Network, err)
-	}
-	// TCP on the port UDP got, so that port 0 gives one port for both.
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
 		return nil, fmt.Errorf("DNS server of network %s: %w", cfg.Network, err)
 	}
 	s.udp = &dns.Server{PacketConn: pc, Handler: s}
@@ -82,6 +76,26 @@ func Start(table *Table, cfg Config) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// listen opens UDP and TCP on addr. TCP takes the port UDP got, so that
+// port 0 gives one port for both; another program may hold that port for
+// TCP, and port 0 then tries a few other ports.
+func listen(addr netip.AddrPort) (net.PacketConn, net.Listener, error) {
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp", addr.String())
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		if addr.Port() != 0 || attempt == 10 {
+			return nil, nil, err
+		}
+	}
 }
 
 // Addr is the address the server listens on (UDP and TCP).

@@ -22,9 +22,7 @@ var (
 // ext.example. (192.0.2.1) and says NXDOMAIN for the rest.
 func fakeUpstream(t *testing.T, answer string) netip.AddrPort {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	assert.NilError(t, err)
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
+	pc, l, err := listen(netip.AddrPortFrom(loopback, 0))
 	assert.NilError(t, err)
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		m := new(dns.Msg)
