@@ -40,10 +40,17 @@ func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts backend.Lo
 		defer c.Unlock()
 		return !c.State.IsRunning()
 	}
+	// Open the files before answering: a client may remove the container
+	// as soon as it has the response's headers (docker-py's run does), and
+	// the records must still be read.
+	r, err := jsonlog.OpenReader(c.LogPath())
+	if err != nil {
+		return nil, false, err
+	}
 	out := make(chan backend.LogMessage, 64)
 	go func() {
 		defer close(out)
-		_ = jsonlog.Read(ctx, c.LogPath(), jsonlog.ReadOptions{Tail: tail, Since: opts.Since, Until: opts.Until, Follow: opts.Follow, Done: done}, func(e jsonlog.Entry) error {
+		_ = r.Read(ctx, jsonlog.ReadOptions{Tail: tail, Since: opts.Since, Until: opts.Until, Follow: opts.Follow, Done: done}, func(e jsonlog.Entry) error {
 			if (e.Stream == "stdout" && !opts.Stdout) || (e.Stream == "stderr" && !opts.Stderr) {
 				return nil
 			}

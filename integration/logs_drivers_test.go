@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,7 +12,10 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/berth-project/berth/integration/internal/container"
 	"github.com/berth-project/berth/integration/internal/harness"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
 )
 
 // TestLogRotation: json-file with max-size=1k and max-file=2 keeps at most
@@ -83,4 +89,32 @@ func TestDaemonLogDefaults(t *testing.T) {
 	d := harness.NewWithImage(t, harness.WithArgs("--log-driver", "json-file", "--log-opt", "max-size=2k"))
 	d.OK(t, "create", "--name", "dflt", "busybox", "true")
 	assert.Check(t, is.Equal(d.Inspect(t, "dflt", "{{json .HostConfig.LogConfig}}"), `{"Type":"json-file","Config":{"max-size":"2k"}}`))
+}
+
+// TestLogsFollowThenRemove: docker-py's `containers.run` asks for the
+// followed log, waits, removes the container, and only then reads the
+// log's body. The records must all be there.
+func TestLogsFollowThenRemove(t *testing.T) {
+	d := harness.NewWithImage(t)
+	c := d.Client(t)
+	ctx := context.Background()
+	for i := range 10 {
+		id := container.Run(ctx, t, c, container.WithCmd("echo", fmt.Sprintf("round %d", i)), container.WithNetworkMode("none"))
+		body, err := c.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, Follow: true})
+		assert.NilError(t, err)
+		wait := c.ContainerWait(ctx, id, client.ContainerWaitOptions{})
+		select {
+		case res := <-wait.Result:
+			assert.Equal(t, res.StatusCode, int64(0))
+		case err := <-wait.Error:
+			t.Fatal(err)
+		}
+		_, err = c.ContainerRemove(ctx, id, client.ContainerRemoveOptions{})
+		assert.NilError(t, err)
+		var out bytes.Buffer
+		_, err = stdcopy.StdCopy(&out, io.Discard, body)
+		body.Close()
+		assert.NilError(t, err)
+		assert.Equal(t, out.String(), fmt.Sprintf("round %d\n", i))
+	}
 }

@@ -195,39 +195,82 @@ type ReadOptions struct {
 	Done func() bool
 }
 
-// Read sends the selected records of the log at path (its rotated files
-// first, oldest first) to out until the end, or with Follow until Done
-// reports true or ctx ends; a follower goes on in the new file when the
-// writer rotates. A missing file is an empty log.
-func Read(ctx context.Context, path string, opts ReadOptions, out func(Entry) error) error {
-	files := Files(path)
+// Reader is a log opened for reading: its files (rotated ones first,
+// oldest first) are held open from OpenReader on, so a reader still sees
+// every record when the container is removed before it gets to read.
+type Reader struct {
+	path  string
+	files []*os.File
+}
+
+// OpenReader opens the log at path and its rotated files. A missing file
+// is an empty log.
+func OpenReader(path string) (*Reader, error) {
+	r := &Reader{path: path}
+	for _, p := range Files(path) {
+		f, err := os.Open(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		r.files = append(r.files, f)
+	}
+	return r, nil
+}
+
+// Close closes the files Read has not consumed.
+func (r *Reader) Close() {
+	for _, f := range r.files {
+		f.Close()
+	}
+	r.files = nil
+}
+
+// Read sends the selected records to out until the end, or with Follow
+// until Done reports true or ctx ends; a follower goes on in the new file
+// when the writer rotates. It consumes the reader: Read once.
+func (r *Reader) Read(ctx context.Context, opts ReadOptions, out func(Entry) error) error {
+	defer r.Close()
 	skip := 0
 	if opts.Tail >= 0 {
 		total := 0
-		for _, p := range files {
-			n, err := countFile(p)
+		for _, f := range r.files {
+			n, err := countLines(f)
 			if err != nil {
+				return err
+			}
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
 				return err
 			}
 			total += n
 		}
 		skip = max(total-opts.Tail, 0)
 	}
-	for i, p := range files {
+	files := r.files
+	r.files = nil
+	for i, f := range files {
 		last := i == len(files)-1
-		f, err := os.Open(p)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		done, err := readFile(ctx, f, path, &skip, opts, last && opts.Follow, out)
+		done, err := readFile(ctx, f, r.path, &skip, opts, last && opts.Follow, out)
 		if err != nil || done {
+			for _, rest := range files[i+1:] {
+				rest.Close()
+			}
 			return err
 		}
 	}
 	return nil
+}
+
+// Read opens the log at path and reads it (see Reader.Read).
+func Read(ctx context.Context, path string, opts ReadOptions, out func(Entry) error) error {
+	r, err := OpenReader(path)
+	if err != nil {
+		return err
+	}
+	return r.Read(ctx, opts, out)
 }
 
 // readFile sends the records of f; follow waits for more at its end. It
@@ -321,18 +364,6 @@ func truncated(f *os.File) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Size() < pos
-}
-
-func countFile(path string) (int, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	return countLines(f)
 }
 
 func countLines(f *os.File) (int, error) {

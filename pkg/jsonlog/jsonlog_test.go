@@ -91,3 +91,28 @@ func TestFollow(t *testing.T) {
 		t.Fatal("follower did not stop when done")
 	}
 }
+
+// A reader opened before the log is deleted (the container removed while
+// a client has the response's headers but has not read the body yet)
+// still gets every record, also when following.
+func TestReaderOutlivesRemoval(t *testing.T) {
+	t.Parallel()
+	for _, follow := range []bool{false, true} {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "c-json.log")
+		w, err := Open(p)
+		assert.NilError(t, err)
+		assert.NilError(t, w.Write("stdout", []byte("kept\n"), time.Now()))
+		assert.NilError(t, w.Close())
+		r, err := OpenReader(p)
+		assert.NilError(t, err)
+		assert.NilError(t, os.RemoveAll(dir))
+		var got []string
+		err = r.Read(context.Background(), ReadOptions{Tail: -1, Follow: follow, Done: func() bool { return true }}, func(e Entry) error {
+			got = append(got, e.Log)
+			return nil
+		})
+		assert.NilError(t, err)
+		assert.DeepEqual(t, got, []string{"kept\n"})
+	}
+}
