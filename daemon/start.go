@@ -177,6 +177,7 @@ func (d *Daemon) buildRun(c *container.Container, nsPath string, linkEnv []strin
 		HostCaps:          d.hostCaps,
 		HardNofile:        d.hardNofile,
 		VolumePath:        d.volumes.Path,
+		VolumeIsTmpfs:     d.volumes.IsTmpfs,
 		BlockDevices:      devs,
 		InitPath:          d.initPath(),
 	})

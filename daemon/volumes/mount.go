@@ -215,3 +215,11 @@ func (s *Store) MountPrivate(name string) error {
 	}
 	return s.mount(v)
 }
+
+// IsTmpfs reports whether volume name is a tmpfs volume (type=tmpfs).
+func (s *Store) IsTmpfs(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.vols[name]
+	return ok && v.mount != nil && v.mount.Type == "tmpfs"
+}
