@@ -157,7 +157,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if d.registry, err = registry.New(registry.Config{Insecure: cfg.InsecureRegistries, Mirrors: cfg.RegistryMirrors}); err != nil {
 		return nil, err
 	}
-	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes"), tmpfsopt.KernelSupports); err != nil {
+	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes"), volumes.Checks{KernelSupports: tmpfsopt.KernelSupports, Tmpfs: d.tmpfsPolicy.VolumeTmpfs}); err != nil {
 		return nil, fmt.Errorf("open volume store: %w", err)
 	}
 	d.dns = dnsserver.NewServers()

@@ -141,11 +141,12 @@ func TestVolumeBindOption(t *testing.T) {
 	d.AssertUnchanged(t, before, "a refused bind volume")
 }
 
-// TestVolumeOptionsRefused: options Berth does not implement, and bad
-// tmpfs options, are 400s at create that name them, through the docker
-// CLI and the API, and leave no volume behind.
+// TestVolumeOptionsRefused: options Berth does not implement, bad tmpfs
+// options and sizes beyond the daemon's --max-tmpfs-size are 400s at
+// create that name them, through the docker CLI and the API, and leave no
+// volume behind.
 func TestVolumeOptionsRefused(t *testing.T) {
-	d := harness.NewWithImage(t)
+	d := harness.NewWithImage(t, harness.WithArgs("--max-tmpfs-size", "16m"))
 	before := d.Snapshot(t)
 	for _, tc := range []struct {
 		opts []string
@@ -160,6 +161,8 @@ func TestVolumeOptionsRefused(t *testing.T) {
 		{[]string{"type=tmpfs", "o=size=1m,bogus"}, `invalid tmpfs option "bogus"`},
 		{[]string{"type=tmpfs", "o=uid=postgres"}, "uid=postgres: a volume has no image to look names up in"},
 		{[]string{"device=/x"}, `missing required option: "type"`},
+		{[]string{"type=tmpfs", "o=size=1g"}, "tmpfs volume refused: size=1g is larger than this daemon's limit of 16m (--max-tmpfs-size)"},
+		{[]string{"type=tmpfs"}, "tmpfs volume refused has no size limit, but this daemon allows at most 16m (--max-tmpfs-size)"},
 	} {
 		args := []string{"volume", "create"}
 		body := map[string]any{"Name": "refused", "DriverOpts": map[string]string{}}

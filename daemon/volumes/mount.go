@@ -33,6 +33,9 @@ func (s *Store) Acquire(name, user string) error {
 	if !ok {
 		return fmt.Errorf("get %s: no such volume: %w", name, errdefs.ErrNotFound)
 	}
+	if v.mountErr != nil {
+		return fmt.Errorf("volume %s: %w", name, v.mountErr)
+	}
 	if v.mount == nil {
 		return nil
 	}

@@ -34,15 +34,24 @@ type Mount struct {
 // optionKeys are the options of the local driver, as in Docker.
 var optionKeys = []string{"type", "device", "o"}
 
-// ParseOptions validates a local volume's driver options and returns what
-// to mount, or nil when there are none (a plain directory). It refuses,
-// naming it, every option and file system type that Berth does not
-// implement, so that nothing is silently ignored. Like Docker, type and
-// device go together, except for a tmpfs, whose device is only a name
-// ("tmpfs" when not given). kernelSupports checks the tmpfs options that
-// only newer kernels know (nil accepts them). It does no I/O: a bind's
-// device is checked by the caller.
-func ParseOptions(opts map[string]string, kernelSupports func(string) bool) (*Mount, error) {
+// Checks are the daemon's own checks of a tmpfs volume's options.
+type Checks struct {
+	// KernelSupports tells which of the tmpfs options that only newer
+	// kernels know this one has (nil: all).
+	KernelSupports func(option string) bool
+	// Tmpfs applies the daemon's size policy to volume name's parsed
+	// options (nil: none).
+	Tmpfs func(name string, opts tmpfsopt.Options) (tmpfsopt.Options, error)
+}
+
+// ParseOptions validates volume name's local driver options and returns
+// what to mount, or nil when there are none (a plain directory). It
+// refuses, naming it, every option and file system type that Berth does
+// not implement, so that nothing is silently ignored. Like Docker, type
+// and device go together, except for a tmpfs, whose device is only a name
+// ("tmpfs" when not given). It does no I/O: a bind's device is checked by
+// the caller.
+func ParseOptions(name string, opts map[string]string, checks Checks) (*Mount, error) {
 	if len(opts) == 0 {
 		return nil, nil
 	}
@@ -70,7 +79,7 @@ func ParseOptions(opts map[string]string, kernelSupports func(string) bool) (*Mo
 	}
 	switch typ {
 	case "tmpfs":
-		return tmpfsMount(device, hasDevice, o, kernelSupports)
+		return tmpfsMount(name, device, hasDevice, o, checks)
 	case "none":
 		if !hasDevice {
 			return nil, invalidf("missing required option: \"device\"")
@@ -90,7 +99,7 @@ func invalidf(format string, args ...any) error {
 // tmpfsMount validates a tmpfs volume's o= with the parser of --tmpfs.
 // As in Docker, the options go to the kernel as given, without --tmpfs's
 // default noexec, nosuid and nodev.
-func tmpfsMount(device string, hasDevice bool, o string, kernelSupports func(string) bool) (*Mount, error) {
+func tmpfsMount(name, device string, hasDevice bool, o string, checks Checks) (*Mount, error) {
 	if !hasDevice {
 		device = "tmpfs"
 	}
@@ -105,13 +114,18 @@ func tmpfsMount(device string, hasDevice bool, o string, kernelSupports func(str
 		return nil, err
 	}
 	for _, k := range opts.RequiresKernel() {
-		if kernelSupports != nil && !kernelSupports(k) {
+		if checks.KernelSupports != nil && !checks.KernelSupports(k) {
 			return nil, invalidf("volume option o=%s: this kernel's tmpfs does not support %q", o, k)
 		}
 	}
 	for _, id := range []struct{ key, value string }{{"uid", opts.UID}, {"gid", opts.GID}} {
 		if id.value != "" && (id.value[0] < '0' || id.value[0] > '9') {
 			return nil, invalidf("volume option o=%s: %s=%s: a volume has no image to look names up in, give a number", o, id.key, id.value)
+		}
+	}
+	if checks.Tmpfs != nil {
+		if opts, err = checks.Tmpfs(name, opts); err != nil {
+			return nil, err
 		}
 	}
 	flags, _ := opts.MountFlags()

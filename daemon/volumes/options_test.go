@@ -6,11 +6,23 @@ import (
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
 	"gotest.tools/v3/assert"
+
+	"github.com/berth-project/berth/pkg/tmpfsopt"
 )
 
 func TestParseOptions(t *testing.T) {
 	t.Parallel()
 	noHuge := func(opt string) bool { return opt != "huge" }
+	// A policy as the daemon's: 16m when no size is given, at most 1g.
+	max1g := func(name string, o tmpfsopt.Options) (tmpfsopt.Options, error) {
+		if !o.HasSize() {
+			o.SetSizeBytes(16 << 20)
+		}
+		if l := o.Limit(4096); l.Unlimited || l.Percent > 0 || l.Bytes > 1<<30 {
+			return o, errdefs.ErrInvalidArgument.WithMessage("tmpfs volume " + name + " is larger than 1g")
+		}
+		return o, nil
+	}
 	for _, tc := range []struct {
 		name string
 		opts map[string]string
@@ -23,11 +35,11 @@ func TestParseOptions(t *testing.T) {
 		{name: "tmpfs without device", opts: map[string]string{"type": "tmpfs", "o": "size=1g"},
 			want: &Mount{Type: "tmpfs", Device: "tmpfs", Data: "size=1g"}},
 		{name: "tmpfs without o", opts: map[string]string{"type": "tmpfs"},
-			want: &Mount{Type: "tmpfs", Device: "tmpfs"}},
-		{name: "tmpfs named", opts: map[string]string{"type": "tmpfs", "device": "cache"},
-			want: &Mount{Type: "tmpfs", Device: "cache"}},
-		{name: "tmpfs flags, no defaults", opts: map[string]string{"type": "tmpfs", "o": "noexec,nosuid,ro,size=50%"},
-			want: &Mount{Type: "tmpfs", Device: "tmpfs", Flags: unix.MS_NOEXEC | unix.MS_NOSUID | unix.MS_RDONLY, Data: "size=50%"}},
+			want: &Mount{Type: "tmpfs", Device: "tmpfs", Data: "size=16777216"}},
+		{name: "tmpfs named", opts: map[string]string{"type": "tmpfs", "device": "cache", "o": "size=1m"},
+			want: &Mount{Type: "tmpfs", Device: "cache", Data: "size=1m"}},
+		{name: "tmpfs flags, no defaults", opts: map[string]string{"type": "tmpfs", "o": "noexec,nosuid,ro,size=64m"},
+			want: &Mount{Type: "tmpfs", Device: "tmpfs", Flags: unix.MS_NOEXEC | unix.MS_NOSUID | unix.MS_RDONLY, Data: "size=64m"}},
 		{name: "tmpfs mpol list", opts: map[string]string{"type": "tmpfs", "o": "mpol=bind:0,1,size=4k"},
 			want: &Mount{Type: "tmpfs", Device: "tmpfs", Data: "size=4k,mpol=bind:0,1"}},
 		{name: "bind", opts: map[string]string{"type": "none", "o": "bind", "device": "/srv/data/"},
@@ -49,6 +61,8 @@ func TestParseOptions(t *testing.T) {
 		{name: "propagation", opts: map[string]string{"type": "tmpfs", "o": "rshared"}, err: `"rshared" is not supported for a volume`},
 		{name: "copy-up", opts: map[string]string{"type": "tmpfs", "o": "tmpcopyup"}, err: "tmpcopyup and notmpcopyup are not supported for a volume"},
 		{name: "uid name", opts: map[string]string{"type": "tmpfs", "o": "uid=postgres"}, err: "uid=postgres: a volume has no image"},
+		{name: "policy", opts: map[string]string{"type": "tmpfs", "o": "size=2g"}, err: "tmpfs volume v is larger than 1g"},
+		{name: "policy percent", opts: map[string]string{"type": "tmpfs", "o": "size=50%"}, err: "tmpfs volume v is larger than 1g"},
 		{name: "kernel", opts: map[string]string{"type": "tmpfs", "o": "huge=always"}, err: `does not support "huge"`},
 		{name: "device with comma", opts: map[string]string{"type": "tmpfs", "device": "a,size=1"}, err: "invalid tmpfs device"},
 		{name: "none without device", opts: map[string]string{"type": "none", "o": "bind"}, err: `missing required option: "device"`},
@@ -59,7 +73,7 @@ func TestParseOptions(t *testing.T) {
 		{name: "bind propagation", opts: map[string]string{"type": "none", "device": "/srv", "o": "bind,shared"}, err: `"shared" is not supported for a volume`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseOptions(tc.opts, noHuge)
+			got, err := ParseOptions("v", tc.opts, Checks{KernelSupports: noHuge, Tmpfs: max1g})
 			if tc.err != "" {
 				assert.ErrorContains(t, err, tc.err)
 				assert.Assert(t, errdefs.IsInvalidArgument(err), "%v", err)

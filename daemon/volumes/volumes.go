@@ -40,14 +40,16 @@ type Volume struct {
 	// shown by inspect as in Docker.
 	Options map[string]string `json:",omitempty"`
 
-	// mount is what Options mount, nil for a plain directory.
-	mount *Mount
+	// mount is what Options mount, nil for a plain directory or when
+	// the options no longer pass (mountErr says why).
+	mount    *Mount
+	mountErr error
 }
 
 // Store keeps volumes in root/<name>/_data with metadata in root/<name>/meta.json.
 type Store struct {
-	root           string
-	kernelSupports func(string) bool
+	root   string
+	checks Checks
 	mu             sync.Mutex // guards vols, users, released, reconciled
 	vols           map[string]*Volume
 	// users are the containers that hold each mounted volume.
@@ -57,13 +59,13 @@ type Store struct {
 	reconciled bool
 }
 
-// New opens the store at root. kernelSupports tells which of the tmpfs
-// options that only newer kernels know this one has (tmpfsopt.KernelSupports).
-func New(root string, kernelSupports func(string) bool) (*Store, error) {
+// New opens the store at root; checks are applied to the options of tmpfs
+// volumes, at create and again when the store is opened.
+func New(root string, checks Checks) (*Store, error) {
 	if err := os.MkdirAll(root, 0o701); err != nil {
 		return nil, err
 	}
-	s := &Store{root: root, kernelSupports: kernelSupports, vols: map[string]*Volume{},
+	s := &Store{root: root, checks: checks, vols: map[string]*Volume{},
 		users: map[string]map[string]bool{}, released: map[string]map[string]bool{}}
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -77,8 +79,8 @@ func New(root string, kernelSupports func(string) bool) (*Store, error) {
 		var v Volume
 		if json.Unmarshal(data, &v) == nil && v.Name == e.Name() {
 			// Options were valid at create; a start reports it if
-			// this kernel no longer takes them.
-			v.mount, _ = ParseOptions(v.Options, nil)
+			// this kernel or the daemon's policy no longer takes them.
+			v.mount, v.mountErr = ParseOptions(v.Name, v.Options, checks)
 			s.vols[v.Name] = &v
 		}
 	}
@@ -94,7 +96,19 @@ func (s *Store) Create(name, driver string, opts, labels map[string]string) (*Vo
 	if driver != "" && driver != "local" {
 		return nil, false, fmt.Errorf("volume driver %q is not supported, only \"local\": %w", driver, errdefs.ErrInvalidArgument)
 	}
-	m, err := ParseOptions(opts, s.kernelSupports)
+	anonymous := name == ""
+	if anonymous {
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		name = hex.EncodeToString(b[:])
+	}
+	if len(name) > MaxNameLength {
+		return nil, false, fmt.Errorf("volume name is too long: %d characters, the limit is %d: %w", len(name), MaxNameLength, errdefs.ErrInvalidArgument)
+	}
+	if !validName.MatchString(name) {
+		return nil, false, fmt.Errorf("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path: %w", name, name, errdefs.ErrInvalidArgument)
+	}
+	m, err := ParseOptions(name, opts, s.checks)
 	if err != nil {
 		return nil, false, err
 	}
@@ -108,18 +122,6 @@ func (s *Store) Create(name, driver string, opts, labels map[string]string) (*Vo
 		if !st.IsDir() {
 			return nil, false, fmt.Errorf("volume option device=%s: not a directory: %w", m.Device, errdefs.ErrInvalidArgument)
 		}
-	}
-	anonymous := name == ""
-	if anonymous {
-		var b [32]byte
-		_, _ = rand.Read(b[:])
-		name = hex.EncodeToString(b[:])
-	}
-	if len(name) > MaxNameLength {
-		return nil, false, fmt.Errorf("volume name is too long: %d characters, the limit is %d: %w", len(name), MaxNameLength, errdefs.ErrInvalidArgument)
-	}
-	if !validName.MatchString(name) {
-		return nil, false, fmt.Errorf("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path: %w", name, name, errdefs.ErrInvalidArgument)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,7 +181,7 @@ func (s *Store) Remove(name string) error {
 	if len(s.users[name]) > 0 {
 		return fmt.Errorf("remove %s: volume is in use: %w", name, errdefs.ErrConflict)
 	}
-	if v.mount != nil {
+	if len(v.Options) > 0 {
 		// Never delete through a mount: a bind volume's directory is
 		// the user's host directory.
 		if err := s.unmount(v); err != nil {

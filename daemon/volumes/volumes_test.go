@@ -12,7 +12,7 @@ import (
 func TestVolumeLifecycle(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	s, err := New(root, nil)
+	s, err := New(root, Checks{})
 	assert.NilError(t, err)
 	v, created, err := s.Create("data", "", nil, map[string]string{"a": "b"})
 	assert.NilError(t, err)
@@ -32,7 +32,7 @@ func TestVolumeLifecycle(t *testing.T) {
 	assert.Assert(t, anon.Anonymous)
 
 	// a second store finds them again
-	s2, err := New(root, nil)
+	s2, err := New(root, Checks{})
 	assert.NilError(t, err)
 	assert.Equal(t, len(s2.List()), 2)
 
@@ -45,7 +45,7 @@ func TestVolumeLifecycle(t *testing.T) {
 
 func TestVolumeBadInput(t *testing.T) {
 	t.Parallel()
-	s, err := New(t.TempDir(), nil)
+	s, err := New(t.TempDir(), Checks{})
 	assert.NilError(t, err)
 	for _, tc := range []struct{ name, driver, want string }{
 		{"a/b", "", "includes invalid characters"},
@@ -71,7 +71,7 @@ func TestVolumeBadInput(t *testing.T) {
 func TestVolumeOptionsPersist(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	s, err := New(root, nil)
+	s, err := New(root, Checks{})
 	assert.NilError(t, err)
 	opts := map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=64m,uid=1000,mode=1777"}
 	v, created, err := s.Create("tv", "local", opts, nil)
@@ -85,7 +85,7 @@ func TestVolumeOptionsPersist(t *testing.T) {
 	_, _, err = s.Create("tv", "", map[string]string{"type": "tmpfs", "o": "size=1m"}, nil)
 	assert.Assert(t, errdefs.IsConflict(err), "%v", err)
 
-	s2, err := New(root, nil)
+	s2, err := New(root, Checks{})
 	assert.NilError(t, err)
 	v2, err := s2.Get("tv")
 	assert.NilError(t, err)
