@@ -50,8 +50,8 @@ type Volume struct {
 type Store struct {
 	root   string
 	checks Checks
-	mu             sync.Mutex // guards vols, users, released, reconciled
-	vols           map[string]*Volume
+	mu     sync.Mutex // guards vols, users, released, reconciled
+	vols   map[string]*Volume
 	// users are the containers that hold each mounted volume.
 	users map[string]map[string]bool
 	// released are the releases seen before Reconcile (see there).
