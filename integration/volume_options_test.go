@@ -195,3 +195,43 @@ func TestVolumeOptionsRefused(t *testing.T) {
 	assert.Equal(t, d.OK(t, "volume", "inspect", "-f", "{{json .Options}}", "mv"), `{"o":"size=2m","type":"tmpfs"}`)
 	d.OK(t, "volume", "rm", "mv")
 }
+
+// TestVolumeTmpfsSharedDataRoot: where the data root is a shared mount (as
+// / is under systemd), a tmpfs volume mounted while another container runs
+// reaches that container's shim namespace too; the unmount after its last
+// user must reach it as well, or the tmpfs would stay alive there.
+func TestVolumeTmpfsSharedDataRoot(t *testing.T) {
+	d := harness.NewWithImage(t)
+	d.Stop(t)
+	assert.NilError(t, exec.Command("mount", "--bind", d.DataRoot, d.DataRoot).Run())
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", d.DataRoot).Run() })
+	assert.NilError(t, exec.Command("mount", "--make-shared", d.DataRoot).Run())
+	d.Start(t)
+
+	d.OK(t, "run", "-d", "--name", "other", "--network", "none", "busybox", "sleep", "100000")
+	shims := d.Shims()
+	assert.Equal(t, len(shims), 1, "%v", shims)
+	d.OK(t, "volume", "create", "-o", "type=tmpfs", "-o", "o=size=1m", "sv")
+	dir := d.OK(t, "volume", "inspect", "-f", "{{.Mountpoint}}", "sv")
+	inOther := func() bool {
+		out, err := exec.Command("nsenter", "-t", shims[0], "-m", "cat", "/proc/self/mountinfo").Output()
+		assert.NilError(t, err)
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+				return true
+			}
+		}
+		return false
+	}
+	d.OK(t, "run", "-d", "--name", "user", "--network", "none", "-v", "sv:/v", "busybox", "sleep", "100000")
+	assert.Assert(t, hostMounted(t, dir))
+	assert.Assert(t, inOther(), "the data root's propagation did not apply: the test proves nothing")
+	d.OK(t, "rm", "-f", "user")
+	assert.Assert(t, !hostMounted(t, dir))
+	assert.Assert(t, !inOther(), "the tmpfs volume stays mounted in another container's shim namespace")
+
+	d.OK(t, "rm", "-f", "other")
+	d.OK(t, "volume", "rm", "sv")
+	d.Stop(t)
+	assert.NilError(t, exec.Command("umount", d.DataRoot).Run())
+}

@@ -163,18 +163,15 @@ func (s *Store) mount(v *Volume) error {
 			}
 		}
 	}
-	// Private: the volume's mount joins no peer group of the data root
-	// or of a bound directory, so nothing mounted later below either
-	// side spreads to the other.
-	if err := unix.Mount("", target, "", unix.MS_PRIVATE, ""); err != nil {
-		_ = unix.Unmount(target, unix.MNT_DETACH)
-		return fmt.Errorf("failed to mount local volume %s: make it private: %w", v.Name, err)
-	}
 	return nil
 }
 
 // unmount unmounts v's directory if it is mounted; the file system goes
-// when the last namespace that has it does. The caller holds s.mu.
+// when the last namespace that has it does. Where the data root is a
+// shared mount (systemd's default for /), the mount reached the namespaces
+// of the shims running then, as slaves: the unmount reaches them too, so
+// that no namespace keeps a tmpfs alive (TestVolumeTmpfsSharedDataRoot).
+// The caller holds s.mu.
 func (s *Store) unmount(v *Volume) error {
 	target := s.Path(v.Name)
 	// Mounts may be stacked there (a start that died between two
