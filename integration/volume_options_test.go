@@ -235,3 +235,45 @@ func TestVolumeTmpfsSharedDataRoot(t *testing.T) {
 	d.Stop(t)
 	assert.NilError(t, exec.Command("umount", d.DataRoot).Run())
 }
+
+// TestVolumeTmpfsCrashInStart: the daemon dies inside a start, after it
+// mounted the container's tmpfs volume (test hook BERTH_TEST_CRASH_POINT).
+// Restarted, it ends a run never started and unmounts the volume, or adopts
+// a started one and keeps the volume mounted until that container stops.
+func TestVolumeTmpfsCrashInStart(t *testing.T) {
+	for _, tc := range []struct {
+		point   string
+		running bool
+	}{{"after-spawn", false}, {"after-start", true}} {
+		t.Run(tc.point, func(t *testing.T) {
+			t.Setenv("BERTH_TEST_CRASH_POINT", "")
+			d := harness.NewWithImage(t)
+			d.OK(t, "volume", "create", "-o", "type=tmpfs", "-o", "o=size=1m", "cv")
+			dir := d.OK(t, "volume", "inspect", "-f", "{{.Mountpoint}}", "cv")
+			d.OK(t, "create", "--name", "victim", "--network", "none", "-v", "cv:/v", "busybox", "sh", "-c", "echo x > /v/x; exec sleep 100000")
+			d.Stop(t)
+			t.Setenv("BERTH_TEST_CRASH_POINT", tc.point)
+			d.Start(t)
+			res := d.Berth(t, "start", "victim")
+			assert.Assert(t, res.ExitCode != 0, "the daemon did not crash at %s: %s", tc.point, res.Combined())
+			d.Kill(t)
+			assert.Assert(t, hostMounted(t, dir), "the crash came before the volume was mounted: the window was not hit")
+			t.Setenv("BERTH_TEST_CRASH_POINT", "")
+			_ = os.Remove(d.Sock)
+			d.Start(t)
+			if !tc.running {
+				assert.Equal(t, d.Inspect(t, "victim", "{{.State.Status}}"), "created")
+				assert.Assert(t, !hostMounted(t, dir), "restore left the volume of a start that never happened mounted")
+				return
+			}
+			assert.Equal(t, d.Inspect(t, "victim", "{{.State.Status}}"), "running")
+			assert.Assert(t, hostMounted(t, dir))
+			harness.Poll(t, func() (bool, string) {
+				res := d.Berth(t, "run", "--rm", "--network", "none", "-v", "cv:/v", "busybox", "cat", "/v/x")
+				return strings.TrimSpace(res.Stdout) == "x", res.Combined()
+			})
+			d.OK(t, "stop", "-t", "0", "victim")
+			assert.Assert(t, !hostMounted(t, dir), "the adopted container's volume stays mounted after it stopped")
+		})
+	}
+}
