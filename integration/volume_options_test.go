@@ -87,6 +87,16 @@ func TestVolumeTmpfsOptions(t *testing.T) {
 	assert.Equal(t, docker("run", "--rm", "--network", "none", "-v", "tv:/shared", "busybox", "ls", "-A", "/shared"), "")
 	assert.Assert(t, !hostMounted(t, dir))
 
+	// cp into a stopped user mounts the volume for the copy only, in a
+	// private namespace, as Docker does: nothing reaches the host's disk.
+	f := filepath.Join(t.TempDir(), "f")
+	assert.NilError(t, os.WriteFile(f, []byte("copied\n"), 0o644))
+	docker("cp", f, "c1:/shared/f")
+	assert.Assert(t, !hostMounted(t, dir))
+	entries, err := os.ReadDir(dir)
+	assert.NilError(t, err)
+	assert.Equal(t, len(entries), 0, "cp wrote into the volume's directory on disk")
+
 	// Its user ends while the daemon is down: restore unmounts it.
 	docker("start", "c1")
 	assert.Assert(t, hostMounted(t, dir))
