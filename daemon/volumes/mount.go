@@ -88,10 +88,10 @@ func (s *Store) Release(name, user string) error {
 
 // Reconcile is called once, after a restart of the daemon, with the
 // containers that really run for each volume (a container that ends, or
-// starts, meanwhile is Released or Acquired as usual and counted right). A mounted volume that no
-// running container uses is unmounted (its users ended while no daemon
-// watched, or a start died half way); one in use stays mounted and
-// remembers its users. A volume in use that is not mounted (unmounted by
+// starts, meanwhile is Released or Acquired as usual and counted right).
+// A mounted volume that no running container uses is unmounted (its users
+// ended while no daemon watched, or a start died half way); one in use
+// stays mounted and remembers its users. A volume in use that is not mounted (unmounted by
 // hand) is mounted again for the containers that start next; the running
 // ones keep the file system they have.
 func (s *Store) Reconcile(running map[string][]string) []error {
@@ -99,7 +99,7 @@ func (s *Store) Reconcile(running map[string][]string) []error {
 	defer s.mu.Unlock()
 	var errs []error
 	for name, v := range s.vols {
-		if v.mount == nil {
+		if len(v.Options) == 0 {
 			continue
 		}
 		users := s.users[name] // started since the daemon did
@@ -116,12 +116,12 @@ func (s *Store) Reconcile(running map[string][]string) []error {
 			errs = append(errs, fmt.Errorf("volume %s: %w", name, err))
 			continue
 		}
-		switch {
-		case len(users) == 0 && mounted:
+		switch reconcileAction(len(users) > 0, mounted, v.mount != nil) {
+		case unmountVolume:
 			if err := s.unmount(v); err != nil {
 				errs = append(errs, err)
 			}
-		case len(users) > 0 && !mounted:
+		case mountVolume:
 			if err := s.mount(v); err != nil {
 				errs = append(errs, err)
 			}
@@ -133,6 +133,32 @@ func (s *Store) Reconcile(running map[string][]string) []error {
 	s.released = nil
 	s.reconciled = true
 	return errs
+}
+
+// action is what Reconcile does with one volume.
+type action int
+
+const (
+	keepVolume action = iota
+	unmountVolume
+	mountVolume
+)
+
+// reconcileAction decides, at restore, for a volume with options: used
+// tells whether a running container uses it, mounted whether it is
+// mounted, valid whether its options still pass (mount can be done).
+func reconcileAction(used, mounted, valid bool) action {
+	switch {
+	case !used && mounted:
+		// Its users ended while no daemon watched, or a start died
+		// half way.
+		return unmountVolume
+	case used && !mounted && valid:
+		// Unmounted by hand: mounted again for the containers that
+		// start next; the running ones keep the file system they have.
+		return mountVolume
+	}
+	return keepVolume
 }
 
 // Mounted reports whether volume name is mounted now.

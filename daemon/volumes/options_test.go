@@ -84,3 +84,20 @@ func TestParseOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestReconcileAction(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		used, mounted, valid bool
+		want                 action
+	}{
+		{used: false, mounted: false, valid: true, want: keepVolume},
+		{used: false, mounted: true, valid: true, want: unmountVolume},
+		{used: false, mounted: true, valid: false, want: unmountVolume},
+		{used: true, mounted: true, valid: true, want: keepVolume},
+		{used: true, mounted: false, valid: true, want: mountVolume},
+		{used: true, mounted: false, valid: false, want: keepVolume},
+	} {
+		assert.Equal(t, reconcileAction(tc.used, tc.mounted, tc.valid), tc.want, "%+v", tc)
+	}
+}
