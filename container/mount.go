@@ -38,6 +38,10 @@ type Mount struct {
 	// VolumeLabels are set on the volume when the mount creates it
 	// (VolumeOptions.Labels).
 	VolumeLabels map[string]string `json:",omitempty"`
+	// VolumeDriverOpts are the local driver's options of the volume the
+	// mount creates (VolumeOptions.DriverConfig.Options): an existing
+	// volume must have the same.
+	VolumeDriverOpts map[string]string `json:",omitempty"`
 	// Subpath mounts this relative path inside the volume instead of its
 	// root (VolumeOptions.Subpath), resolved at start inside the volume.
 	Subpath string `json:",omitempty"`

@@ -56,6 +56,11 @@ func (d *Daemon) inContainerFS(c *container.Container, writable bool, fn func(ro
 			return err
 		}
 		for _, b := range binds {
+			if b.volume != "" {
+				if err := d.volumes.MountPrivate(b.volume); err != nil {
+					return err
+				}
+			}
 			if err := bindInto(dir, b); err != nil {
 				return err
 			}
@@ -108,6 +113,10 @@ func openProcessRoot(pid int) (*os.File, error) {
 type hostBind struct {
 	source, destination string
 	readOnly            bool
+	// volume, when set, is a volume with options that no running
+	// container holds: it is mounted in the private namespace first, as
+	// Docker mounts it for the copy (a tmpfs volume starts empty).
+	volume string
 }
 
 func (d *Daemon) containerBinds(c *container.Container) []hostBind {
@@ -115,10 +124,14 @@ func (d *Daemon) containerBinds(c *container.Container) []hostBind {
 	for _, m := range c.Mounts {
 		switch m.Type {
 		case container.MountBind:
-			out = append(out, hostBind{m.Source, m.Destination, m.ReadOnly})
+			out = append(out, hostBind{source: m.Source, destination: m.Destination, readOnly: m.ReadOnly})
 		case container.MountVolume:
 			if m.VolumeName != "" {
-				out = append(out, hostBind{d.volumes.Path(m.VolumeName), m.Destination, m.ReadOnly})
+				b := hostBind{source: d.volumes.Path(m.VolumeName), destination: m.Destination, readOnly: m.ReadOnly}
+				if d.volumes.NeedsMount(m.VolumeName) {
+					b.volume = m.VolumeName
+				}
+				out = append(out, b)
 			}
 		}
 	}

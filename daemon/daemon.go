@@ -36,6 +36,7 @@ import (
 	"github.com/berth-project/berth/daemon/resources"
 	"github.com/berth-project/berth/daemon/shimclient"
 	"github.com/berth-project/berth/daemon/volumes"
+	"github.com/berth-project/berth/pkg/tmpfsopt"
 )
 
 // Version is berth's version, set at build time.
@@ -156,7 +157,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if d.registry, err = registry.New(registry.Config{Insecure: cfg.InsecureRegistries, Mirrors: cfg.RegistryMirrors}); err != nil {
 		return nil, err
 	}
-	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes")); err != nil {
+	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes"), volumes.Checks{KernelSupports: tmpfsopt.KernelSupports, Tmpfs: d.tmpfsPolicy.VolumeTmpfs}); err != nil {
 		return nil, fmt.Errorf("open volume store: %w", err)
 	}
 	d.dns = dnsserver.NewServers()

@@ -70,6 +70,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	defer func() {
 		if retErr != nil {
 			d.networkDown(c)
+			d.releaseVolumes(c)
 			d.cleanupShimDir(c.ID)
 			// A shim that failed or was stopped may leave what the
 			// runtime created.
@@ -80,6 +81,10 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 			d.failPending(l, retErr)
 		}
 	}()
+	// Before the shim: its mount namespace is a copy of the daemon's.
+	if err := d.acquireVolumes(c); err != nil {
+		return err
+	}
 	linkEnv, err := d.writeNetworkFiles(c, true)
 	if err != nil {
 		return err
@@ -172,6 +177,7 @@ func (d *Daemon) buildRun(c *container.Container, nsPath string, linkEnv []strin
 		HostCaps:          d.hostCaps,
 		HardNofile:        d.hardNofile,
 		VolumePath:        d.volumes.Path,
+		VolumeIsTmpfs:     d.volumes.IsTmpfs,
 		BlockDevices:      devs,
 		InitPath:          d.initPath(),
 	})

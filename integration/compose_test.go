@@ -163,3 +163,44 @@ services:
 	res = compose(t, d, dir, "down")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 }
+
+const composeTmpfsVolumeFile = `version: "2.4"
+services:
+  writer:
+    image: busybox:latest
+    read_only: true
+    command: sh -c 'echo from-writer > /shared/w; exec sleep 300'
+    volumes: [cache:/shared]
+  reader:
+    image: busybox:latest
+    read_only: true
+    command: sleep 300
+    volumes: [cache:/shared]
+volumes:
+  cache:
+    driver: local
+    driver_opts: {type: tmpfs, device: tmpfs, o: "size=1m,uid=1000"}
+`
+
+// TestComposeTmpfsVolume: a compose volume with the local driver's tmpfs
+// driver_opts is shared by two read-only services, is a tmpfs of that size,
+// and down -v removes it and leaves no mount.
+func TestComposeTmpfsVolume(t *testing.T) {
+	d := harness.New(t)
+	d.LoadImage(t)
+	dir := t.TempDir()
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(composeTmpfsVolumeFile), 0o644))
+	res := compose(t, d, dir, "up", "-d")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Equal(t, d.OK(t, "volume", "inspect", "-f", "{{json .Options}}", "bt_cache"), `{"device":"tmpfs","o":"size=1m,uid=1000","type":"tmpfs"}`)
+	harness.Poll(t, func() (bool, string) {
+		res := compose(t, d, dir, "exec", "-T", "reader", "cat", "/shared/w")
+		return strings.TrimSpace(res.Stdout) == "from-writer", res.Combined()
+	})
+	res = compose(t, d, dir, "exec", "-T", "reader", "sh", "-c", "stat -f -c %T /shared; stat -c %u /shared")
+	assert.Equal(t, res.Stdout, "tmpfs\n1000\n", res.Combined())
+	res = compose(t, d, dir, "down", "-v", "-t", "1")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	assert.Equal(t, d.OK(t, "volume", "ls", "-q"), "")
+	assert.Check(t, is.Len(d.HostMounts(t), 0))
+}

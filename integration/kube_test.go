@@ -148,6 +148,48 @@ spec:
 	d.AssertUnchanged(t, before, "after a failed play")
 }
 
+// TestKubePlaySharedMemoryEmptyDir plays a Pod whose init container and
+// two app containers share a memory emptyDir with a sizeLimit: it is one
+// tmpfs volume (the local driver's type=tmpfs) with that size, the init
+// container's writes reach the app containers, each sees the other's,
+// writing beyond the limit fails with ENOSPC, and down removes the volume
+// and leaves no mount.
+func TestKubePlaySharedMemoryEmptyDir(t *testing.T) {
+	d := harness.NewWithImage(t)
+	before := d.Snapshot(t)
+	file := filepath.Join(t.TempDir(), "pod.yaml")
+	assert.NilError(t, os.WriteFile(file, []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: mem}
+spec:
+  initContainers:
+  - {name: prep, image: busybox, command: [sh, -c, "echo from-init > /cache/init"], volumeMounts: [{name: cache, mountPath: /cache}]}
+  containers:
+  - {name: a, image: busybox, command: [sleep, "100000"], volumeMounts: [{name: cache, mountPath: /cache}]}
+  - {name: b, image: busybox, command: [sleep, "100000"], securityContext: {runAsUser: 1000}, volumeMounts: [{name: cache, mountPath: /shared}]}
+  volumes:
+  - {name: cache, emptyDir: {medium: Memory, sizeLimit: 1Mi}}
+`), 0o644))
+	play := d.Berth(t, "kube", "play", file)
+	assert.Equal(t, play.ExitCode, 0, play.Combined())
+	t.Cleanup(func() { d.Berth(t, "kube", "down", file) })
+	assert.Check(t, !strings.Contains(play.Stderr, "on disk"), play.Stderr)
+	assert.Equal(t, d.OK(t, "volume", "inspect", "-f", "{{json .Options}}", "mem-cache"), `{"device":"tmpfs","o":"size=1048576,mode=1777","type":"tmpfs"}`)
+	assert.Equal(t, d.OK(t, "exec", "mem-a", "cat", "/cache/init"), "from-init")
+	assert.Equal(t, d.OK(t, "exec", "mem-b", "sh", "-c", "cat /shared/init; echo from-b > /shared/b"), "from-init")
+	assert.Equal(t, d.OK(t, "exec", "mem-a", "cat", "/cache/b"), "from-b")
+	assert.Equal(t, d.OK(t, "exec", "mem-b", "stat", "-f", "-c", "%T", "/shared"), "tmpfs")
+	res := d.Berth(t, "exec", "mem-a", "dd", "if=/dev/zero", "of=/cache/big", "bs=1k", "count=2048")
+	assert.Assert(t, res.ExitCode != 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, "No space left on device"))
+	dir := d.OK(t, "volume", "inspect", "-f", "{{.Mountpoint}}", "mem-cache")
+	assert.Check(t, is.Contains(d.HostMounts(t), dir))
+
+	d.OK(t, "kube", "down", file)
+	assert.Equal(t, d.OK(t, "volume", "ls", "-q"), "")
+	d.AssertUnchanged(t, before, "after kube down")
+}
+
 // TestKubeGenerateMounts generates a Deployment and a Service from a
 // created container with a named volume, a bind mount, an empty tmpfs and
 // a published port: the YAML decodes strictly, the bind is a commented

@@ -73,3 +73,49 @@ func TestSDKPython(t *testing.T) {
 	assert.Check(t, is.Contains(got, "state exited 4\n"))
 	assert.Check(t, is.Contains(got, "left 0\ngone\n"))
 }
+
+const sdkVolumeScript = `
+import sys
+import docker
+
+c = docker.DockerClient(base_url=sys.argv[1])
+v = c.volumes.create("sdk-tmpfs", driver="local",
+                     driver_opts={"type": "tmpfs", "device": "tmpfs", "o": "size=1m,mode=1777"})
+print("options", sorted(v.attrs["Options"].items()))
+w = c.containers.run("busybox", ["sh", "-c", "echo hi > /v/f; exec sleep 100000"],
+                     volumes={"sdk-tmpfs": {"bind": "/v", "mode": "rw"}}, detach=True, network_mode="none")
+for _ in range(200):
+    out = c.containers.run("busybox", ["sh", "-c", "cat /v/f 2>/dev/null; stat -f -c %T /v"],
+                           volumes={"sdk-tmpfs": {"bind": "/v", "mode": "rw"}}, remove=True, network_mode="none")
+    if out.decode().startswith("hi"):
+        break
+print("shared", out.decode().split())
+w.remove(force=True)
+out = c.containers.run("busybox", ["ls", "-A", "/v"], volumes={"sdk-tmpfs": {"bind": "/v", "mode": "rw"}},
+                       remove=True, network_mode="none")
+print("after", repr(out.decode()))
+try:
+    c.volumes.create("sdk-nfs", driver="local", driver_opts={"type": "nfs", "device": ":/x"})
+except docker.errors.APIError as e:
+    print("refused", e.status_code, e.explanation)
+v.remove()
+print("volumes", [x.name for x in c.volumes.list()])
+`
+
+// TestSDKPythonVolumeOptions: Debian's Python Docker SDK creates a tmpfs
+// volume with driver_opts; two containers share it, its content goes with
+// its last user, and an nfs volume is refused with a 400 naming it.
+func TestSDKPythonVolumeOptions(t *testing.T) {
+	harness.RequireTool(t, sdkPython)
+	d := harness.NewWithImage(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, sdkPython, "-c", sdkVolumeScript, d.Host()).CombinedOutput()
+	assert.NilError(t, err, string(out))
+	got := string(out)
+	assert.Check(t, is.Contains(got, "options [('device', 'tmpfs'), ('o', 'size=1m,mode=1777'), ('type', 'tmpfs')]\n"))
+	assert.Check(t, is.Contains(got, "shared ['hi', 'tmpfs']\n"))
+	assert.Check(t, is.Contains(got, "after ''\n"))
+	assert.Check(t, is.Contains(got, `refused 400 volume type "nfs" (type=nfs) is not supported by berth's local driver`))
+	assert.Check(t, is.Contains(got, "volumes []\n"))
+}

@@ -36,13 +36,28 @@ const (
 type Plan struct {
 	Pod string
 	// Volumes are named volumes to create, labelled with PodLabel.
-	Volumes []string
+	Volumes []Volume
 	// Claims are named volumes for PersistentVolumeClaims: created when
 	// missing, kept by down.
 	Claims     []string
 	Containers []Container
 	Warnings   []string
 }
+
+// Volume is a named volume of a Plan: an emptyDir shared by several
+// containers of the Pod.
+type Volume struct {
+	Name string
+	// DriverOpts are the local driver's options: type=tmpfs for a memory
+	// emptyDir, none for one on disk.
+	DriverOpts map[string]string
+}
+
+// PodVolumesDir is where the infra container mounts the Pod's memory
+// emptyDirs: it runs as long as the Pod, so the tmpfs volumes stay mounted
+// (and keep their content) from the first init container to the last app
+// container, as an emptyDir lives as long as its Pod.
+const PodVolumesDir = "/berth-pod-volumes"
 
 // Container is one container of a Plan.
 type Container struct {
@@ -170,21 +185,31 @@ func PlanPod(p *corev1.Pod, infraImage string) (*Plan, error) {
 		}
 	}
 	// A memory emptyDir mounted by one container is a tmpfs of it, with
-	// Berth's copy-up standing in for the init container that fills it;
-	// shared, it must be a volume (on disk) so that all see the same files.
+	// Berth's copy-up standing in for the init container that fills it.
+	// Shared, it is a volume that all see the same files in: a tmpfs
+	// volume (the local driver's type=tmpfs) for a memory one, held
+	// mounted by the infra container; a directory on disk otherwise.
 	tmpfsVol := map[string]bool{}
+	var memVols []string
 	for name, v := range vols {
 		switch {
 		case v.EmptyDir != nil && v.EmptyDir.Medium == corev1.StorageMediumMemory && users[name] <= 1:
 			tmpfsVol[name] = true
 		case v.EmptyDir != nil:
-			if v.EmptyDir.Medium == corev1.StorageMediumMemory {
-				warn("emptyDir %s (medium Memory) is shared by several containers: played as a volume on disk", name)
-			}
 			if _, ok := copyUp[name]; ok {
 				return nil, fmt.Errorf("pod %s: emptyDir %s is filled by a copy-up init container and shared: not supported", p.Name, name)
 			}
-			pl.Volumes = append(pl.Volumes, p.Name+"-"+name)
+			vol := Volume{Name: p.Name + "-" + name}
+			if v.EmptyDir.Medium == corev1.StorageMediumMemory {
+				// World-writable, as the kubelet makes an emptyDir.
+				o := "mode=1777"
+				if v.EmptyDir.SizeLimit != nil {
+					o = "size=" + strconv.FormatInt(v.EmptyDir.SizeLimit.Value(), 10) + "," + o
+				}
+				vol.DriverOpts = map[string]string{"type": "tmpfs", "device": "tmpfs", "o": o}
+				memVols = append(memVols, name)
+			}
+			pl.Volumes = append(pl.Volumes, vol)
 		case v.PersistentVolumeClaim != nil:
 			pl.Claims = append(pl.Claims, v.PersistentVolumeClaim.ClaimName)
 		case v.HostPath != nil:
@@ -192,7 +217,8 @@ func PlanPod(p *corev1.Pod, infraImage string) (*Plan, error) {
 			return nil, fmt.Errorf("pod %s: volume %s: only emptyDir, persistentVolumeClaim and hostPath volumes are played", p.Name, name)
 		}
 	}
-	slices.Sort(pl.Volumes)
+	slices.SortFunc(pl.Volumes, func(a, b Volume) int { return strings.Compare(a.Name, b.Name) })
+	slices.Sort(memVols)
 	slices.Sort(pl.Claims)
 	pl.Claims = slices.Compact(pl.Claims)
 
@@ -212,6 +238,10 @@ func PlanPod(p *corev1.Pod, infraImage string) (*Plan, error) {
 		},
 		HostConfig: containertypes.HostConfig{ReadonlyRootfs: true},
 	})
+	for _, name := range memVols {
+		infraHC := &pl.Containers[0].HostConfig
+		infraHC.Binds = append(infraHC.Binds, p.Name+"-"+name+":"+PodVolumesDir+"/"+name)
+	}
 	mk := func(c *corev1.Container, role string) (Container, error) {
 		out := Container{
 			Name: p.Name + "-" + c.Name,

@@ -102,13 +102,15 @@ spec:
 	assert.Check(t, is.Contains(strings.Join(m.Warnings, "\n"), "one replica, not 3"))
 	pl, err := PlanPod(&m.Pods[0], "")
 	assert.NilError(t, err)
-	assert.DeepEqual(t, pl.Volumes, []string{"app-d"})
+	assert.DeepEqual(t, pl.Volumes, []Volume{{Name: "app-d", DriverOpts: map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "mode=1777"}}})
+	assert.DeepEqual(t, pl.Containers[0].HostConfig.Binds, []string{"app-d:" + PodVolumesDir + "/d"})
 	assert.Equal(t, pl.Containers[1].Role, RoleInit)
 	assert.DeepEqual(t, pl.Containers[1].HostConfig.Binds, []string{"app-d:/d"})
 	assert.DeepEqual(t, pl.Containers[2].HostConfig.Binds, []string{"app-d:/d:ro"})
 	assert.DeepEqual(t, pl.Containers[2].Config.Env, []string{"A=b"})
 	w := strings.Join(pl.Warnings, "\n")
-	for _, want := range []string{"shared by several containers", "env F", "requests are not played", "probes are not played"} {
+	assert.Check(t, !strings.Contains(w, "shared by several containers"))
+	for _, want := range []string{"env F", "requests are not played", "probes are not played"} {
 		assert.Check(t, is.Contains(w, want))
 	}
 }
@@ -135,4 +137,36 @@ func TestPlayRefuses(t *testing.T) {
 		_, err = PlanPod(&m.Pods[0], "")
 		assert.ErrorContains(t, err, tc.want)
 	}
+}
+
+// TestPlaySharedMemoryEmptyDir: a memory emptyDir shared by two containers
+// is a tmpfs volume with the size limit, held by the infra container; one
+// on disk is a plain volume; a memory one of a single container stays
+// its tmpfs.
+func TestPlaySharedMemoryEmptyDir(t *testing.T) {
+	t.Parallel()
+	m, err := Decode([]byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - {name: a, image: busybox, volumeMounts: [{name: mem, mountPath: /m}, {name: disk, mountPath: /d}, {name: own, mountPath: /o}]}
+  - {name: b, image: busybox, volumeMounts: [{name: mem, mountPath: /shared}, {name: disk, mountPath: /d}]}
+  volumes:
+  - {name: mem, emptyDir: {medium: Memory, sizeLimit: 64Mi}}
+  - {name: disk, emptyDir: {}}
+  - {name: own, emptyDir: {medium: Memory, sizeLimit: 1Mi}}
+`))
+	assert.NilError(t, err)
+	pl, err := PlanPod(&m.Pods[0], "")
+	assert.NilError(t, err)
+	assert.DeepEqual(t, pl.Volumes, []Volume{
+		{Name: "p-disk"},
+		{Name: "p-mem", DriverOpts: map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=67108864,mode=1777"}},
+	})
+	assert.DeepEqual(t, pl.Containers[0].HostConfig.Binds, []string{"p-mem:" + PodVolumesDir + "/mem"})
+	assert.DeepEqual(t, pl.Containers[1].HostConfig.Binds, []string{"p-mem:/m", "p-disk:/d"})
+	assert.DeepEqual(t, pl.Containers[1].HostConfig.Tmpfs, map[string]string{"/o": "size=1048576,notmpcopyup,exec,mode=1777"})
+	assert.DeepEqual(t, pl.Containers[2].HostConfig.Binds, []string{"p-mem:/shared", "p-disk:/d"})
+	assert.Equal(t, len(pl.Warnings), 0, "%v", pl.Warnings)
 }

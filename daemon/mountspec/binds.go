@@ -5,7 +5,6 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	mounttypes "github.com/moby/moby/api/types/mount"
@@ -132,6 +131,11 @@ func apiMount(spec mounttypes.Mount, img ImageFS, policy Policy) (container.Moun
 			if len(vo.Labels) > 0 {
 				m.VolumeLabels = maps.Clone(vo.Labels)
 			}
+			if dc := vo.DriverConfig; dc != nil && len(dc.Options) > 0 {
+				// Checked by the volume store when the mount
+				// creates the volume.
+				m.VolumeDriverOpts = maps.Clone(dc.Options)
+			}
 			if vo.Subpath != "" {
 				sp, err := subpath(vo.Subpath)
 				if err != nil {
@@ -209,14 +213,6 @@ func unsupportedMountFields(spec mounttypes.Mount) error {
 		if dc := vo.DriverConfig; dc != nil {
 			if dc.Name != "" && dc.Name != "local" {
 				return fmt.Errorf("Mount.VolumeOptions.DriverConfig.Name %q is not supported by berth (only the local driver exists): %w", dc.Name, errInvalid)
-			}
-			if len(dc.Options) > 0 {
-				keys := make([]string, 0, len(dc.Options))
-				for k := range dc.Options {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				return fmt.Errorf("Mount.VolumeOptions.DriverConfig.Options (%s) are not supported by berth: the local driver takes no options yet: %w", strings.Join(keys, ", "), errInvalid)
 			}
 		}
 	}

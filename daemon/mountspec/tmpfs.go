@@ -174,3 +174,17 @@ func (p Policy) checkSize(dst string, opts tmpfsopt.Options, limit tmpfsopt.Limi
 	}
 	return nil
 }
+
+// VolumeTmpfs applies the daemon's size policy to the options of a tmpfs
+// volume (`volume create --opt type=tmpfs --opt o=...`), as to any tmpfs:
+// the default size when it sets none, and --max-tmpfs-size on the limit
+// the kernel will apply.
+func (p Policy) VolumeTmpfs(name string, opts tmpfsopt.Options) (tmpfsopt.Options, error) {
+	if !opts.HasSize() && p.DefaultSize > 0 {
+		opts.SetSizeBytes(p.DefaultSize)
+	}
+	if err := p.checkSize("volume "+name, opts, opts.Limit(p.PageSize)); err != nil {
+		return tmpfsopt.Options{}, err
+	}
+	return opts, nil
+}

@@ -37,6 +37,11 @@ type Defaults struct {
 	HardNofile uint64
 	// VolumePath returns the host directory of a named volume.
 	VolumePath func(name string) string
+	// VolumeIsTmpfs reports a tmpfs volume (the local driver's
+	// type=tmpfs): it is never filled from the image, as in Docker, where
+	// the copy made at create is lost when the tmpfs is unmounted, and
+	// its root keeps the mode and owner of its options. nil: none is.
+	VolumeIsTmpfs func(name string) bool
 	// BlockDevices are the numbers of the block devices the container's
 	// Blkio* limits name (see BlockDevicePaths).
 	BlockDevices map[string]DevNum
@@ -113,7 +118,7 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 				mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: staging, Options: bindOptions(m, false)})
 				continue
 			}
-			if copiesImageContent(m) {
+			if copiesImageContent(m) && (d.VolumeIsTmpfs == nil || !d.VolumeIsTmpfs(m.VolumeName)) {
 				cfg.Volumes = append(cfg.Volumes, shim.VolumeCopy{Destination: m.Destination, Path: src})
 			}
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m, false)})

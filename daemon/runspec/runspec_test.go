@@ -198,3 +198,18 @@ func TestHelpers(t *testing.T) {
 	assert.Assert(t, copiesImageContent(container.Mount{Type: container.MountVolume, Mode: "z"}))
 	assert.Assert(t, !copiesImageContent(container.Mount{Type: container.MountVolume, Mode: "ro,nocopy"}))
 }
+
+// TestBuildTmpfsVolumeNoCopy: a tmpfs volume (the local driver's
+// type=tmpfs) is not filled from the image; a plain volume is.
+func TestBuildTmpfsVolumeNoCopy(t *testing.T) {
+	t.Parallel()
+	c := newContainer(nil,
+		container.Mount{Type: container.MountVolume, Destination: "/t", VolumeName: "tv"},
+		container.Mount{Type: container.MountVolume, Destination: "/p", VolumeName: "pv"},
+	)
+	d := defaults
+	d.VolumeIsTmpfs = func(name string) bool { return name == "tv" }
+	cfg, in := Build(c, d)
+	assert.DeepEqual(t, cfg.Volumes, []shim.VolumeCopy{{Destination: "/p", Path: "/var/lib/berth/volumes/pv/_data"}})
+	assert.Equal(t, in.Mounts[0].Source, "/var/lib/berth/volumes/tv/_data")
+}

@@ -1,12 +1,16 @@
 // Package volumes is the store of local named volumes: directories under
-// the data root that outlive the containers that mount them.
+// the data root that outlive the containers that mount them, or, with the
+// local driver's options, a tmpfs or a bound host directory that is
+// mounted on that directory while containers use it (see mount.go).
 package volumes
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,21 +36,37 @@ type Volume struct {
 	CreatedAt time.Time
 	Labels    map[string]string
 	Anonymous bool
+	// Options are the local driver's options as given (type, device, o),
+	// shown by inspect as in Docker.
+	Options map[string]string `json:",omitempty"`
+
+	// mount is what Options mount, nil for a plain directory or when
+	// the options no longer pass (mountErr says why).
+	mount    *Mount
+	mountErr error
 }
 
 // Store keeps volumes in root/<name>/_data with metadata in root/<name>/meta.json.
 type Store struct {
-	root string
-	mu   sync.Mutex // guards vols
-	vols map[string]*Volume
+	root   string
+	checks Checks
+	mu     sync.Mutex // guards vols, users, released, reconciled
+	vols   map[string]*Volume
+	// users are the containers that hold each mounted volume.
+	users map[string]map[string]bool
+	// released are the releases seen before Reconcile (see there).
+	released   map[string]map[string]bool
+	reconciled bool
 }
 
-// New opens the store at root.
-func New(root string) (*Store, error) {
+// New opens the store at root; checks are applied to the options of tmpfs
+// volumes, at create and again when the store is opened.
+func New(root string, checks Checks) (*Store, error) {
 	if err := os.MkdirAll(root, 0o701); err != nil {
 		return nil, err
 	}
-	s := &Store{root: root, vols: map[string]*Volume{}}
+	s := &Store{root: root, checks: checks, vols: map[string]*Volume{},
+		users: map[string]map[string]bool{}, released: map[string]map[string]bool{}}
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return nil, err
@@ -58,6 +78,9 @@ func New(root string) (*Store, error) {
 		}
 		var v Volume
 		if json.Unmarshal(data, &v) == nil && v.Name == e.Name() {
+			// Options were valid at create; a start reports it if
+			// this kernel or the daemon's policy no longer takes them.
+			v.mount, v.mountErr = ParseOptions(v.Name, v.Options, checks)
 			s.vols[v.Name] = &v
 		}
 	}
@@ -73,9 +96,6 @@ func (s *Store) Create(name, driver string, opts, labels map[string]string) (*Vo
 	if driver != "" && driver != "local" {
 		return nil, false, fmt.Errorf("volume driver %q is not supported, only \"local\": %w", driver, errdefs.ErrInvalidArgument)
 	}
-	if len(opts) > 0 {
-		return nil, false, fmt.Errorf("volume options are not supported by the local driver of berth yet: %w", errdefs.ErrInvalidArgument)
-	}
 	anonymous := name == ""
 	if anonymous {
 		var b [32]byte
@@ -88,12 +108,33 @@ func (s *Store) Create(name, driver string, opts, labels map[string]string) (*Vo
 	if !validName.MatchString(name) {
 		return nil, false, fmt.Errorf("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path: %w", name, name, errdefs.ErrInvalidArgument)
 	}
+	m, err := ParseOptions(name, opts, s.checks)
+	if err != nil {
+		return nil, false, err
+	}
+	if m != nil && m.Type == "none" {
+		// As Docker: the bound directory must exist when the volume
+		// is created.
+		st, err := os.Stat(m.Device)
+		if err != nil {
+			return nil, false, fmt.Errorf("volume option device=%s: %w", m.Device, errors.Join(err, errdefs.ErrInvalidArgument))
+		}
+		if !st.IsDir() {
+			return nil, false, fmt.Errorf("volume option device=%s: not a directory: %w", m.Device, errdefs.ErrInvalidArgument)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v, ok := s.vols[name]; ok {
+		if len(opts) > 0 && !maps.Equal(opts, v.Options) {
+			return nil, false, fmt.Errorf("create %s: a volume of this name exists with other options: %w", name, errdefs.ErrConflict)
+		}
 		return v, false, nil
 	}
-	v := &Volume{Name: name, CreatedAt: time.Now().UTC().Truncate(time.Second), Labels: labels, Anonymous: anonymous}
+	v := &Volume{Name: name, CreatedAt: time.Now().UTC().Truncate(time.Second), Labels: labels, Anonymous: anonymous, mount: m}
+	if m != nil {
+		v.Options = maps.Clone(opts)
+	}
 	if err := os.MkdirAll(s.Path(name), 0o755); err != nil {
 		return nil, false, err
 	}
@@ -133,8 +174,19 @@ func (s *Store) List() []*Volume {
 func (s *Store) Remove(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.vols[name]; !ok {
+	v, ok := s.vols[name]
+	if !ok {
 		return fmt.Errorf("get %s: no such volume: %w", name, errdefs.ErrNotFound)
+	}
+	if len(s.users[name]) > 0 {
+		return fmt.Errorf("remove %s: volume is in use: %w", name, errdefs.ErrConflict)
+	}
+	if len(v.Options) > 0 {
+		// Never delete through a mount: a bind volume's directory is
+		// the user's host directory.
+		if err := s.unmount(v); err != nil {
+			return fmt.Errorf("remove %s: %w", name, err)
+		}
 	}
 	if err := os.RemoveAll(filepath.Join(s.root, name)); err != nil {
 		return fmt.Errorf("remove %s: %w", name, err)
@@ -149,6 +201,10 @@ func (s *Store) API(v *Volume) *volume.Volume {
 	if labels == nil {
 		labels = map[string]string{}
 	}
+	opts := maps.Clone(v.Options)
+	if opts == nil {
+		opts = map[string]string{}
+	}
 	return &volume.Volume{
 		Name:       v.Name,
 		Driver:     "local",
@@ -156,6 +212,6 @@ func (s *Store) API(v *Volume) *volume.Volume {
 		CreatedAt:  v.CreatedAt.Format(time.RFC3339),
 		Labels:     labels,
 		Scope:      "local",
-		Options:    map[string]string{},
+		Options:    opts,
 	}
 }

@@ -12,7 +12,7 @@ import (
 func TestVolumeLifecycle(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	s, err := New(root)
+	s, err := New(root, Checks{})
 	assert.NilError(t, err)
 	v, created, err := s.Create("data", "", nil, map[string]string{"a": "b"})
 	assert.NilError(t, err)
@@ -32,7 +32,7 @@ func TestVolumeLifecycle(t *testing.T) {
 	assert.Assert(t, anon.Anonymous)
 
 	// a second store finds them again
-	s2, err := New(root)
+	s2, err := New(root, Checks{})
 	assert.NilError(t, err)
 	assert.Equal(t, len(s2.List()), 2)
 
@@ -45,7 +45,7 @@ func TestVolumeLifecycle(t *testing.T) {
 
 func TestVolumeBadInput(t *testing.T) {
 	t.Parallel()
-	s, err := New(t.TempDir())
+	s, err := New(t.TempDir(), Checks{})
 	assert.NilError(t, err)
 	for _, tc := range []struct{ name, driver, want string }{
 		{"a/b", "", "includes invalid characters"},
@@ -57,7 +57,7 @@ func TestVolumeBadInput(t *testing.T) {
 		assert.ErrorContains(t, err, tc.want)
 		assert.Assert(t, errdefs.IsInvalidArgument(err))
 	}
-	_, _, err = s.Create("x", "", map[string]string{"type": "tmpfs"}, nil)
+	_, _, err = s.Create("x", "", map[string]string{"type": "ext4", "device": "/dev/sda1"}, nil)
 	assert.Assert(t, errdefs.IsInvalidArgument(err))
 	assert.Equal(t, len(s.List()), 0)
 
@@ -66,4 +66,39 @@ func TestVolumeBadInput(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, created)
 	assert.Equal(t, len(v.Name), MaxNameLength)
+}
+
+func TestVolumeOptionsPersist(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	s, err := New(root, Checks{})
+	assert.NilError(t, err)
+	opts := map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=64m,uid=1000,mode=1777"}
+	v, created, err := s.Create("tv", "local", opts, nil)
+	assert.NilError(t, err)
+	assert.Assert(t, created)
+	assert.DeepEqual(t, s.API(v).Options, opts)
+	// The same options again return the volume; others are a conflict.
+	_, created, err = s.Create("tv", "", opts, nil)
+	assert.NilError(t, err)
+	assert.Assert(t, !created)
+	_, _, err = s.Create("tv", "", map[string]string{"type": "tmpfs", "o": "size=1m"}, nil)
+	assert.Assert(t, errdefs.IsConflict(err), "%v", err)
+
+	s2, err := New(root, Checks{})
+	assert.NilError(t, err)
+	v2, err := s2.Get("tv")
+	assert.NilError(t, err)
+	assert.DeepEqual(t, s2.API(v2).Options, opts)
+	assert.DeepEqual(t, v2.mount, &Mount{Type: "tmpfs", Device: "tmpfs", Data: "size=64m,mode=1777,uid=1000"})
+
+	// A bind volume's device must exist and be a directory.
+	_, _, err = s.Create("bv", "", map[string]string{"type": "none", "o": "bind", "device": root + "/missing"}, nil)
+	assert.Assert(t, errdefs.IsInvalidArgument(err), "%v", err)
+	assert.ErrorContains(t, err, "device="+root+"/missing")
+	_, _, err = s.Create("bv", "", map[string]string{"type": "none", "o": "bind", "device": root + "/tv/meta.json"}, nil)
+	assert.ErrorContains(t, err, "not a directory")
+	_, _, err = s.Create("bv", "", map[string]string{"type": "none", "o": "bind", "device": root}, nil)
+	assert.NilError(t, err)
+	assert.Equal(t, len(s.List()), 2)
 }

@@ -161,8 +161,8 @@ func play(ctx context.Context, apiClient client.APIClient, pl *kube.Plan) error 
 		return errAlreadyPlayed{pl.Pod}
 	}
 	for _, v := range pl.Volumes {
-		if _, err := apiClient.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v, Labels: labels}); err != nil {
-			return fmt.Errorf("pod %s: volume %s: %w", pl.Pod, v, err)
+		if _, err := apiClient.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v.Name, DriverOpts: v.DriverOpts, Labels: labels}); err != nil {
+			return fmt.Errorf("pod %s: volume %s: %w", pl.Pod, v.Name, err)
 		}
 	}
 	for _, v := range pl.Claims {
