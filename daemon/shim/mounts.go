@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/berth-project/berth/pkg/bindprop"
 	"github.com/berth-project/berth/pkg/copyup"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
@@ -120,6 +121,32 @@ func mountSubpath(sp SubpathMount) error {
 	src := fmt.Sprintf("/proc/self/fd/%d", h.Fd())
 	if err := unix.Mount(src, sp.Staging, "", unix.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind volume subpath %q for %s: %w", sp.Subpath, sp.Destination, err)
+	}
+	return nil
+}
+
+// attachSharedBinds attaches each clone of a shared bind's source at its
+// staging path, then closes every clone (one that is not attached
+// dissolves). The clones' mounts stay peers of the host's: a mount the
+// container makes below its bind reaches the host's source. Nothing else
+// of the shim's reaches the host: the staging path's parent is a slave
+// mount of the shim's namespace, which sends no mount events back.
+func attachSharedBinds(binds []SharedBind, trees []*os.File) error {
+	defer func() {
+		for _, t := range trees {
+			t.Close()
+		}
+	}()
+	if len(trees) != len(binds) {
+		return fmt.Errorf("the daemon passed %d mount clones for %d shared binds", len(trees), len(binds))
+	}
+	for i, b := range binds {
+		if err := os.MkdirAll(b.Staging, 0o700); err != nil {
+			return err
+		}
+		if err := bindprop.Attach(trees[i], b.Staging); err != nil {
+			return fmt.Errorf("bind %s for %s: %w", b.Source, b.Destination, err)
+		}
 	}
 	return nil
 }
