@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,6 +101,15 @@ func TestBindPropagationShared(t *testing.T) {
 		// mounted below the source (Docker leaves it too).
 		assert.DeepEqual(t, d.HostMounts(t), []string{})
 		assert.Check(t, is.Len(d.Mounts(), 0), "mounts under the daemon's root on the host: %v", d.Mounts())
+		// The clone is attached in the shim's namespace only.
+		staged := 0
+		for _, pid := range d.Shims() {
+			data, err := os.ReadFile("/proc/" + pid + "/mountinfo")
+			if err == nil && strings.Contains(string(data), "/shared/0 ") { // a shim that exits has none
+				staged++
+			}
+		}
+		assert.Equal(t, staged, 1, "the shim of the rshared container attaches the clone at its staging path")
 		d.OK(t, "rm", "-f", id)
 		assert.Check(t, is.Len(d.Mounts(), 0), "mounts under the daemon's root on the host: %v", d.Mounts())
 		for _, p := range []string{"pre", "late", "ctr"} {
@@ -163,6 +173,31 @@ func TestBindPropagationRefused(t *testing.T) {
 	assert.Check(t, is.Contains(res.Stderr, "path "+src+" is mounted on "+src+" but it is not a shared mount"))
 	assert.Check(t, is.Len(d.Mounts(), 0), "mounts under the daemon's root on the host: %v", d.Mounts())
 	assert.Equal(t, d.Inspect(t, id, "{{.State.Status}}"), "created")
-	assert.Check(t, !strings.Contains(d.Inspect(t, id, "{{.State.Error}}"), "no such"))
+	d.OK(t, "rm", id)
+
+	// A start that fails after the clone (the runtime cannot bind a
+	// directory on a file) closes the daemon's handles and leaves no mount.
+	assert.NilError(t, unix.Mount("", src, "", unix.MS_SHARED, ""))
+	fds := func() []string {
+		dir := fmt.Sprintf("/proc/%d/fd", d.Pid())
+		entries, err := os.ReadDir(dir)
+		assert.NilError(t, err)
+		var out []string
+		for _, e := range entries {
+			// Connections come and go with the API's clients.
+			if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && !strings.HasPrefix(l, "socket:") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	id = d.OK(t, "create", "--network", "none", "-v", src+":/bin/sh:rshared", "busybox", "true")
+	open := fds()
+	res = d.Berth(t, "start", id)
+	assert.Check(t, res.ExitCode != 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, "not a directory"))
+	assert.DeepEqual(t, fds(), open)
+	assert.Check(t, is.Len(d.Mounts(), 0), "mounts under the daemon's root on the host: %v", d.Mounts())
+	assert.Check(t, is.Len(d.Shims(), 0))
 	d.OK(t, "rm", id)
 }
