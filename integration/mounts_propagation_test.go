@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -118,6 +119,10 @@ func TestBindPropagationShared(t *testing.T) {
 			assert.Check(t, ok, "the host lost its mount %s when the container went", p)
 		}
 
+		// A file on the shared mount binds rshared too.
+		assert.NilError(t, os.WriteFile(filepath.Join(src, "file"), []byte("f\n"), 0o644))
+		assert.Equal(t, d.OK(t, "run", "--rm", "--runtime", rt, "--network", "none", "-v", filepath.Join(src, "file")+":/f:rshared", "busybox", "cat", "/f"), "f")
+
 		// (e) shared, non-recursive propagation at the top, through the
 		// docker CLI's --mount.
 		res := d.Docker(t, harness.DockerCLI, "run", "--rm", "--runtime", rt, "--network", "none", "--cap-add", "SYS_ADMIN",
@@ -129,6 +134,42 @@ func TestBindPropagationShared(t *testing.T) {
 		assert.Equal(t, m.Source, "clitmp")
 		assert.Check(t, is.Len(d.Mounts(), 0), "mounts under the daemon's root on the host: %v", d.Mounts())
 	})
+}
+
+// sdkPropagationScript runs, through the Python SDK, a container that
+// mounts a tmpfs below an rshared bind given as a volume mode and one given
+// as a Mount with propagation.
+const sdkPropagationScript = `
+import sys
+import docker
+
+c = docker.DockerClient(base_url=sys.argv[1])
+src = sys.argv[2]
+c.containers.run("busybox", "mount -t tmpfs -o size=1m pyvol /mnt/py1", network_mode="none", cap_add=["SYS_ADMIN"],
+                 volumes={src: {"bind": "/mnt", "mode": "rshared"}}, remove=True)
+c.containers.run("busybox", "mount -t tmpfs -o size=1m pymount /mnt/py2", network_mode="none", cap_add=["SYS_ADMIN"],
+                 mounts=[docker.types.Mount("/mnt", src, type="bind", propagation="rshared")], remove=True)
+print("done")
+`
+
+// TestBindPropagationSDK: the Python SDK's two spellings of an rshared
+// bind let the container's mounts reach the host.
+func TestBindPropagationSDK(t *testing.T) {
+	harness.RequireTool(t, sdkPython)
+	d := harness.NewWithImage(t)
+	src := sharedHostDir(t)
+	for _, sub := range []string{"py1", "py2"} {
+		assert.NilError(t, os.Mkdir(filepath.Join(src, sub), 0o755))
+	}
+	out, err := exec.Command(sdkPython, "-c", sdkPropagationScript, d.Host(), src).CombinedOutput()
+	assert.NilError(t, err, string(out))
+	for sub, name := range map[string]string{"py1": "pyvol", "py2": "pymount"} {
+		m, ok := hostMount(t, filepath.Join(src, sub))
+		if assert.Check(t, ok, "the SDK container's tmpfs %s is not on the host", sub) {
+			assert.Check(t, is.Equal(m.Source, name))
+		}
+	}
+	assert.Check(t, is.Len(d.Mounts(), 0), "mounts under the daemon's root on the host: %v", d.Mounts())
 }
 
 // TestBindPropagationRefused: a shared bind of a source whose host mount

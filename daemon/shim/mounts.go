@@ -141,7 +141,7 @@ func attachSharedBinds(binds []SharedBind, trees []*os.File) error {
 		return fmt.Errorf("the daemon passed %d mount clones for %d shared binds", len(trees), len(binds))
 	}
 	for i, b := range binds {
-		if err := os.MkdirAll(b.Staging, 0o700); err != nil {
+		if err := stagingLike(trees[i], b.Staging); err != nil {
 			return err
 		}
 		if err := bindprop.Attach(trees[i], b.Staging); err != nil {
@@ -149,4 +149,25 @@ func attachSharedBinds(binds []SharedBind, trees []*os.File) error {
 		}
 	}
 	return nil
+}
+
+// stagingLike creates the mount point for tree at path: a directory, or an
+// empty file when the source is a file (a mount point must be of the same
+// kind).
+func stagingLike(tree *os.File, path string) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(tree.Fd()), &st); err != nil {
+		return fmt.Errorf("stat the clone of %s: %w", tree.Name(), err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return os.MkdirAll(path, 0o700)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
