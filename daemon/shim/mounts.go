@@ -151,6 +151,23 @@ func attachSharedBinds(binds []SharedBind, trees []*os.File) error {
 	return nil
 }
 
+// checkSharedStaging checks that each attached clone is still a shared
+// mount, a peer of the host's source.
+func checkSharedStaging(binds []SharedBind) error {
+	for _, b := range binds {
+		f, err := bindprop.Open(b.Staging)
+		if err != nil {
+			return err
+		}
+		err = bindprop.CheckSource(f, b.Staging, bindprop.NeedShared)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("bind %s for %s: the shim's copy is no longer shared: %w", b.Source, b.Destination, err)
+		}
+	}
+	return nil
+}
+
 // stagingLike creates the mount point for tree at path: a directory, or an
 // empty file when the source is a file (a mount point must be of the same
 // kind).

@@ -179,6 +179,14 @@ func (s *supervisor) setup() (int, error) {
 	}
 	s.listener = l
 
+	// The clones must still be peers of the host's mounts when the
+	// runtime binds them: making the namespace a slave after they were
+	// attached would have made them slaves too.
+	if err := checkSharedStaging(s.cfg.SharedBinds); err != nil {
+		l.Close()
+		os.Remove(s.cfg.Socket)
+		return 0, err
+	}
 	pid, err := s.create()
 	if err != nil {
 		l.Close()
