@@ -172,6 +172,44 @@ func TestBindPropagationSDK(t *testing.T) {
 	assert.Check(t, is.Len(d.Mounts(), 0), "mounts under the daemon's root on the host: %v", d.Mounts())
 }
 
+// TestBindPropagationCompose: docker-compose's short (SRC:DST:rshared)
+// and long (bind.propagation) syntaxes of an rshared bind.
+func TestBindPropagationCompose(t *testing.T) {
+	d := harness.NewWithImage(t)
+	src := sharedHostDir(t)
+	for _, sub := range []string{"long", "short"} {
+		assert.NilError(t, os.Mkdir(filepath.Join(src, sub), 0o755))
+	}
+	dir := t.TempDir()
+	file := `version: "2.4"
+services:
+  m:
+    image: busybox:latest
+    network_mode: none
+    cap_add: [SYS_ADMIN]
+    volumes:
+      - type: bind
+        source: ` + src + `
+        target: /mnt
+        bind:
+          propagation: rshared
+      - ` + src + `:/short:rshared
+    command: sh -c 'mount -t tmpfs -o size=1m composelong /mnt/long && mount -t tmpfs -o size=1m composeshort /short/short'
+`
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(file), 0o644))
+	res := compose(t, d, dir, "up", "--exit-code-from", "m")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	res = compose(t, d, dir, "down")
+	assert.Equal(t, res.ExitCode, 0, res.Combined())
+	for sub, name := range map[string]string{"long": "composelong", "short": "composeshort"} {
+		m, ok := hostMount(t, filepath.Join(src, sub))
+		if assert.Check(t, ok, "the compose container's tmpfs %s is not on the host", sub) {
+			assert.Check(t, is.Equal(m.Source, name))
+		}
+	}
+	assert.Check(t, is.Len(d.Mounts(), 0), "mounts under the daemon's root on the host: %v", d.Mounts())
+}
+
 // TestBindPropagationRefused: a shared bind of a source whose host mount
 // is not shared, or a slave bind of one that is neither shared nor a
 // slave, is a 400 at create with Docker's message, leaving nothing; a
