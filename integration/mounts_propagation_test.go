@@ -250,7 +250,7 @@ func TestBindPropagationRefused(t *testing.T) {
 	} {
 		r := d.API(t, "POST", "/containers/create", tc.body)
 		assert.Equal(t, r.Status, 400, "%s", r.Body)
-		assert.Check(t, is.Contains(r.Message(), "path "+private+" "+tc.want))
+		assert.Check(t, is.Equal(r.Message(), "path "+private+" "+tc.want), "Docker's message, exactly")
 	}
 	d.AssertUnchanged(t, before, "refused propagation")
 	res := d.Docker(t, harness.DockerCLI, "run", "--rm", "-v", private+":/mnt:rshared", "busybox", "true")
