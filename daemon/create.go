@@ -127,6 +127,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if err := checkBindSources(c.Mounts); err != nil {
 		return resp, err
 	}
+	if err := checkPropagationSources(c.Mounts, d.volumes.Path, true); err != nil {
+		return resp, err
+	}
 
 	if err := d.reserveName(c, name); err != nil {
 		return resp, err

@@ -108,7 +108,14 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	// From here to the persisted running state, a crash leaves a live
 	// shim the disk does not mention: restore finds it by its process and
 	// state directory, and ends it if it was never started or adopts it.
-	shim, pid, err := shimclient.Spawn(ctx, d.self, shimDir, shimCfg, held.Files...)
+	trees, err := cloneSharedBinds(shimCfg.SharedBinds)
+	if err != nil {
+		return err
+	}
+	// The shim has its own copies once spawned; unattached clones
+	// dissolve when the last copy closes.
+	defer closeAll(trees)
+	shim, pid, err := shimclient.Spawn(ctx, d.self, shimDir, shimCfg, held.Files, trees)
 	if err != nil {
 		return fmt.Errorf("failed to create task for container: %w", err)
 	}
@@ -158,6 +165,9 @@ func (d *Daemon) buildRun(c *container.Container, nsPath string, linkEnv []strin
 				return shim.Config{}, nil, err
 			}
 		}
+	}
+	if err := checkPropagationSources(c.Mounts, d.volumes.Path, false); err != nil {
+		return shim.Config{}, nil, err
 	}
 	rro := d.runtimeHasRRO(rt)
 	if err := runspec.CheckRecursiveReadOnly(c.Mounts, rro, rt); err != nil {

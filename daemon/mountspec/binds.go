@@ -42,9 +42,6 @@ func parseBind(spec string) (container.Mount, error) {
 			m.ReadOnly = true
 		case tmpfsopt.IsReadOnlyWord(o):
 		case tmpfsopt.IsPropagationWord(o):
-			if err := checkBindPropagation(o); err != nil {
-				return container.Mount{}, err
-			}
 			m.Propagation = o
 		case o == "", o == "z", o == "Z", o == "nocopy", o == "consistent", o == "cached", o == "delegated":
 			// SELinux labels and macOS consistency hints: nothing to do here
@@ -100,9 +97,6 @@ func apiMount(spec mounttypes.Mount, img ImageFS, policy Policy) (container.Moun
 		if bo := spec.BindOptions; bo != nil {
 			if bo.Propagation != "" && !validPropagation(bo.Propagation) {
 				return container.Mount{}, wrap(fmt.Errorf("invalid propagation mode: %s: %w", bo.Propagation, errInvalid))
-			}
-			if err := checkBindPropagation(string(bo.Propagation)); err != nil {
-				return container.Mount{}, wrap(err)
 			}
 			m.Propagation = string(bo.Propagation)
 			m.NonRecursive = bo.NonRecursive
@@ -176,17 +170,6 @@ func apiMount(spec mounttypes.Mount, img ImageFS, policy Policy) (container.Moun
 		return container.Mount{}, fmt.Errorf("mount type %q is not supported by berth: %w", spec.Type, errInvalid)
 	}
 	return m, nil
-}
-
-// checkBindPropagation refuses shared propagation for binds: the shim's
-// mount namespace is a slave of the host's, so host mounts reach the
-// container but the container's would not reach the host, which is what
-// shared promises. Refused rather than half done.
-func checkBindPropagation(p string) error {
-	if p == "shared" || p == "rshared" {
-		return fmt.Errorf("bind propagation %q is not supported by berth: mounts made in the container would not reach the host (use rslave or rprivate): %w", p, errInvalid)
-	}
-	return nil
 }
 
 func validPropagation(p mounttypes.Propagation) bool {

@@ -258,10 +258,13 @@ var resolveCases = []resolveCase{
 		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv/", Target: "/p", Consistency: mounttypes.ConsistencyCached,
 			BindOptions: &mounttypes.BindOptions{Propagation: mounttypes.PropagationRSlave, NonRecursive: true, CreateMountpoint: true}}),
 		want: []container.Mount{{Type: container.MountBind, Source: "/srv", Destination: "/p", Propagation: "rslave", NonRecursive: true, CreateMountpoint: true, FromAPIMounts: true}}},
-	{name: "bind rshared refused", policy: basePolicy,
-		req:     mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", BindOptions: &mounttypes.BindOptions{Propagation: mounttypes.PropagationRShared}}),
-		wantErr: `bind propagation "rshared" is not supported by berth`},
-	{name: "-v shared refused", policy: basePolicy, req: bindsReq("/srv:/data:shared"), wantErr: `bind propagation "shared" is not supported by berth`},
+	// Shared propagation is kept: its host side (a shared source) is
+	// checked by the daemon, which reads the host's mounts.
+	{name: "bind rshared", policy: basePolicy,
+		req:  mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", BindOptions: &mounttypes.BindOptions{Propagation: mounttypes.PropagationRShared}}),
+		want: []container.Mount{{Type: container.MountBind, Source: "/srv", Destination: "/p", Propagation: "rshared", FromAPIMounts: true}}},
+	{name: "-v shared", policy: basePolicy, req: bindsReq("/srv:/data:shared"),
+		want: []container.Mount{{Type: container.MountBind, Source: "/srv", Destination: "/data", Mode: "shared", Propagation: "shared"}}},
 	{name: "bind read-only force recursive", policy: basePolicy,
 		req: mountsReq(mounttypes.Mount{Type: mounttypes.TypeBind, Source: "/srv", Target: "/p", ReadOnly: true,
 			BindOptions: &mounttypes.BindOptions{ReadOnlyForceRecursive: true}}),

@@ -88,6 +88,11 @@ type Input struct {
 	// Resources are the cgroup limits (memory, CPU, pids, block I/O);
 	// the device rules are Build's own. Nil means none.
 	Resources *specs.LinuxResources
+
+	// RootfsPropagation is linux.rootfsPropagation ("" for the runtime's
+	// default): "shared" when a bind is shared, "rslave" when one is a
+	// slave, as Docker sets it.
+	RootfsPropagation string
 }
 
 // Mount is one mount in OCI form.
@@ -310,6 +315,7 @@ func WithPrivileged(privileged bool, hostDevices []specs.LinuxDevice) SpecOpt {
 func withLinux(in Input) SpecOpt {
 	return func(s *specs.Spec) error {
 		s.Linux.CgroupsPath = in.CgroupsPath
+		s.Linux.RootfsPropagation = in.RootfsPropagation
 		s.Linux.Sysctl = maps.Clone(in.Sysctls)
 		s.Annotations = maps.Clone(in.Annotations)
 		return nil

@@ -64,3 +64,53 @@ func TestBuildVolumeSubpath(t *testing.T) {
 	}
 	assert.Check(t, found)
 }
+
+// TestBuildPropagation: binds and volumes with shared propagation are
+// bound from the staging path where the shim attaches the daemon's clone
+// of their source (recursive unless NonRecursive), the others from their
+// source; the root propagation follows Docker's choice.
+func TestBuildPropagation(t *testing.T) {
+	t.Parallel()
+	bind := func(dst, prop string, nonRec bool) container.Mount {
+		return container.Mount{Type: container.MountBind, Source: "/srv" + dst, Destination: dst, Propagation: prop, NonRecursive: nonRec}
+	}
+	for _, tc := range []struct {
+		name    string
+		mounts  []container.Mount
+		shared  []shim.SharedBind
+		sources map[string]string // destination -> source in the spec
+		root    string
+	}{
+		{name: "none", root: ""},
+		{name: "private bind", mounts: []container.Mount{bind("/a", "", false)},
+			sources: map[string]string{"/a": "/srv/a"}},
+		{name: "rslave bind", mounts: []container.Mount{bind("/a", "rslave", false), bind("/b", "rprivate", false)},
+			sources: map[string]string{"/a": "/srv/a", "/b": "/srv/b"}, root: "rslave"},
+		{name: "rshared and slave binds", mounts: []container.Mount{bind("/a", "slave", false), bind("/b", "rshared", false), bind("/c", "shared", true)},
+			shared: []shim.SharedBind{
+				{Destination: "/b", Source: "/srv/b", Staging: SharedStaging(defaults.ShimDir, 1), Recursive: true},
+				{Destination: "/c", Source: "/srv/c", Staging: SharedStaging(defaults.ShimDir, 2)},
+			},
+			sources: map[string]string{"/a": "/srv/a", "/b": SharedStaging(defaults.ShimDir, 1), "/c": SharedStaging(defaults.ShimDir, 2)}, root: "shared"},
+		{name: "rshared volume", mounts: []container.Mount{{Type: container.MountVolume, VolumeName: "data", Destination: "/v", Propagation: "rshared", Mode: "rshared,nocopy", Driver: "local"}},
+			shared:  []shim.SharedBind{{Destination: "/v", Source: defaults.VolumePath("data"), Staging: SharedStaging(defaults.ShimDir, 0), Recursive: true}},
+			sources: map[string]string{"/v": SharedStaging(defaults.ShimDir, 0)}, root: "shared"},
+		{name: "tmpfs propagation does not count", root: "",
+			mounts: []container.Mount{{Type: container.MountTmpfs, Destination: "/t", Propagation: "rshared", Tmpfs: &container.Tmpfs{}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := &container.Container{ID: "c1", Config: &containertypes.Config{Image: "busybox", Cmd: []string{"true"}}, HostConfig: &containertypes.HostConfig{}, Mounts: tc.mounts}
+			cfg, in := Build(c, defaults)
+			assert.DeepEqual(t, cfg.SharedBinds, tc.shared)
+			assert.Equal(t, in.RootfsPropagation, tc.root)
+			for _, m := range in.Mounts {
+				if want, ok := tc.sources[m.Destination]; ok {
+					assert.Equal(t, m.Source, want, m.Destination)
+					delete(tc.sources, m.Destination)
+				}
+			}
+			assert.Check(t, len(tc.sources) == 0, "not in the spec: %v", tc.sources)
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/oci"
 	"github.com/berth-project/berth/daemon/shim"
+	"github.com/berth-project/berth/pkg/bindprop"
 	"github.com/berth-project/berth/pkg/tmpfsopt"
 )
 
@@ -107,7 +108,8 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: staging,
 				Options: tmpfsopt.BindOptions(m.Tmpfs.Flags, m.Tmpfs.Propagation)})
 		case container.MountBind:
-			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: m.Source, Options: bindOptions(m, d.RecursiveReadOnly)})
+			src := sharedBind(&cfg, m, m.Source, d.ShimDir, i)
+			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m, d.RecursiveReadOnly)})
 		case container.MountVolume:
 			src := d.VolumePath(m.VolumeName)
 			if m.Subpath != "" {
@@ -121,7 +123,7 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 			if copiesImageContent(m) && (d.VolumeIsTmpfs == nil || !d.VolumeIsTmpfs(m.VolumeName)) {
 				cfg.Volumes = append(cfg.Volumes, shim.VolumeCopy{Destination: m.Destination, Path: src})
 			}
-			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m, false)})
+			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: sharedBind(&cfg, m, src, d.ShimDir, i), Options: bindOptions(m, false)})
 		}
 	}
 
@@ -197,6 +199,7 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 		Rlimits:          Rlimits(hc.Ulimits, d.HardNofile),
 		Resources:        LinuxResources(hc.Resources, d.BlockDevices),
 	}
+	in.RootfsPropagation = rootfsPropagation(c.Mounts)
 	if hc.OomScoreAdj != 0 {
 		v := hc.OomScoreAdj
 		in.OomScoreAdj = &v
@@ -214,6 +217,38 @@ func CgroupsPath(id string) string { return "/berth/" + id }
 // container's Mounts[index], in the shim's own mount namespace.
 func SubpathStaging(shimDir string, index int) string {
 	return filepath.Join(shimDir, "subpath", strconv.Itoa(index))
+}
+
+// SharedStaging is where the shim attaches the clone of the source of the
+// container's Mounts[index], a bind with shared propagation, in the
+// shim's own mount namespace.
+func SharedStaging(shimDir string, index int) string {
+	return filepath.Join(shimDir, "shared", strconv.Itoa(index))
+}
+
+// sharedBind returns the source the spec binds for m, whose host
+// directory is src: for shared and rshared propagation, the staging path
+// where the shim attaches the daemon's clone of src's mount tree (listed
+// in cfg.SharedBinds); else src itself.
+func sharedBind(cfg *shim.Config, m container.Mount, src, shimDir string, index int) string {
+	if !bindprop.Clones(m.Propagation) {
+		return src
+	}
+	staging := SharedStaging(shimDir, index)
+	cfg.SharedBinds = append(cfg.SharedBinds, shim.SharedBind{Destination: m.Destination, Source: src, Staging: staging, Recursive: !m.NonRecursive})
+	return staging
+}
+
+// rootfsPropagation is the spec's linux.rootfsPropagation for mounts, as
+// Docker chooses it from the propagation of the binds and volumes.
+func rootfsPropagation(mounts []container.Mount) string {
+	var props []string
+	for _, m := range mounts {
+		if m.Type != container.MountTmpfs {
+			props = append(props, m.Propagation)
+		}
+	}
+	return bindprop.RootfsPropagation(props)
 }
 
 // TmpfsStaging is where the shim mounts the tmpfs of the container's

@@ -32,6 +32,22 @@ type Config struct {
 	// the published ports, held open while the container runs so that
 	// nothing else takes them, also while no daemon runs.
 	HeldPorts int `json:",omitempty"`
+	// SharedBinds are the binds with shared propagation. The daemon
+	// passes a clone of each source's mount tree, made in the host's
+	// mount namespace, on the fds that follow the held ports, in order;
+	// the shim attaches each at its Staging path for the spec to bind.
+	SharedBinds []SharedBind `json:",omitempty"`
+}
+
+// SharedBind is one bind whose mounts propagate both ways between the
+// host's Source and the container's Destination (shared, rshared). A
+// bind made from the shim's namespace, a slave of the host's, could only
+// receive; a clone of the host's mount joins its peer group instead.
+type SharedBind struct {
+	Destination string
+	Source      string // the host path the daemon cloned
+	Staging     string
+	Recursive   bool // the clone holds the submounts (not NonRecursive)
 }
 
 // Rootfs is an overlay of Lower (top first); without Upper it is read-only.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/berth-project/berth/pkg/bindprop"
 	"github.com/berth-project/berth/pkg/copyup"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
@@ -122,4 +123,68 @@ func mountSubpath(sp SubpathMount) error {
 		return fmt.Errorf("bind volume subpath %q for %s: %w", sp.Subpath, sp.Destination, err)
 	}
 	return nil
+}
+
+// attachSharedBinds attaches each clone of a shared bind's source at its
+// staging path, then closes every clone (one that is not attached
+// dissolves). The clones' mounts stay peers of the host's: a mount the
+// container makes below its bind reaches the host's source. Nothing else
+// of the shim's reaches the host: the staging path's parent is a slave
+// mount of the shim's namespace, which sends no mount events back.
+func attachSharedBinds(binds []SharedBind, trees []*os.File) error {
+	defer func() {
+		for _, t := range trees {
+			t.Close()
+		}
+	}()
+	if len(trees) != len(binds) {
+		return fmt.Errorf("the daemon passed %d mount clones for %d shared binds", len(trees), len(binds))
+	}
+	for i, b := range binds {
+		if err := stagingLike(trees[i], b.Staging); err != nil {
+			return err
+		}
+		if err := bindprop.Attach(trees[i], b.Staging); err != nil {
+			return fmt.Errorf("bind %s for %s: %w", b.Source, b.Destination, err)
+		}
+	}
+	return nil
+}
+
+// checkSharedStaging checks that each attached clone is still a shared
+// mount, a peer of the host's source.
+func checkSharedStaging(binds []SharedBind) error {
+	for _, b := range binds {
+		f, err := bindprop.Open(b.Staging)
+		if err != nil {
+			return err
+		}
+		err = bindprop.CheckSource(f, b.Staging, bindprop.NeedShared)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("bind %s for %s: the shim's copy is no longer shared: %w", b.Source, b.Destination, err)
+		}
+	}
+	return nil
+}
+
+// stagingLike creates the mount point for tree at path: a directory, or an
+// empty file when the source is a file (a mount point must be of the same
+// kind).
+func stagingLike(tree *os.File, path string) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(tree.Fd()), &st); err != nil {
+		return fmt.Errorf("stat the clone of %s: %w", tree.Name(), err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return os.MkdirAll(path, 0o700)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

@@ -60,6 +60,11 @@ func Run(dir string) int {
 		unix.CloseOnExec(4 + i)
 		s.heldPorts = append(s.heldPorts, os.NewFile(uintptr(4+i), "port"))
 	}
+	for i := range cfg.SharedBinds {
+		fd := 4 + cfg.HeldPorts + i
+		unix.CloseOnExec(fd)
+		s.sharedTrees = append(s.sharedTrees, os.NewFile(uintptr(fd), cfg.SharedBinds[i].Source))
+	}
 	pid, err := s.setup()
 	if err != nil {
 		s.log.Error("setup failed", "err", err)
@@ -94,7 +99,10 @@ type supervisor struct {
 	listener net.Listener
 	// heldPorts reserve the published ports until the container exits.
 	heldPorts []*os.File
-	logw      *jsonlog.Writer
+	// sharedTrees are the daemon's clones of the sources of
+	// cfg.SharedBinds, until setup attaches them.
+	sharedTrees []*os.File
+	logw        *jsonlog.Writer
 
 	stdin     io.WriteCloser // nil without -i
 	stdinOnce sync.Once
@@ -153,6 +161,9 @@ func (s *supervisor) setup() (int, error) {
 			return 0, err
 		}
 	}
+	if err := attachSharedBinds(s.cfg.SharedBinds, s.sharedTrees); err != nil {
+		return 0, err
+	}
 	if s.cfg.LogPath != "" {
 		logw, err := jsonlog.OpenRotating(s.cfg.LogPath, s.cfg.LogMaxSize, s.cfg.LogMaxFiles)
 		if err != nil {
@@ -168,6 +179,14 @@ func (s *supervisor) setup() (int, error) {
 	}
 	s.listener = l
 
+	// The clones must still be peers of the host's mounts when the
+	// runtime binds them: making the namespace a slave after they were
+	// attached would have made them slaves too.
+	if err := checkSharedStaging(s.cfg.SharedBinds); err != nil {
+		l.Close()
+		os.Remove(s.cfg.Socket)
+		return 0, err
+	}
 	pid, err := s.create()
 	if err != nil {
 		l.Close()

@@ -52,9 +52,15 @@ func newClient(dir, socket string) *Client {
 // Spawn starts a shim for cfg with its state in dir and returns once the
 // runtime has created the container (its process waits for Start). The shim
 // runs in its own session and mount namespace, and outlives the daemon.
-// self is the path of the berthd binary.
-func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held ...*os.File) (*Client, int, error) {
+// self is the path of the berthd binary. The shim gets held (the
+// published ports' sockets) from fd 4 on and then trees, the clones of the
+// sources of cfg.SharedBinds, in order; the caller keeps and closes its
+// own copies.
+func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held, trees []*os.File) (*Client, int, error) {
 	cfg.HeldPorts = len(held)
+	if len(trees) != len(cfg.SharedBinds) {
+		return nil, 0, fmt.Errorf("%d mount clones for %d shared binds", len(trees), len(cfg.SharedBinds))
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, 0, err
 	}
@@ -80,13 +86,15 @@ func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held ...*os.F
 	// host's (util-linux unshare execs in place: the pid is the shim's).
 	// Its mounts (tmpfs staging) never reach the host, but mounts the host
 	// makes later still reach the containers whose binds ask for
-	// rslave/rshared propagation, as under Docker. Go's Unshareflags would
-	// make the namespace rprivate instead, cutting that propagation.
+	// rslave propagation, as under Docker. Go's Unshareflags would make
+	// the namespace rprivate instead, cutting that propagation. Shared
+	// binds come from trees, cloned in the host's namespace: unshare
+	// passes them on.
 	cmd := exec.Command("unshare", "--mount", "--propagation", "slave", "--", self, "shim", dir)
 	cmd.Dir = "/"
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	cmd.ExtraFiles = append([]*os.File{readyW}, held...)
+	cmd.ExtraFiles = append(append([]*os.File{readyW}, held...), trees...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		readyW.Close()
