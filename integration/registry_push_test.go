@@ -165,3 +165,84 @@ func TestRegistryMirror(t *testing.T) {
 	assert.Check(t, res.ExitCode != 0)
 	assert.Check(t, is.Contains(res.Combined(), `registry mirror "mirror.example" is not an http(s)://host[:port] URL`))
 }
+
+// TestRegistryPushMount: a push of a layer the repository already has
+// says "Layer already exists"; a push to another repository of the same
+// registry mounts the blob ("Mounted from REPO", a POST with mount= that
+// the registry answers 201, no upload of the layer); a pulled image pushed
+// to another repository mounts the pulled blobs without compressing
+// anything. Where blobs are is kept across daemon restarts.
+func TestRegistryPushMount(t *testing.T) {
+	r := startRegistry(t, "", "")
+	d := harness.NewWithImage(t)
+	cfgDir := t.TempDir()
+	push := func(ref string) string {
+		t.Helper()
+		res := berthWith(t, d, cfgDir, "", "push", ref)
+		assert.Assert(t, res.ExitCode == 0, res.Combined())
+		return res.Stdout
+	}
+	accessLog := func() string {
+		log, err := os.ReadFile(r.LogPath)
+		assert.NilError(t, err)
+		return string(log)
+	}
+	diffID := d.OK(t, "inspect", "--format", "{{index .RootFS.Layers 0}}", "busybox")
+	id := strings.TrimPrefix(diffID, "sha256:")[:12]
+
+	refA := r.Ref("mount/a:v1")
+	d.OK(t, "tag", "busybox", refA)
+	out := push(refA)
+	assert.Check(t, is.Contains(out, id+": Pushed"), out)
+	layer := r.Manifest(t, "mount/a:v1").Layers[0].Digest
+
+	out = push(refA)
+	assert.Check(t, is.Contains(out, id+": Layer already exists"), out)
+
+	d.Restart(t)
+	refB := r.Ref("mount/b:v1")
+	d.OK(t, "tag", "busybox", refB)
+	out = push(refB)
+	assert.Check(t, is.Contains(out, id+": Mounted from mount/a"), out)
+	log := accessLog()
+	hexd := strings.TrimPrefix(layer, "sha256:")
+	mounted := false
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, `"POST /v2/mount/b/blobs/uploads/?`) && strings.Contains(line, "mount=sha256%3A"+hexd) && strings.Contains(line, `" 201 `) {
+			mounted = true
+		}
+	}
+	assert.Check(t, mounted, "no successful mount of %s in the registry log:\n%s", layer, log)
+	assert.Check(t, is.Equal(r.Manifest(t, "mount/b:v1").Layers[0].Digest, layer))
+	// The layer was not uploaded to b: the only upload there is the config.
+	assert.Check(t, is.Equal(strings.Count(log, `"PATCH /v2/mount/b/blobs/uploads/`), 1), log)
+
+	// The docker CLI shows the same words from the JSON stream.
+	harness.RequireTool(t, harness.DockerCLI)
+	refC := r.Ref("mount/c:v1")
+	d.OK(t, "tag", "busybox", refC)
+	res := d.Docker(t, harness.DockerCLI, "push", refC)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, id+": Mounted from mount/"), res.Stdout)
+
+	// An image pulled from the registry (blobs compressed by skopeo) and
+	// pushed to another repository: its blobs are mounted as they are.
+	r.Push(t, "docker-archive:"+derivedArchive(t, "derived:v1"), "src/derived:v1")
+	src := r.Manifest(t, "src/derived:v1")
+	d2 := harness.New(t)
+	res = berthWith(t, d2, cfgDir, "", "pull", r.Ref("src/derived:v1"))
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	d2.OK(t, "tag", r.Ref("src/derived:v1"), r.Ref("dst/derived:v1"))
+	res = berthWith(t, d2, cfgDir, "", "push", r.Ref("dst/derived:v1"))
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Equal(strings.Count(res.Stdout, "Mounted from src/derived"), 2), res.Stdout)
+	dst := r.Manifest(t, "dst/derived:v1")
+	assert.Equal(t, len(dst.Layers), len(src.Layers))
+	for i := range src.Layers {
+		assert.Check(t, is.Equal(dst.Layers[i].Digest, src.Layers[i].Digest))
+	}
+	matches, err := filepath.Glob(filepath.Join(d2.DataRoot, "image", "layers", "*", "blob.tar.gz"))
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(matches, 0), "layers compressed for a push that mounted them")
+	assert.Equal(t, d2.OK(t, "run", "--rm", r.Ref("dst/derived:v1"), "cat", "/derived.txt"), "derived")
+}

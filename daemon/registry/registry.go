@@ -357,6 +357,18 @@ func (s *Service) Pull(ctx context.Context, store *images.Store, named reference
 	if err != nil {
 		return PullResult{}, err
 	}
+	// As Docker's distribution metadata: where each layer's blob is, so a
+	// push to this registry can skip or mount it.
+	for i, l := range manifest.Layers {
+		if i >= len(stored.Layers) {
+			break
+		}
+		if err := store.AddBlobSource(stored.Layers[i], images.BlobSource{
+			Digest: digest.Digest(l.Digest.String()), Size: l.Size, MediaType: string(l.MediaType), Repository: named.Name(),
+		}); err != nil {
+			slog.Warn("recording where a layer was pulled from", slog.String("layer", stored.Layers[i]), slog.Any("error", err))
+		}
+	}
 	res := PullResult{Image: stored, Fresh: fresh}
 	if isTagged {
 		res.Ref = reference.FamiliarString(named)
