@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"net"
 	"os"
+	"slices"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -245,4 +247,77 @@ func TestRegistryPushMount(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, is.Len(matches, 0), "layers compressed for a push that mounted them")
 	assert.Equal(t, d2.OK(t, "run", "--rm", r.Ref("dst/derived:v1"), "cat", "/derived.txt"), "derived")
+}
+
+// TestRegistryTLSWithCA uses a registry with htpasswd auth serving HTTPS
+// with a certificate from a CA the test makes, on an address that is not
+// loopback (the gateway of the test daemon's bridge), so the registry is
+// secure as Docker sees it: its certificate is verified. Without the CA
+// in the registry's certs.d directory (--registry-certs-dir, a temporary
+// one) login and pull fail saying the certificate is not trusted, with no
+// fallback to plain HTTP; with it, an anonymous pull is refused as
+// unauthorized, and after berth login (and docker login through POST
+// /auth) pull and push work over verified TLS.
+func TestRegistryTLSWithCA(t *testing.T) {
+	certsRoot := t.TempDir()
+	d := harness.NewWithImage(t, harness.WithArgs("--registry-certs-dir", certsRoot), harness.WithBridgeUnproxied())
+	// The bridge, and its gateway address, exist while a container is on it.
+	d.OK(t, "run", "-d", "--name", "keep", "busybox", "sleep", "600")
+	t.Cleanup(func() { _ = d.Berth(t, "rm", "-f", "keep") })
+	_, subnet, err := net.ParseCIDR(d.BridgeSubnet())
+	assert.NilError(t, err)
+	gw := slices.Clone(subnet.IP.To4())
+	gw[3] = 1
+	ca := newTestCA(t)
+	r := startRegistryWith(t, registryOpts{user: "alice", pass: "s3cret", tls: true, ca: ca, host: gw.String()})
+	r.Push(t, "docker-archive:"+harness.TestImage(t), "private/busybox:v1")
+	ref := r.Ref("private/busybox:v1")
+	cfgDir := t.TempDir()
+	before := d.Snapshot(t)
+	untrusted := "the registry's TLS certificate is not trusted"
+
+	res := berthWith(t, d, cfgDir, "s3cret\n", "login", "-u", "alice", "--password-stdin", r.Addr)
+	assert.Check(t, res.ExitCode != 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, untrusted))
+	assert.Check(t, is.Contains(res.Stderr, "x509: certificate signed by unknown authority"))
+	res = berthWith(t, d, cfgDir, "", "pull", ref)
+	assert.Check(t, res.ExitCode != 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, untrusted))
+	d.AssertUnchanged(t, before, "after the pulls refused for the certificate")
+	log, err := os.ReadFile(r.LogPath)
+	assert.NilError(t, err)
+	assert.Check(t, !strings.Contains(string(log), "HTTP request to an HTTPS server"), "plain HTTP fallback:\n%s", log)
+
+	hostDir := filepath.Join(certsRoot, r.Addr)
+	assert.NilError(t, os.MkdirAll(hostDir, 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(hostDir, "ca.crt"), ca.PEM, 0o644))
+
+	res = berthWith(t, d, cfgDir, "", "pull", ref)
+	assert.Check(t, res.ExitCode != 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, "unauthorized: authentication required"))
+	res = berthWith(t, d, cfgDir, "wrong\n", "login", "-u", "alice", "--password-stdin", r.Addr)
+	assert.Check(t, res.ExitCode != 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, "unauthorized"))
+	res = berthWith(t, d, cfgDir, "s3cret\n", "login", "-u", "alice", "--password-stdin", r.Addr)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	res = berthWith(t, d, cfgDir, "", "pull", ref)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Equal(t, d.OK(t, "run", "--rm", ref, "echo", "verified"), "verified")
+	d.OK(t, "tag", ref, r.Ref("private/again:v1"))
+	res = berthWith(t, d, cfgDir, "", "push", r.Ref("private/again:v1"))
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "Mounted from private/busybox"))
+	assert.Check(t, is.Contains(res.Stdout, "v1: digest: "+r.Digest(t, "private/again:v1")))
+
+	harness.RequireTool(t, harness.DockerCLI)
+	env := []string{"DOCKER_HOST=" + d.Host(), "DOCKER_CONFIG=" + t.TempDir()}
+	docker := func(stdin string, args ...string) harness.Result {
+		return harness.Run(t, harness.Command{Bin: harness.DockerCLI, Args: args, Env: env, Stdin: stdin})
+	}
+	d.OK(t, "rmi", ref, r.Ref("private/again:v1"))
+	res = docker("s3cret\n", "login", "-u", "alice", "--password-stdin", r.Addr)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	res = docker("", "pull", ref)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "Status: Downloaded newer image for "+ref))
 }

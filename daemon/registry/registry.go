@@ -205,6 +205,10 @@ func authenticator(ac registrytypes.AuthConfig) authn.Authenticator {
 // classify gives registry errors their errdefs class and a message that
 // says what failed.
 func classify(err error, what string) error {
+	if cerr := certificateError(err); cerr != nil {
+		return errdefs.ErrUnavailable.WithMessage(fmt.Sprintf(
+			"%s: the registry's TLS certificate is not trusted: %v (add the CA that signed it as certs.d/HOST:PORT/ca.crt in /etc/docker or /etc/berth, or list the registry in insecure-registries)", what, cerr))
+	}
 	var terr *transport.Error
 	if errors.As(err, &terr) {
 		switch terr.StatusCode {
