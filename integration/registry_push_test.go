@@ -3,8 +3,8 @@ package integration
 import (
 	"net"
 	"os"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 

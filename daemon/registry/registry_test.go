@@ -2,9 +2,9 @@ package registry
 
 import (
 	"crypto/x509"
-	"errors"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
