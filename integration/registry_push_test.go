@@ -227,6 +227,20 @@ func TestRegistryPushMount(t *testing.T) {
 	assert.Assert(t, res.ExitCode == 0, res.Combined())
 	assert.Check(t, is.Contains(res.Stdout, id+": Mounted from mount/"), res.Stdout)
 
+	// Repositories that no longer hold the blob: the mounts are refused,
+	// and the layer's own blob is uploaded.
+	for _, repo := range []string{"a", "b", "c"} {
+		link := filepath.Join(r.Storage, "docker", "registry", "v2", "repositories", "mount", repo, "_layers", "sha256", hexd)
+		assert.NilError(t, os.RemoveAll(link))
+	}
+	refD := r.Ref("mount/d:v1")
+	d.OK(t, "tag", "busybox", refD)
+	out = push(refD)
+	assert.Check(t, is.Contains(out, id+": Pushed"), out)
+	assert.Check(t, is.Equal(r.Manifest(t, "mount/d:v1").Layers[0].Digest, layer))
+	res = berthWith(t, harness.New(t), cfgDir, "", "pull", refD)
+	assert.Check(t, res.ExitCode == 0, res.Combined())
+
 	// An image pulled from the registry (blobs compressed by skopeo) and
 	// pushed to another repository: its blobs are mounted as they are.
 	r.Push(t, "docker-archive:"+derivedArchive(t, "derived:v1"), "src/derived:v1")
@@ -320,4 +334,8 @@ func TestRegistryTLSWithCA(t *testing.T) {
 	res = docker("", "pull", ref)
 	assert.Assert(t, res.ExitCode == 0, res.Combined())
 	assert.Check(t, is.Contains(res.Stdout, "Status: Downloaded newer image for "+ref))
+	d.OK(t, "tag", ref, r.Ref("private/docker:v1"))
+	res = docker("", "push", r.Ref("private/docker:v1"))
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "v1: digest: "+r.Digest(t, "private/docker:v1")))
 }
