@@ -125,8 +125,9 @@ func TestRegistryTLSLoopback(t *testing.T) {
 	assert.Check(t, !strings.Contains(string(log), "http: TLS handshake error"), "a client spoke plain HTTP or failed TLS:\n%s", log)
 }
 
-// TestRegistryPullProgressOnTerminal: on a terminal, berth pull redraws
-// each layer's line in place with a progress bar, as the docker CLI does.
+// TestRegistryPullProgressOnTerminal: on a terminal, berth pull (and
+// push) redraws each layer's line in place with a progress bar, as the
+// docker CLI does.
 func TestRegistryPullProgressOnTerminal(t *testing.T) {
 	r := startRegistry(t, "", "")
 	// The target has the test image: its derivative has one new layer.
@@ -141,6 +142,18 @@ func TestRegistryPullProgressOnTerminal(t *testing.T) {
 	assert.Check(t, is.Contains(out, ": Already exists"))
 	assert.Check(t, is.Contains(out, ": Pull complete"))
 	assert.Check(t, is.Contains(out, "Status: Downloaded newer image for "+ref))
+
+	// berth push draws upload progress bars too.
+	r2 := startRegistry(t, "", "")
+	pushed := r2.Ref("tty/pushed:v1")
+	res := tg.Docker(t, "tag", ref, pushed)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	p = tg.CLIOnPTY(t, filepath.Join(harness.Binaries(t), "berth"), 40, 200, "-H", tg.Host(), "push", pushed)
+	assert.Equal(t, p.Wait(t), 0, p.Output())
+	out = p.Output()
+	assert.Check(t, is.Contains(out, ": Pushing ["), "no progress bar in %q", out)
+	assert.Check(t, is.Contains(out, ": Pushed"))
+	assert.Check(t, is.Contains(out, "v1: digest: "+r2.Digest(t, "tty/pushed:v1")))
 }
 
 // TestRegistryMirror pulls a Docker Hub name ("busybox") through a

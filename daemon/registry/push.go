@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"github.com/containerd/errdefs"
@@ -88,6 +89,15 @@ func (s *Service) Push(ctx context.Context, store *images.Store, named reference
 	if err != nil {
 		return PushResult{}, err
 	}
+	// Upload progress comes from the HTTP client's goroutine.
+	var outMu sync.Mutex
+	out = func(emit func(Event)) func(Event) {
+		return func(e Event) {
+			outMu.Lock()
+			defer outMu.Unlock()
+			emit(e)
+		}
+	}(out)
 	out(Event{Status: "The push refers to repository [" + named.Name() + "]"})
 	rawConfig, err := store.RawConfig(img)
 	if err != nil {
@@ -125,7 +135,9 @@ func (s *Service) Push(ctx context.Context, store *images.Store, named reference
 	}
 	for i, diffID := range img.Layers {
 		id := shortDigest(diffID)
-		l, status, err := s.pushLayer(ctx, store, img, i, ref.Context(), named, opts)
+		l, status, err := s.pushLayer(ctx, store, img, i, ref.Context(), named, opts, func(n, total int64) {
+			out(Event{ID: id, Status: "Pushing", Current: n, Total: total})
+		})
 		if err != nil {
 			return PushResult{}, pushErr(err)
 		}
@@ -164,7 +176,7 @@ func (s *Service) Push(ctx context.Context, store *images.Store, named reference
 
 // pushLayer makes sure repo holds a blob of layer i of img and returns
 // that blob and the status Docker shows for it.
-func (s *Service) pushLayer(ctx context.Context, store *images.Store, img *images.Image, i int, repo name.Repository, named reference.Named, opts []remote.Option) (v1.Layer, string, error) {
+func (s *Service) pushLayer(ctx context.Context, store *images.Store, img *images.Image, i int, repo name.Repository, named reference.Named, opts []remote.Option, progress func(n, total int64)) (v1.Layer, string, error) {
 	diffID := mustHash(img.Layers[i])
 	known, mounts := pushCandidates(store.BlobSources(img.Layers[i]), named)
 	for _, src := range known {
@@ -203,7 +215,7 @@ func (s *Service) pushLayer(ctx context.Context, store *images.Store, img *image
 	if err != nil {
 		return nil, "", err
 	}
-	l := &pushLayer{digest: mustHash(pl.Digest.String()), diffID: diffID, size: pl.Size, path: pl.Path}
+	l := &pushLayer{digest: mustHash(pl.Digest.String()), diffID: diffID, size: pl.Size, path: pl.Path, progress: progress}
 	if err := remote.WriteLayer(repo, l, opts...); err != nil {
 		return nil, "", err
 	}
@@ -265,6 +277,7 @@ type pushLayer struct {
 	size           int64
 	path           string
 	opened         atomic.Bool // its content was read: it was uploaded
+	progress       func(n, total int64)
 }
 
 func (l *pushLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
@@ -273,7 +286,29 @@ func (l *pushLayer) Size() (int64, error)                { return l.size, nil }
 func (l *pushLayer) MediaType() (types.MediaType, error) { return types.DockerLayer, nil }
 func (l *pushLayer) Compressed() (io.ReadCloser, error) {
 	l.opened.Store(true)
-	return os.Open(l.path)
+	f, err := os.Open(l.path)
+	if err != nil || l.progress == nil {
+		return f, err
+	}
+	return &uploadProgress{ReadCloser: f, total: l.size, report: l.progress}, nil
+}
+
+// uploadProgress reports the bytes of a blob read for its upload, every
+// 512 KiB and at the end.
+type uploadProgress struct {
+	io.ReadCloser
+	n, last, total int64
+	report         func(n, total int64)
+}
+
+func (u *uploadProgress) Read(b []byte) (int, error) {
+	n, err := u.ReadCloser.Read(b)
+	u.n += int64(n)
+	if u.n-u.last >= 512<<10 || (err == io.EOF && u.n != u.last) {
+		u.last = u.n
+		u.report(u.n, u.total)
+	}
+	return n, err
 }
 
 func (l *pushLayer) Uncompressed() (io.ReadCloser, error) {
