@@ -186,8 +186,14 @@ func (s *Service) pushLayer(ctx context.Context, store *images.Store, img *image
 			return nil, "", err
 		}
 		ok, err := partial.Exists(rl)
+		if ctx.Err() != nil {
+			return nil, "", ctx.Err()
+		}
 		if err != nil {
-			return nil, "", err
+			// As Docker: a failed check is not the push's end; the
+			// blob is mounted or uploaded instead.
+			slog.Debug("checking a known blob failed", slog.String("blob", src.Digest.String()), slog.Any("error", err))
+			continue
 		}
 		if ok {
 			return l, "Layer already exists", nil
