@@ -135,11 +135,11 @@ func (s *Service) Push(ctx context.Context, store *images.Store, named reference
 	}
 	for i, diffID := range img.Layers {
 		id := shortDigest(diffID)
-		l, status, err := s.pushLayer(ctx, store, img, i, ref.Context(), named, opts, func(n, total int64) {
+		l, status, err := s.pushLayer(ctx, store, img, i, ref.Context(), named, opts, pushErr, func(n, total int64) {
 			out(Event{ID: id, Status: "Pushing", Current: n, Total: total})
 		})
 		if err != nil {
-			return PushResult{}, pushErr(err)
+			return PushResult{}, err
 		}
 		d, _ := l.Digest()
 		size, _ := l.Size()
@@ -175,15 +175,16 @@ func (s *Service) Push(ctx context.Context, store *images.Store, named reference
 }
 
 // pushLayer makes sure repo holds a blob of layer i of img and returns
-// that blob and the status Docker shows for it.
-func (s *Service) pushLayer(ctx context.Context, store *images.Store, img *images.Image, i int, repo name.Repository, named reference.Named, opts []remote.Option, progress func(n, total int64)) (v1.Layer, string, error) {
+// that blob and the status Docker shows for it. Registry errors go
+// through remoteErr; the store's are returned as they are.
+func (s *Service) pushLayer(ctx context.Context, store *images.Store, img *images.Image, i int, repo name.Repository, named reference.Named, opts []remote.Option, remoteErr func(error) error, progress func(n, total int64)) (v1.Layer, string, error) {
 	diffID := mustHash(img.Layers[i])
 	known, mounts := pushCandidates(store.BlobSources(img.Layers[i]), named)
 	for _, src := range known {
 		l := &registryBlob{digest: mustHash(src.Digest.String()), diffID: diffID, size: src.Size}
 		rl, err := remote.Layer(repo.Digest(src.Digest.String()), opts...)
 		if err != nil {
-			return nil, "", err
+			return nil, "", remoteErr(err)
 		}
 		ok, err := partial.Exists(rl)
 		if ctx.Err() != nil {
@@ -223,7 +224,7 @@ func (s *Service) pushLayer(ctx context.Context, store *images.Store, img *image
 	}
 	l := &pushLayer{digest: mustHash(pl.Digest.String()), diffID: diffID, size: pl.Size, path: pl.Path, progress: progress}
 	if err := remote.WriteLayer(repo, l, opts...); err != nil {
-		return nil, "", err
+		return nil, "", remoteErr(err)
 	}
 	if l.opened.Load() {
 		return l, "Pushed", nil
