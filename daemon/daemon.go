@@ -154,7 +154,7 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if d.images, err = images.New(filepath.Join(cfg.DataRoot, "image")); err != nil {
 		return nil, fmt.Errorf("open image store: %w", err)
 	}
-	if d.registry, err = registry.New(registry.Config{Insecure: cfg.InsecureRegistries, Mirrors: cfg.RegistryMirrors}); err != nil {
+	if d.registry, err = registry.New(registry.Config{Insecure: cfg.InsecureRegistries, Mirrors: cfg.RegistryMirrors, CertsDirs: cfg.RegistryCertsDirs}); err != nil {
 		return nil, err
 	}
 	if d.volumes, err = volumes.New(filepath.Join(cfg.DataRoot, "volumes"), volumes.Checks{KernelSupports: tmpfsopt.KernelSupports, Tmpfs: d.tmpfsPolicy.VolumeTmpfs}); err != nil {

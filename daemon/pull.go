@@ -77,8 +77,11 @@ func (d *Daemon) ImagePush(ctx context.Context, name, tag, authHeader string, ou
 	res, err := d.registry.Push(ctx, d.images, tagged, auth, func(e registry.Event) {
 		if writeErr == nil {
 			m := jsonstream.Message{ID: e.ID, Status: e.Status}
-			if e.Status == "Preparing" {
+			switch e.Status {
+			case "Preparing":
 				m.Progress = &jsonstream.Progress{}
+			case "Pushing":
+				m.Progress = &jsonstream.Progress{Current: e.Current, Total: e.Total}
 			}
 			writeErr = out(m)
 		}

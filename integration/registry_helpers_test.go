@@ -42,21 +42,54 @@ type testRegistry struct {
 	tls     bool
 }
 
-// selfSignedCert writes a certificate and key for 127.0.0.1.
-func selfSignedCert(t *testing.T, dir string) (certPath, keyPath string) {
+// testCA is a certificate authority a test makes to sign a registry's
+// certificate.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	PEM  []byte
+}
+
+func newTestCA(t *testing.T) *testCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	assert.NilError(t, err)
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "berth test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	assert.NilError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	assert.NilError(t, err)
+	return &testCA{cert: cert, key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// serverCert writes a certificate for ip and its key into dir, signed by
+// ca, or self-signed when ca is nil.
+func serverCert(t *testing.T, dir string, ip net.IP, ca *testCA) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	assert.NilError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "berth test registry"},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		IPAddresses:  []net.IP{ip},
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	parent, signer := tmpl, any(key)
+	if ca != nil {
+		parent, signer = ca.cert, ca.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
 	assert.NilError(t, err)
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	assert.NilError(t, err)
@@ -70,37 +103,54 @@ func selfSignedCert(t *testing.T, dir string) (certPath, keyPath string) {
 // basic auth for user/pass.
 func startRegistry(t *testing.T, user, pass string) *testRegistry {
 	t.Helper()
-	return startRegistryTLS(t, user, pass, false)
+	return startRegistryWith(t, registryOpts{user: user, pass: pass})
 }
 
 // startRegistryTLS starts a registry, serving HTTPS with a self-signed
 // certificate for 127.0.0.1 when tlsOn is set.
 func startRegistryTLS(t *testing.T, user, pass string, tlsOn bool) *testRegistry {
 	t.Helper()
+	return startRegistryWith(t, registryOpts{user: user, pass: pass, tls: tlsOn})
+}
+
+// registryOpts say how startRegistryWith runs the registry.
+type registryOpts struct {
+	user, pass string  // htpasswd basic auth, when user is set
+	tls        bool    // serve HTTPS
+	ca         *testCA // signs the certificate (else it is self-signed)
+	host       string  // local address to listen on; 127.0.0.1 if empty
+}
+
+func startRegistryWith(t *testing.T, o registryOpts) *testRegistry {
+	t.Helper()
 	bin := harness.RequireTool(t, "docker-registry")
 	harness.RequireTool(t, "skopeo")
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	host := o.host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	assert.NilError(t, err)
 	addr := l.Addr().String()
 	assert.NilError(t, l.Close())
 	r := &testRegistry{Addr: addr, Storage: filepath.Join(dir, "storage"), LogPath: filepath.Join(dir, "registry.log")}
 	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", r.Storage, addr)
-	if user != "" {
+	scheme := "http"
+	if o.tls {
+		cert, key := serverCert(t, dir, net.ParseIP(host), o.ca)
+		cfg += fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", cert, key)
+		scheme = "https"
+		r.tls = true
+	}
+	if o.user != "" {
 		htpasswd := harness.RequireTool(t, "htpasswd")
-		out, err := exec.Command(htpasswd, "-Bbn", user, pass).Output()
+		out, err := exec.Command(htpasswd, "-Bbn", o.user, o.pass).Output()
 		assert.NilError(t, err)
 		hp := filepath.Join(dir, "htpasswd")
 		assert.NilError(t, os.WriteFile(hp, out, 0o600))
 		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: berth-test\n    path: %s\n", hp)
-		r.creds = user + ":" + pass
-	}
-	scheme := "http"
-	if tlsOn {
-		cert, key := selfSignedCert(t, dir)
-		cfg += fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", cert, key)
-		scheme = "https"
-		r.tls = true
+		r.creds = o.user + ":" + o.pass
 	}
 	cfgPath := filepath.Join(dir, "config.yml")
 	assert.NilError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))

@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,8 +125,9 @@ func TestRegistryTLSLoopback(t *testing.T) {
 	assert.Check(t, !strings.Contains(string(log), "http: TLS handshake error"), "a client spoke plain HTTP or failed TLS:\n%s", log)
 }
 
-// TestRegistryPullProgressOnTerminal: on a terminal, berth pull redraws
-// each layer's line in place with a progress bar, as the docker CLI does.
+// TestRegistryPullProgressOnTerminal: on a terminal, berth pull (and
+// push) redraws each layer's line in place with a progress bar, as the
+// docker CLI does.
 func TestRegistryPullProgressOnTerminal(t *testing.T) {
 	r := startRegistry(t, "", "")
 	// The target has the test image: its derivative has one new layer.
@@ -139,6 +142,18 @@ func TestRegistryPullProgressOnTerminal(t *testing.T) {
 	assert.Check(t, is.Contains(out, ": Already exists"))
 	assert.Check(t, is.Contains(out, ": Pull complete"))
 	assert.Check(t, is.Contains(out, "Status: Downloaded newer image for "+ref))
+
+	// berth push draws upload progress bars too.
+	r2 := startRegistry(t, "", "")
+	pushed := r2.Ref("tty/pushed:v1")
+	res := tg.Docker(t, "tag", ref, pushed)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	p = tg.CLIOnPTY(t, filepath.Join(harness.Binaries(t), "berth"), 40, 200, "-H", tg.Host(), "push", pushed)
+	assert.Equal(t, p.Wait(t), 0, p.Output())
+	out = p.Output()
+	assert.Check(t, is.Contains(out, ": Pushing ["), "no progress bar in %q", out)
+	assert.Check(t, is.Contains(out, ": Pushed"))
+	assert.Check(t, is.Contains(out, "v1: digest: "+r2.Digest(t, "tty/pushed:v1")))
 }
 
 // TestRegistryMirror pulls a Docker Hub name ("busybox") through a
@@ -164,4 +179,176 @@ func TestRegistryMirror(t *testing.T) {
 		"-H", "unix://" + filepath.Join(tmp, "s.sock"), "--config-file", cfg}})
 	assert.Check(t, res.ExitCode != 0)
 	assert.Check(t, is.Contains(res.Combined(), `registry mirror "mirror.example" is not an http(s)://host[:port] URL`))
+}
+
+// TestRegistryPushMount: a push of a layer the repository already has
+// says "Layer already exists"; a push to another repository of the same
+// registry mounts the blob ("Mounted from REPO", a POST with mount= that
+// the registry answers 201, no upload of the layer); a pulled image pushed
+// to another repository mounts the pulled blobs without compressing
+// anything. Where blobs are is kept across daemon restarts.
+func TestRegistryPushMount(t *testing.T) {
+	r := startRegistry(t, "", "")
+	d := harness.NewWithImage(t)
+	cfgDir := t.TempDir()
+	push := func(ref string) string {
+		t.Helper()
+		res := berthWith(t, d, cfgDir, "", "push", ref)
+		assert.Assert(t, res.ExitCode == 0, res.Combined())
+		return res.Stdout
+	}
+	accessLog := func() string {
+		log, err := os.ReadFile(r.LogPath)
+		assert.NilError(t, err)
+		return string(log)
+	}
+	diffID := d.OK(t, "inspect", "--format", "{{index .RootFS.Layers 0}}", "busybox")
+	id := strings.TrimPrefix(diffID, "sha256:")[:12]
+
+	refA := r.Ref("mount/a:v1")
+	d.OK(t, "tag", "busybox", refA)
+	out := push(refA)
+	assert.Check(t, is.Contains(out, id+": Pushed"), out)
+	layer := r.Manifest(t, "mount/a:v1").Layers[0].Digest
+
+	out = push(refA)
+	assert.Check(t, is.Contains(out, id+": Layer already exists"), out)
+
+	d.Restart(t)
+	refB := r.Ref("mount/b:v1")
+	d.OK(t, "tag", "busybox", refB)
+	out = push(refB)
+	assert.Check(t, is.Contains(out, id+": Mounted from mount/a"), out)
+	log := accessLog()
+	hexd := strings.TrimPrefix(layer, "sha256:")
+	mounted := false
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, `"POST /v2/mount/b/blobs/uploads/?`) && strings.Contains(line, "mount=sha256%3A"+hexd) && strings.Contains(line, `" 201 `) {
+			mounted = true
+		}
+	}
+	assert.Check(t, mounted, "no successful mount of %s in the registry log:\n%s", layer, log)
+	assert.Check(t, is.Equal(r.Manifest(t, "mount/b:v1").Layers[0].Digest, layer))
+	// The layer was not uploaded to b: the only upload there is the config.
+	assert.Check(t, is.Equal(strings.Count(log, `"PATCH /v2/mount/b/blobs/uploads/`), 1), log)
+
+	// The docker CLI shows the same words from the JSON stream.
+	harness.RequireTool(t, harness.DockerCLI)
+	refC := r.Ref("mount/c:v1")
+	d.OK(t, "tag", "busybox", refC)
+	res := d.Docker(t, harness.DockerCLI, "push", refC)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, id+": Mounted from mount/"), res.Stdout)
+
+	// Repositories that no longer hold the blob: the mounts are refused,
+	// and the layer's own blob is uploaded.
+	for _, repo := range []string{"a", "b", "c"} {
+		link := filepath.Join(r.Storage, "docker", "registry", "v2", "repositories", "mount", repo, "_layers", "sha256", hexd)
+		assert.NilError(t, os.RemoveAll(link))
+	}
+	refD := r.Ref("mount/d:v1")
+	d.OK(t, "tag", "busybox", refD)
+	out = push(refD)
+	assert.Check(t, is.Contains(out, id+": Pushed"), out)
+	assert.Check(t, is.Equal(r.Manifest(t, "mount/d:v1").Layers[0].Digest, layer))
+	res = berthWith(t, harness.New(t), cfgDir, "", "pull", refD)
+	assert.Check(t, res.ExitCode == 0, res.Combined())
+
+	// An image pulled from the registry (blobs compressed by skopeo) and
+	// pushed to another repository: its blobs are mounted as they are.
+	r.Push(t, "docker-archive:"+derivedArchive(t, "derived:v1"), "src/derived:v1")
+	src := r.Manifest(t, "src/derived:v1")
+	d2 := harness.New(t)
+	res = berthWith(t, d2, cfgDir, "", "pull", r.Ref("src/derived:v1"))
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	d2.OK(t, "tag", r.Ref("src/derived:v1"), r.Ref("dst/derived:v1"))
+	res = berthWith(t, d2, cfgDir, "", "push", r.Ref("dst/derived:v1"))
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Equal(strings.Count(res.Stdout, "Mounted from src/derived"), 2), res.Stdout)
+	dst := r.Manifest(t, "dst/derived:v1")
+	assert.Equal(t, len(dst.Layers), len(src.Layers))
+	for i := range src.Layers {
+		assert.Check(t, is.Equal(dst.Layers[i].Digest, src.Layers[i].Digest))
+	}
+	matches, err := filepath.Glob(filepath.Join(d2.DataRoot, "image", "layers", "*", "blob.tar.gz"))
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(matches, 0), "layers compressed for a push that mounted them")
+	assert.Equal(t, d2.OK(t, "run", "--rm", r.Ref("dst/derived:v1"), "cat", "/derived.txt"), "derived")
+}
+
+// TestRegistryTLSWithCA uses a registry with htpasswd auth serving HTTPS
+// with a certificate from a CA the test makes, on an address that is not
+// loopback (the gateway of the test daemon's bridge), so the registry is
+// secure as Docker sees it: its certificate is verified. Without the CA
+// in the registry's certs.d directory (--registry-certs-dir, a temporary
+// one) login and pull fail saying the certificate is not trusted, with no
+// fallback to plain HTTP; with it, an anonymous pull is refused as
+// unauthorized, and after berth login (and docker login through POST
+// /auth) pull and push work over verified TLS.
+func TestRegistryTLSWithCA(t *testing.T) {
+	certsRoot := t.TempDir()
+	d := harness.NewWithImage(t, harness.WithArgs("--registry-certs-dir", certsRoot), harness.WithBridgeUnproxied())
+	// The bridge, and its gateway address, exist while a container is on it.
+	d.OK(t, "run", "-d", "--name", "keep", "busybox", "sleep", "600")
+	t.Cleanup(func() { _ = d.Berth(t, "rm", "-f", "keep") })
+	_, subnet, err := net.ParseCIDR(d.BridgeSubnet())
+	assert.NilError(t, err)
+	gw := slices.Clone(subnet.IP.To4())
+	gw[3] = 1
+	ca := newTestCA(t)
+	r := startRegistryWith(t, registryOpts{user: "alice", pass: "s3cret", tls: true, ca: ca, host: gw.String()})
+	r.Push(t, "docker-archive:"+harness.TestImage(t), "private/busybox:v1")
+	ref := r.Ref("private/busybox:v1")
+	cfgDir := t.TempDir()
+	before := d.Snapshot(t)
+	untrusted := "the registry's TLS certificate is not trusted"
+
+	res := berthWith(t, d, cfgDir, "s3cret\n", "login", "-u", "alice", "--password-stdin", r.Addr)
+	assert.Check(t, res.ExitCode != 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, untrusted))
+	assert.Check(t, is.Contains(res.Stderr, "x509: certificate signed by unknown authority"))
+	res = berthWith(t, d, cfgDir, "", "pull", ref)
+	assert.Check(t, res.ExitCode != 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, untrusted))
+	d.AssertUnchanged(t, before, "after the pulls refused for the certificate")
+	log, err := os.ReadFile(r.LogPath)
+	assert.NilError(t, err)
+	assert.Check(t, !strings.Contains(string(log), "HTTP request to an HTTPS server"), "plain HTTP fallback:\n%s", log)
+
+	hostDir := filepath.Join(certsRoot, r.Addr)
+	assert.NilError(t, os.MkdirAll(hostDir, 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(hostDir, "ca.crt"), ca.PEM, 0o644))
+
+	res = berthWith(t, d, cfgDir, "", "pull", ref)
+	assert.Check(t, res.ExitCode != 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, "unauthorized: authentication required"))
+	res = berthWith(t, d, cfgDir, "wrong\n", "login", "-u", "alice", "--password-stdin", r.Addr)
+	assert.Check(t, res.ExitCode != 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stderr, "unauthorized"))
+	res = berthWith(t, d, cfgDir, "s3cret\n", "login", "-u", "alice", "--password-stdin", r.Addr)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	res = berthWith(t, d, cfgDir, "", "pull", ref)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Equal(t, d.OK(t, "run", "--rm", ref, "echo", "verified"), "verified")
+	d.OK(t, "tag", ref, r.Ref("private/again:v1"))
+	res = berthWith(t, d, cfgDir, "", "push", r.Ref("private/again:v1"))
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "Mounted from private/busybox"))
+	assert.Check(t, is.Contains(res.Stdout, "v1: digest: "+r.Digest(t, "private/again:v1")))
+
+	harness.RequireTool(t, harness.DockerCLI)
+	env := []string{"DOCKER_HOST=" + d.Host(), "DOCKER_CONFIG=" + t.TempDir()}
+	docker := func(stdin string, args ...string) harness.Result {
+		return harness.Run(t, harness.Command{Bin: harness.DockerCLI, Args: args, Env: env, Stdin: stdin})
+	}
+	d.OK(t, "rmi", ref, r.Ref("private/again:v1"))
+	res = docker("s3cret\n", "login", "-u", "alice", "--password-stdin", r.Addr)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	res = docker("", "pull", ref)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "Status: Downloaded newer image for "+ref))
+	d.OK(t, "tag", ref, r.Ref("private/docker:v1"))
+	res = docker("", "push", r.Ref("private/docker:v1"))
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Contains(res.Stdout, "v1: digest: "+r.Digest(t, "private/docker:v1")))
 }

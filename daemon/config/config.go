@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -58,6 +59,10 @@ type Config struct {
 	InsecureRegistries []string `json:"insecure-registries,omitempty"`
 	// RegistryMirrors are Docker Hub mirrors (http[s]://host[:port]).
 	RegistryMirrors []string `json:"registry-mirrors,omitempty"`
+	// RegistryCertsDirs hold per-registry certificates (DIR/HOST:PORT/),
+	// instead of /etc/docker/certs.d and /etc/berth/certs.d (a Berth
+	// extension: dockerd's directory is fixed).
+	RegistryCertsDirs []string `json:"registry-certs-dirs,omitempty"`
 }
 
 // DefaultInitPath is where Debian's tini package installs its static
@@ -105,6 +110,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.BIP, "bip", c.BIP, "Gateway address and subnet length of the default bridge network")
 	fs.StringVar(&c.DefaultAddressPool, "default-address-pool", c.DefaultAddressPool, "Pool of subnets for new networks (base=CIDR,size=BITS)")
 	fs.StringSliceVar(&c.RegistryMirrors, "registry-mirror", c.RegistryMirrors, "Docker Hub mirror (http[s]://host[:port]), tried before Docker Hub")
+	fs.StringSliceVar(&c.RegistryCertsDirs, "registry-certs-dir", c.RegistryCertsDirs, "Directory of per-registry certificates (DIR/HOST:PORT/*.crt, *.cert, *.key), instead of /etc/docker/certs.d and /etc/berth/certs.d")
 	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", c.InsecureRegistries, "Registry (host[:port] or CIDR) reached over plain HTTP or without TLS verification")
 }
 
@@ -194,6 +200,9 @@ func (c *Config) Load(fs *pflag.FlagSet) error {
 	if has("registry-mirrors") {
 		set("registry-mirror", func() { c.RegistryMirrors = file.RegistryMirrors })
 	}
+	if has("registry-certs-dirs") {
+		set("registry-certs-dir", func() { c.RegistryCertsDirs = file.RegistryCertsDirs })
+	}
 	if has("insecure-registries") {
 		set("insecure-registry", func() { c.InsecureRegistries = file.InsecureRegistries })
 	}
@@ -217,6 +226,11 @@ func (c *Config) Validate() error {
 	}
 	if n := len(c.Bridge); n == 0 || n > 15 || strings.ContainsAny(c.Bridge, "/ :") {
 		return fmt.Errorf("bridge: invalid interface name %q: %w", c.Bridge, errdefs.ErrInvalidArgument)
+	}
+	for _, d := range c.RegistryCertsDirs {
+		if !filepath.IsAbs(d) {
+			return fmt.Errorf("registry-certs-dir: %q is not an absolute path: %w", d, errdefs.ErrInvalidArgument)
+		}
 	}
 	if c.DataRoot == "" || c.ExecRoot == "" {
 		return fmt.Errorf("data-root and exec-root must not be empty: %w", errdefs.ErrInvalidArgument)

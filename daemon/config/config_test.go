@@ -106,4 +106,10 @@ func TestInsecureRegistriesKey(t *testing.T) {
 	c, err = parse(t, `{"insecure-registries":["myreg:5000"]}`, "--insecure-registry", "a:1", "--insecure-registry", "b:2")
 	assert.NilError(t, err)
 	assert.DeepEqual(t, c.InsecureRegistries, []string{"a:1", "b:2"})
+	c, err = parse(t, `{"registry-certs-dirs":["/srv/certs.d"]}`)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, c.RegistryCertsDirs, []string{"/srv/certs.d"})
+	assert.NilError(t, c.Validate())
+	_, err = parse(t, "", "--registry-certs-dir", "relative/certs.d")
+	assert.ErrorContains(t, err, `registry-certs-dir: "relative/certs.d" is not an absolute path`)
 }

@@ -44,29 +44,47 @@ func (s *Store) RawConfig(img *Image) ([]byte, error) {
 	return raw, nil
 }
 
-// PushLayers returns img's layers as gzip blobs, bottom first. A layer is
-// compressed the first time it is pushed, from its tar stream rebuilt with
-// tar-split and checked against its diffID, and the blob is kept in the
-// layer's directory for later pushes. The layers stay pinned until release
-// is called.
+// PushLayers returns img's layers as gzip blobs, bottom first (PinLayers
+// and PushBlob for each layer). The layers stay pinned until release is
+// called.
 func (s *Store) PushLayers(ctx context.Context, img *Image) (layers []PushLayer, release func(), err error) {
-	p := s.newPlan("")
-	defer func() {
+	release, err = s.PinLayers(img)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range img.Layers {
+		l, err := s.PushBlob(ctx, img, i)
 		if err != nil {
-			p.release()
-		}
-	}()
-	for i, c := range img.chainIDs {
-		if !p.pinExisting(c) {
-			return nil, nil, errdefs.ErrNotFound.WithMessage(fmt.Sprintf("layer %s of image %s is missing", c, img.ID))
-		}
-		l, err := s.pushBlob(ctx, c, digest.Digest(img.Layers[i]))
-		if err != nil {
+			release()
 			return nil, nil, err
 		}
 		layers = append(layers, l)
 	}
-	return layers, p.release, nil
+	return layers, release, nil
+}
+
+// PinLayers keeps img's layers in the store until release is called, so
+// a push can read them while the image is removed.
+func (s *Store) PinLayers(img *Image) (release func(), err error) {
+	p := s.newPlan("")
+	for _, c := range img.chainIDs {
+		if !p.pinExisting(c) {
+			p.release()
+			return nil, errdefs.ErrNotFound.WithMessage(fmt.Sprintf("layer %s of image %s is missing", c, img.ID))
+		}
+	}
+	return p.release, nil
+}
+
+// PushBlob returns layer i (bottom first) of img, pinned by PinLayers, as
+// a gzip blob. The blob is made the first time, from the layer's tar
+// stream rebuilt with tar-split and checked against its diffID, and kept
+// in the layer's directory for later pushes.
+func (s *Store) PushBlob(ctx context.Context, img *Image, i int) (PushLayer, error) {
+	if i < 0 || i >= len(img.chainIDs) || len(img.chainIDs) != len(img.Layers) {
+		return PushLayer{}, fmt.Errorf("image %s has no layer %d", img.ID, i)
+	}
+	return s.pushBlob(ctx, img.chainIDs[i], digest.Digest(img.Layers[i]))
 }
 
 // pinExisting pins chainID when the store has it.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
@@ -88,20 +89,8 @@ func (s *Store) AddRemote(ctx context.Context, ri RemoteImage, progress func(Lay
 	p := s.newPlan(work)
 	defer p.release()
 
-	for i, l := range ri.Layers {
-		chainID := img.chainIDs[i]
-		need, err := p.acquireLayer(ctx, chainID, func() { progress(LayerEvent{Blob: l.Digest, Status: "Waiting"}) })
-		if err != nil {
-			return nil, false, err
-		}
-		if !need {
-			progress(LayerEvent{Blob: l.Digest, Status: "Already exists"})
-			continue
-		}
-		if err := s.fetchLayer(ctx, p, work, l, chainID, digest.Digest(img.Layers[i]), progress); err != nil {
-			return nil, false, err
-		}
-		progress(LayerEvent{Blob: l.Digest, Status: "Pull complete"})
+	if err := s.fetchLayers(ctx, p, work, img, ri.Layers, progress); err != nil {
+		return nil, false, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, false, err
@@ -112,6 +101,68 @@ func (s *Store) AddRemote(ctx context.Context, ri RemoteImage, progress func(Lay
 	}
 	got, err := s.Get(img.ID)
 	return got, !existed, err
+}
+
+// maxConcurrentDownloads is how many layers of a pull are fetched at
+// once, as dockerd's default max-concurrent-downloads.
+const maxConcurrentDownloads = 3
+
+// fetchLayers fetches the layers of img the store lacks, up to
+// maxConcurrentDownloads at a time; each is committed on its own once
+// verified. The first failure stops the others and is returned.
+func (s *Store) fetchLayers(ctx context.Context, p *plan, work string, img *Image, layers []RemoteLayer, progress func(LayerEvent)) error {
+	var mu sync.Mutex // progress is not safe for concurrent use
+	report := func(e LayerEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		progress(e)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, maxConcurrentDownloads)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	fail := func(err error) {
+		once.Do(func() {
+			firstErr = err
+			cancel(err)
+		})
+	}
+	for i, l := range layers {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			chainID := img.chainIDs[i]
+			need, err := p.acquireLayer(ctx, chainID, func() { report(LayerEvent{Blob: l.Digest, Status: "Waiting"}) })
+			if err != nil {
+				fail(err)
+				return
+			}
+			if !need {
+				report(LayerEvent{Blob: l.Digest, Status: "Already exists"})
+				return
+			}
+			if err := s.fetchLayer(ctx, p, work, l, chainID, digest.Digest(img.Layers[i]), report); err != nil {
+				fail(err)
+				return
+			}
+			report(LayerEvent{Blob: l.Digest, Status: "Pull complete"})
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return context.Cause(ctx)
 }
 
 // fetchLayer downloads, verifies and unpacks one layer and commits it.

@@ -3,12 +3,14 @@ package images
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
@@ -192,4 +194,72 @@ func TestDeleteByRepoDigest(t *testing.T) {
 	assert.Check(t, recs[len(recs)-1].Deleted != "")
 	assert.Check(t, is.Len(s.List(), 0))
 	assert.Check(t, is.Len(layerDirs(t, root), 0))
+}
+
+// TestAddRemoteFetchesInParallel: up to maxConcurrentDownloads layers are
+// fetched at once (each Open here waits until three are open); a failing
+// layer stops the others and its error is the pull's, nothing left.
+func TestAddRemoteFetchesInParallel(t *testing.T) {
+	t.Parallel()
+	s, root := newStore(t)
+	var layers [][]byte
+	for _, n := range []string{"1", "2", "3", "4"} {
+		layers = append(layers, makeTar(t, file("f"+n, n)))
+	}
+	img := newTestImage(t, nil, true, layers...)
+	ri := remoteOf(t, img, "reg.example/par:v1", nil)
+	var open, maxOpen atomic.Int32
+	all := make(chan struct{})
+	var closeAll sync.Once
+	for i := range ri.Layers {
+		inner := ri.Layers[i].Open
+		ri.Layers[i].Open = func(ctx context.Context) (io.ReadCloser, error) {
+			n := open.Add(1)
+			for {
+				m := maxOpen.Load()
+				if n <= m || maxOpen.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			if n >= maxConcurrentDownloads {
+				closeAll.Do(func() { close(all) })
+			}
+			defer open.Add(-1)
+			select {
+			case <-all:
+			case <-time.After(10 * time.Second):
+				return nil, errors.New("layers are fetched one at a time")
+			}
+			return inner(ctx)
+		}
+	}
+	var mu sync.Mutex
+	var complete int
+	_, _, err := s.AddRemote(context.Background(), ri, func(e LayerEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Status == "Pull complete" {
+			complete++
+		}
+	})
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(complete, 4))
+	assert.Check(t, is.Equal(maxOpen.Load(), int32(maxConcurrentDownloads)))
+	assert.Check(t, is.Len(layerDirs(t, root), 4))
+
+	// A failure cancels the layers in flight.
+	s2, root2 := newStore(t)
+	ri = remoteOf(t, img, "reg.example/par:v2", nil)
+	ri.Layers[0].Open = func(ctx context.Context) (io.ReadCloser, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	ri.Layers[1].Open = func(ctx context.Context) (io.ReadCloser, error) {
+		return nil, errdefs.ErrUnavailable.WithMessage("blob 2 is gone")
+	}
+	_, _, err = s2.AddRemote(context.Background(), ri, nil)
+	assert.Check(t, is.ErrorContains(err, "blob 2 is gone"))
+	assert.Check(t, is.Len(layerDirs(t, root2), 0))
+	assert.Check(t, is.Len(s2.List(), 0))
+	assert.Check(t, is.Len(dirEntries(t, filepath.Join(root2, "tmp")), 0))
 }

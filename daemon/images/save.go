@@ -11,17 +11,22 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/moby/go-archive"
 	"github.com/moby/moby/api/types/image"
 	digest "github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Save writes the images names resolve to as a classic `docker save`
-// archive (manifest.json, <config>.json, <layer>/layer.tar), which Load
-// and `docker load` read back.
+// Save writes the images names resolve to as `docker save` 25+ does: one
+// tar that is both a classic docker-archive (manifest.json, repositories)
+// and an OCI image layout (oci-layout, index.json, blobs/sha256/), with
+// every blob (uncompressed layer tars, configs, OCI manifests) stored once
+// under blobs/sha256/ and manifest.json pointing at them. Load, `docker
+// load` and OCI tools (skopeo's oci-archive:) read it back.
 //
 // The store keeps layers unpacked, with the framing of their original tar
 // streams (tar-split records): each layer is rebuilt byte for byte, and the
@@ -32,7 +37,7 @@ import (
 func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 	type saved struct {
 		img  *Image
-		tags []string
+		refs []string // normalized
 	}
 	var imgs []saved
 	byID := map[string]int{}
@@ -54,8 +59,8 @@ func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 			imgs = append(imgs, saved{img: c})
 		}
 		// As Docker: an image named by ID is saved without tags.
-		if ref != "" && !slices.Contains(imgs[i].tags, FamiliarName(ref)) {
-			imgs[i].tags = append(imgs[i].tags, FamiliarName(ref))
+		if ref != "" && !slices.Contains(imgs[i].refs, ref) {
+			imgs[i].refs = append(imgs[i].refs, ref)
 		}
 	}
 	work, err := os.MkdirTemp(s.tmpDir(), "save-")
@@ -65,18 +70,31 @@ func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 	defer os.RemoveAll(work)
 
 	tw := tar.NewWriter(w)
-	type manifestEntry struct {
-		Config   string
-		RepoTags []string
-		Layers   []string
+	for _, d := range []string{"blobs", "blobs/sha256"} {
+		if err := writeTarDir(tw, d); err != nil {
+			return err
+		}
 	}
-	manifest := []manifestEntry{}
-	written := map[string]bool{}
+	written := map[digest.Digest]bool{}
+	writeBlob := func(b []byte) (ocispec.Descriptor, error) {
+		d := digest.FromBytes(b)
+		if !written[d] {
+			written[d] = true
+			if err := writeTarBytes(tw, savedBlobPath(d), b); err != nil {
+				return ocispec.Descriptor{}, err
+			}
+		}
+		return ocispec.Descriptor{Digest: d, Size: int64(len(b))}, nil
+	}
+	manifest := []dockerManifestEntry{}
+	index := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
+	repositories := map[string]map[string]string{}
 	for _, sv := range imgs {
 		dirs := s.LayerDirs(sv.img)
 		slices.Reverse(dirs) // bottom first
 		var diffIDs []digest.Digest
-		var layerNames []string
+		var layerDescs []ocispec.Descriptor
+		var layerPaths []string
 		for _, dir := range dirs {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -90,25 +108,20 @@ func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 				want = digest.Digest(sv.img.Layers[i])
 			}
 			d, err := archiveLayer(ctx, dir, want, f)
+			if err == nil {
+				err = writeLayerBlob(tw, d, f, written)
+			}
+			var size int64
+			if st, serr := f.Stat(); serr == nil {
+				size = st.Size()
+			}
+			f.Close()
 			if err != nil {
-				f.Close()
 				return fmt.Errorf("archiving layer %s: %w", dir, err)
 			}
 			diffIDs = append(diffIDs, d)
-			name := d.Encoded() + "/layer.tar"
-			layerNames = append(layerNames, name)
-			if !written[name] {
-				written[name] = true
-				if err := writeTarDir(tw, d.Encoded()); err != nil {
-					f.Close()
-					return err
-				}
-				if err := writeTarFile(tw, name, f); err != nil {
-					f.Close()
-					return err
-				}
-			}
-			f.Close()
+			layerPaths = append(layerPaths, savedBlobPath(d))
+			layerDescs = append(layerDescs, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: d, Size: size})
 		}
 		raw, err := os.ReadFile(s.blobPath(sv.img.ID))
 		if err != nil {
@@ -119,23 +132,101 @@ func (s *Store) Save(ctx context.Context, names []string, w io.Writer) error {
 				return err
 			}
 		}
-		cfgName := digest.FromBytes(raw).Encoded() + ".json"
-		if !written[cfgName] {
-			written[cfgName] = true
-			if err := writeTarBytes(tw, cfgName, raw); err != nil {
-				return err
-			}
+		cfgDesc, err := writeBlob(raw)
+		if err != nil {
+			return err
 		}
-		manifest = append(manifest, manifestEntry{Config: cfgName, RepoTags: nonNil(sv.tags), Layers: layerNames})
+		cfgDesc.MediaType = ocispec.MediaTypeImageConfig
+		m, err := json.Marshal(ocispec.Manifest{
+			Versioned: specs.Versioned{SchemaVersion: 2},
+			MediaType: ocispec.MediaTypeImageManifest,
+			Config:    cfgDesc,
+			Layers:    nonNilDescs(layerDescs),
+		})
+		if err != nil {
+			return err
+		}
+		mDesc, err := writeBlob(m)
+		if err != nil {
+			return err
+		}
+		mDesc.MediaType = ocispec.MediaTypeImageManifest
+		var tags []string
+		for _, ref := range sv.refs {
+			tags = append(tags, FamiliarName(ref))
+			e := mDesc
+			e.Annotations = map[string]string{annotationImageName: ref}
+			if name, tag, ok := splitTag(ref); ok {
+				e.Annotations[ocispec.AnnotationRefName] = tag
+				if len(layerPaths) > 0 {
+					repo := FamiliarName(name)
+					if repositories[repo] == nil {
+						repositories[repo] = map[string]string{}
+					}
+					repositories[repo][tag] = diffIDs[len(diffIDs)-1].Encoded()
+				}
+			}
+			index.Manifests = append(index.Manifests, e)
+		}
+		if len(sv.refs) == 0 {
+			index.Manifests = append(index.Manifests, mDesc)
+		}
+		manifest = append(manifest, dockerManifestEntry{Config: savedBlobPath(cfgDesc.Digest), RepoTags: nonNil(tags), Layers: nonNil(layerPaths)})
 	}
-	mj, err := json.Marshal(manifest)
-	if err != nil {
-		return err
+	// In Docker's order, after the blobs.
+	files := []struct {
+		name string
+		v    any
+	}{
+		{"index.json", index},
+		{"manifest.json", manifest},
+		{ocispec.ImageLayoutFile, ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion}},
 	}
-	if err := writeTarBytes(tw, "manifest.json", mj); err != nil {
-		return err
+	if len(repositories) > 0 {
+		files = append(files, struct {
+			name string
+			v    any
+		}{"repositories", repositories})
+	}
+	for _, f := range files {
+		data, err := json.Marshal(f.v)
+		if err != nil {
+			return err
+		}
+		if err := writeTarBytes(tw, f.name, data); err != nil {
+			return err
+		}
 	}
 	return tw.Close()
+}
+
+func savedBlobPath(d digest.Digest) string {
+	return "blobs/" + d.Algorithm().String() + "/" + d.Encoded()
+}
+
+// writeLayerBlob writes the layer tar in f as blob d, once.
+func writeLayerBlob(tw *tar.Writer, d digest.Digest, f *os.File, written map[digest.Digest]bool) error {
+	if written[d] {
+		return nil
+	}
+	written[d] = true
+	return writeTarFile(tw, savedBlobPath(d), f)
+}
+
+// splitTag splits a normalized "name:tag" reference.
+func splitTag(ref string) (name, tag string, ok bool) {
+	i := strings.LastIndex(ref, ":")
+	if i < 0 || strings.Contains(ref[i:], "/") {
+		return "", "", false
+	}
+	return ref[:i], ref[i+1:], true
+}
+
+func nonNilDescs(d []ocispec.Descriptor) []ocispec.Descriptor {
+	if d == nil {
+		return []ocispec.Descriptor{}
+	}
+	return d
 }
 
 // archiveLayer writes the tar stream of the unpacked layer dir to f and

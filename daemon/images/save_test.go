@@ -1,12 +1,17 @@
 package images
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -101,4 +106,77 @@ func TestHistoryOfCommit(t *testing.T) {
 	assert.DeepEqual(t, empty.Layers, parent.Layers)
 	assert.DeepEqual(t, empty.Config.Config.Env, append(parent.Config.Config.Env, "A=b"))
 	assert.Equal(t, s.History(empty)[0].Size, int64(0))
+}
+
+// TestSaveIsAlsoOCILayout: the archive is an OCI image layout too
+// (oci-layout, index.json naming each tag, blobs stored once) whose
+// manifest.json points at the blobs; loaded through the layout alone it
+// gives the same images and tags.
+func TestSaveIsAlsoOCILayout(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	img := twoLayerImage(t, []string{"test/two:v1"}, true)
+	load(t, s, dockerSave(t, img))
+	assert.NilError(t, s.Tag("test/two:v1", "other/name:v2"))
+	orig := mustGet(t, s, "test/two:v1")
+	var out bytes.Buffer
+	assert.NilError(t, s.Save(ctx, []string{"test/two:v1", "other/name:v2"}, &out))
+
+	files := map[string][]byte{}
+	var headers []*tar.Header
+	tr := tar.NewReader(bytes.NewReader(out.Bytes()))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		assert.NilError(t, err)
+		b, err := io.ReadAll(tr)
+		assert.NilError(t, err)
+		assert.Check(t, files[h.Name] == nil, "%s written twice", h.Name)
+		files[h.Name] = b
+		headers = append(headers, h)
+	}
+	assert.Check(t, is.Equal(string(files["oci-layout"]), `{"imageLayoutVersion":"1.0.0"}`))
+	var manifest []dockerManifestEntry
+	assert.NilError(t, json.Unmarshal(files["manifest.json"], &manifest))
+	assert.Equal(t, len(manifest), 1)
+	assert.Check(t, is.DeepEqual(manifest[0].RepoTags, []string{"test/two:v1", "other/name:v2"}))
+	assert.Check(t, is.Equal(manifest[0].Config, "blobs/sha256/"+digest.Digest(orig.ID).Encoded()))
+	for i, l := range manifest[0].Layers {
+		assert.Check(t, is.Equal(l, "blobs/sha256/"+digest.Digest(orig.Layers[i]).Encoded()))
+		assert.Check(t, is.Equal(digest.FromBytes(files[l]).String(), orig.Layers[i]))
+	}
+	var index ocispec.Index
+	assert.NilError(t, json.Unmarshal(files["index.json"], &index))
+	assert.Equal(t, len(index.Manifests), 2)
+	assert.Check(t, is.Equal(index.Manifests[0].Annotations[annotationImageName], "docker.io/test/two:v1"))
+	assert.Check(t, is.Equal(index.Manifests[0].Annotations[ocispec.AnnotationRefName], "v1"))
+	assert.Check(t, is.Equal(index.Manifests[1].Annotations[annotationImageName], "docker.io/other/name:v2"))
+	var m ocispec.Manifest
+	mb := files["blobs/sha256/"+index.Manifests[0].Digest.Encoded()]
+	assert.Check(t, is.Equal(digest.FromBytes(mb), index.Manifests[0].Digest))
+	assert.NilError(t, json.Unmarshal(mb, &m))
+	assert.Check(t, is.Equal(m.Config.Digest.String(), orig.ID))
+	assert.Check(t, is.Equal(len(m.Layers), 2))
+	var repos map[string]map[string]string
+	assert.NilError(t, json.Unmarshal(files["repositories"], &repos))
+	assert.Check(t, is.Equal(repos["test/two"]["v1"], digest.Digest(orig.Layers[1]).Encoded()))
+
+	// The OCI layout alone loads the same images, tagged.
+	var oci bytes.Buffer
+	tw := tar.NewWriter(&oci)
+	for _, h := range headers {
+		if h.Name == "manifest.json" || h.Name == "repositories" {
+			continue
+		}
+		assert.NilError(t, tw.WriteHeader(h))
+		_, err := tw.Write(files[h.Name])
+		assert.NilError(t, err)
+	}
+	assert.NilError(t, tw.Close())
+	s2, _ := newStore(t)
+	refs := load(t, s2, oci.Bytes())
+	assert.DeepEqual(t, refs, []string{"test/two:v1", "other/name:v2"})
+	assert.Check(t, is.Equal(mustGet(t, s2, "other/name:v2").ID, orig.ID))
 }

@@ -75,6 +75,7 @@ type configFile struct {
 //	layers/<chain hex>/diff     unpacked layer, overlay whiteouts
 //	layers/<chain hex>/layer.json
 //	repositories.json           normalized "name:tag" -> image ID
+//	distribution/<diff hex>.json registry repositories holding the layer's blobs
 //	tmp/                        scratch space for loads and imports
 //
 // Layer directories are only created (by rename) and removed while mu is
@@ -92,6 +93,8 @@ type Store struct {
 	// when it is committed or abandoned, so concurrent pulls of images
 	// sharing a layer fetch it once.
 	inflight map[string]chan struct{}
+
+	distMu sync.Mutex // guards the distribution/ records (BlobSources)
 }
 
 // New opens (creating if needed) the store at root and loads its index.
@@ -124,6 +127,7 @@ func New(root string) (*Store, error) {
 		return nil, err
 	}
 	s.collectGarbage()
+	s.pruneSources()
 	return s, nil
 }
 

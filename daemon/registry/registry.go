@@ -205,6 +205,10 @@ func authenticator(ac registrytypes.AuthConfig) authn.Authenticator {
 // classify gives registry errors their errdefs class and a message that
 // says what failed.
 func classify(err error, what string) error {
+	if cerr := certificateError(err); cerr != nil {
+		return errdefs.ErrUnavailable.WithMessage(fmt.Sprintf(
+			"%s: the registry's TLS certificate is not trusted: %v (add the CA that signed it as certs.d/HOST:PORT/ca.crt in /etc/docker or /etc/berth, or list the registry in insecure-registries)", what, cerr))
+	}
 	var terr *transport.Error
 	if errors.As(err, &terr) {
 		switch terr.StatusCode {
@@ -356,6 +360,18 @@ func (s *Service) Pull(ctx context.Context, store *images.Store, named reference
 	})
 	if err != nil {
 		return PullResult{}, err
+	}
+	// As Docker's distribution metadata: where each layer's blob is, so a
+	// push to this registry can skip or mount it.
+	for i, l := range manifest.Layers {
+		if i >= len(stored.Layers) {
+			break
+		}
+		if err := store.AddBlobSource(stored.Layers[i], images.BlobSource{
+			Digest: digest.Digest(l.Digest.String()), Size: l.Size, MediaType: string(l.MediaType), Repository: named.Name(),
+		}); err != nil {
+			slog.Warn("recording where a layer was pulled from", slog.String("layer", stored.Layers[i]), slog.Any("error", err))
+		}
 	}
 	res := PullResult{Image: stored, Fresh: fresh}
 	if isTagged {

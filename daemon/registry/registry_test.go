@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -174,4 +175,35 @@ func TestMirrors(t *testing.T) {
 		_, err := New(Config{Mirrors: []string{bad}})
 		assert.Check(t, errdefs.IsInvalidArgument(err), bad)
 	}
+}
+
+// TestSecureRegistryTransport: a registry that is not insecure is only
+// spoken to over verified TLS; a certificate it cannot verify is an error
+// that says so.
+func TestSecureRegistryTransport(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{CertsDirs: []string{t.TempDir()}})
+	assert.NilError(t, err)
+	rt, err := s.transport("reg.example:5000")
+	assert.NilError(t, err)
+	req, err := http.NewRequest(http.MethodGet, "http://reg.example:5000/v2/", nil)
+	assert.NilError(t, err)
+	_, err = rt.RoundTrip(req)
+	assert.Check(t, is.ErrorContains(err, "refusing plain HTTP to registry reg.example:5000"))
+
+	// Loopback is insecure: plain HTTP is allowed there.
+	rt, err = s.transport("127.0.0.1:5000")
+	assert.NilError(t, err)
+	_, ok := rt.(*http.Transport)
+	assert.Check(t, ok, "loopback registry transport is %T", rt)
+
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	_, err = (&http.Client{}).Get(srv.URL)
+	assert.Assert(t, err != nil)
+	cerr := classify(err, "pulling reg.example:5000/x")
+	assert.Check(t, errdefs.IsUnavailable(cerr), "%v", cerr)
+	assert.Check(t, is.ErrorContains(cerr, "pulling reg.example:5000/x: the registry's TLS certificate is not trusted: "))
+	assert.Check(t, is.ErrorContains(cerr, "certs.d/HOST:PORT/ca.crt"))
+	assert.Check(t, certificateError(errors.New("other")) == nil)
 }

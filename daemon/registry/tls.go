@@ -3,6 +3,7 @@ package registry
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -29,9 +30,46 @@ func (s *Service) transport(host string) (http.RoundTripper, error) {
 	}
 	t := remote.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = cfg
-	return t, nil
+	if s.isInsecure(host) {
+		return t, nil
+	}
+	return httpsOnly{host: host, inner: t}, nil
 }
 
+// httpsOnly refuses plain HTTP to a registry that is not insecure:
+// go-containerregistry falls back to HTTP for private (RFC 1918) addresses
+// when HTTPS fails, where Docker only does for insecure registries, and
+// credentials must not go out in the clear.
+type httpsOnly struct {
+	host  string
+	inner http.RoundTripper
+}
+
+func (h httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && req.URL.Host == h.host {
+		return nil, fmt.Errorf("refusing plain HTTP to registry %s: it is not an insecure registry", h.host)
+	}
+	return h.inner.RoundTrip(req)
+}
+
+// certificateError returns the TLS verification failure in err, or nil.
+func certificateError(err error) error {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &cv):
+		return cv
+	case errors.As(err, &ua):
+		return ua
+	case errors.As(err, &he):
+		return he
+	case errors.As(err, &ci):
+		return ci
+	}
+	return nil
+}
 func (s *Service) tlsConfig(host string) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if s.isInsecure(host) {

@@ -128,6 +128,7 @@ type Daemon struct {
 	cmd      *exec.Cmd
 	done     chan error
 	slot     *netSlot
+	noProxy  string // NO_PROXY of berthd
 }
 
 // Option changes how a daemon starts.
@@ -135,6 +136,13 @@ type Option func(*Daemon)
 
 // WithArgs adds berthd flags.
 func WithArgs(args ...string) Option { return func(d *Daemon) { d.Args = append(d.Args, args...) } }
+
+// WithBridgeUnproxied lets the daemon reach its own bridge's subnet
+// directly rather than through NoOutboundProxy: for a server a test runs
+// on the bridge's gateway address, a local address that is not loopback.
+func WithBridgeUnproxied() Option {
+	return func(d *Daemon) { d.noProxy = d.BridgeSubnet() }
+}
 
 // New starts a daemon with its own roots under a temporary directory and
 // stops it (and checks that it left no mount behind) when the test ends.
@@ -181,7 +189,7 @@ func (d *Daemon) Start(t testing.TB) {
 	// Tests reach only loopback registries, which Go never sends through a
 	// proxy: a pull of anything else (a Docker Hub name) meets a closed
 	// port here instead of leaving the machine.
-	d.cmd.Env = append(os.Environ(), "HTTPS_PROXY="+NoOutboundProxy, "HTTP_PROXY="+NoOutboundProxy, "NO_PROXY=")
+	d.cmd.Env = append(os.Environ(), "HTTPS_PROXY="+NoOutboundProxy, "HTTP_PROXY="+NoOutboundProxy, "NO_PROXY="+d.noProxy)
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	assert.NilError(t, d.cmd.Start())
 	d.done = make(chan error, 1)
