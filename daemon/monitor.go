@@ -85,7 +85,9 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 	// After the waiters: `run` returns without waiting for DEL; c's lock
 	// keeps a restart or inspect from seeing it half done.
 	d.networkDown(c)
-	d.releaseVolumes(c)
+	// Docker's unmount events come before die: its cleanup of the run
+	// precedes the die event.
+	d.releaseVolumes(c, true)
 	c.Unlock()
 	// Before the stop it may end: Docker reports die, then stop.
 	d.containerEvent(c, eventtypes.ActionDie, map[string]string{"exitCode": strconv.Itoa(exit.Code)})

@@ -67,10 +67,11 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	}
 	// The shim has its own copies of the port sockets once spawned.
 	defer held.Close()
+	mounted := false // the volumes are mounted and their mount events sent
 	defer func() {
 		if retErr != nil {
 			d.networkDown(c)
-			d.releaseVolumes(c)
+			d.releaseVolumes(c, mounted)
 			d.cleanupShimDir(c.ID)
 			// A shim that failed or was stopped may leave what the
 			// runtime created.
@@ -85,6 +86,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err := d.acquireVolumes(c); err != nil {
 		return err
 	}
+	mounted = true
 	linkEnv, err := d.writeNetworkFiles(c, true)
 	if err != nil {
 		return err

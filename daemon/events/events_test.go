@@ -24,6 +24,9 @@ func TestFilterMatch(t *testing.T) {
 		Actor: eventtypes.Actor{ID: "net1", Attributes: map[string]string{"name": "p1_default", "container": "abc123"}}}
 	img := eventtypes.Message{Type: eventtypes.ImageEventType, Action: "tag", Scope: "local",
 		Actor: eventtypes.Actor{ID: "sha256:ffff", Attributes: map[string]string{"name": "busybox:latest"}}}
+	mount := eventtypes.Message{Type: eventtypes.VolumeEventType, Action: eventtypes.ActionMount, Scope: "local",
+		Actor: eventtypes.Actor{ID: "data", Attributes: map[string]string{"driver": "local", "container": "abc123",
+			"destination": "/data", "read/write": "true", "propagation": ""}}}
 	tests := []struct {
 		name   string
 		filter Filter
@@ -50,6 +53,12 @@ func TestFilterMatch(t *testing.T) {
 		{"image event by name", Filter{"image": {"busybox"}}, img, true},
 		{"image event by id", Filter{"image": {"sha256:ff"}}, img, true},
 		{"scope", Filter{"scope": {"swarm"}}, start, false},
+		{"volume mount by type and event", Filter{"type": {"volume"}, "event": {"mount"}}, mount, true},
+		{"volume mount is not unmount", Filter{"event": {"unmount"}}, mount, false},
+		{"volume mount by volume name", Filter{"volume": {"data"}}, mount, true},
+		{"volume mount of another volume", Filter{"volume": {"logs"}}, mount, false},
+		{"volume filter excludes container event", Filter{"volume": {"data"}}, start, false},
+		{"container filter on volume mount", Filter{"container": {"abc123"}}, mount, true},
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.filter.Match(tc.msg), tc.want, tc.name)
