@@ -88,6 +88,56 @@ echo "$(id -u):$(id -g)"
 	d.AssertUnchanged(t, before, "after kube down")
 }
 
+// TestKubeRoundTripTmpfsVolume generates a Pod from two containers that
+// share a tmpfs volume (the local driver's type=tmpfs): it is one memory
+// emptyDir with the volume's size, mounted by both, not a claim. Played,
+// it is a tmpfs volume again that both containers share, and generating
+// from the played containers gives the same volumes and mounts.
+func TestKubeRoundTripTmpfsVolume(t *testing.T) {
+	d := harness.NewWithImage(t)
+	before := d.Snapshot(t)
+	d.OK(t, "volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "--opt", "o=size=2m,mode=1777", "rtcache")
+	d.OK(t, "run", "-d", "--name", "rt", "-v", "rtcache:/cache", "busybox", "sleep", "100000")
+	d.OK(t, "run", "-d", "--name", "rtb", "-v", "rtcache:/shared:ro", "busybox", "sleep", "100000")
+	t.Cleanup(func() { d.Berth(t, "rm", "-f", "rt", "rtb"); d.Berth(t, "volume", "rm", "rtcache") })
+	first := d.Berth(t, "kube", "generate", "rt", "rtb")
+	assert.Equal(t, first.ExitCode, 0, first.Combined())
+	assert.Check(t, !strings.Contains(first.Stderr, "rtcache"), first.Stderr)
+	assert.Check(t, !strings.Contains(first.Stdout, "PersistentVolumeClaim"), first.Stdout)
+	var pod corev1.Pod
+	assert.NilError(t, yaml.UnmarshalStrict([]byte(first.Stdout), &pod))
+	assert.Equal(t, len(pod.Spec.Volumes), 1, first.Stdout)
+	vol := pod.Spec.Volumes[0]
+	assert.Equal(t, vol.Name, "rtcache")
+	assert.Equal(t, vol.EmptyDir.Medium, corev1.StorageMediumMemory)
+	assert.Equal(t, vol.EmptyDir.SizeLimit.Value(), int64(2<<20))
+	assert.DeepEqual(t, pod.Spec.Containers[0].VolumeMounts, []corev1.VolumeMount{{Name: "rtcache", MountPath: "/cache"}})
+	assert.DeepEqual(t, pod.Spec.Containers[1].VolumeMounts, []corev1.VolumeMount{{Name: "rtcache", MountPath: "/shared", ReadOnly: true}})
+
+	file := filepath.Join(t.TempDir(), "rt.yaml")
+	assert.NilError(t, os.WriteFile(file, []byte(first.Stdout), 0o644))
+	d.OK(t, "rm", "-f", "rt", "rtb")
+	d.OK(t, "volume", "rm", "rtcache")
+	play := d.Berth(t, "kube", "play", file)
+	assert.Equal(t, play.ExitCode, 0, play.Combined())
+	t.Cleanup(func() { d.Berth(t, "kube", "down", file) })
+	assert.Equal(t, d.OK(t, "volume", "inspect", "-f", "{{json .Options}}", "rt-rtcache"), `{"device":"tmpfs","o":"size=2097152,mode=1777","type":"tmpfs"}`)
+	d.OK(t, "exec", "rt-rt", "sh", "-c", "echo from-rt > /cache/x")
+	assert.Equal(t, d.OK(t, "exec", "rt-rtb", "sh", "-c", "cat /shared/x; stat -f -c %T /shared"), "from-rt\ntmpfs")
+
+	second := d.Berth(t, "kube", "generate", "rt-rt", "rt-rtb")
+	assert.Equal(t, second.ExitCode, 0, second.Combined())
+	var again corev1.Pod
+	assert.NilError(t, yaml.UnmarshalStrict([]byte(second.Stdout), &again))
+	assert.DeepEqual(t, again.Spec.Volumes, pod.Spec.Volumes)
+	for i := range pod.Spec.Containers {
+		assert.DeepEqual(t, again.Spec.Containers[i].VolumeMounts, pod.Spec.Containers[i].VolumeMounts)
+	}
+
+	d.OK(t, "kube", "down", file)
+	d.AssertUnchanged(t, before, "after kube down")
+}
+
 // TestKubePlayInitAndSharedVolume plays a hand-written Pod: an init
 // container writes to a shared emptyDir that the app container then reads;
 // a bad manifest (unknown field) is refused and leaves nothing.

@@ -10,7 +10,7 @@ import (
 // return errors, never panic, and every plan names its containers after
 // its Pod.
 func FuzzDecodePlan(f *testing.F) {
-	for _, name := range []string{"web-pod.golden", "web-deployment-service.golden", "mounts-pod.golden"} {
+	for _, name := range []string{"web-pod.golden", "web-deployment-service.golden", "mounts-pod.golden", "tmpfs-volumes-pod.golden"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)

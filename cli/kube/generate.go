@@ -20,6 +20,7 @@ import (
 
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+	volumetypes "github.com/moby/moby/api/types/volume"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -71,8 +72,12 @@ type Result struct {
 }
 
 // Generate makes the objects for one or more containers: several
-// containers become one Pod.
-func Generate(containers []berth.InspectResponse, o Options) (*Result, error) {
+// containers become one Pod. volumes are the volumes the containers mount,
+// by name, as volume inspect shows them: a local tmpfs volume (driver
+// options type=tmpfs) becomes a memory emptyDir shared by the containers
+// that mount it; any other volume, or one missing from volumes, a
+// PersistentVolumeClaim.
+func Generate(containers []berth.InspectResponse, volumes map[string]volumetypes.Volume, o Options) (*Result, error) {
 	if len(containers) == 0 {
 		return nil, fmt.Errorf("no container given")
 	}
@@ -83,7 +88,7 @@ func Generate(containers []berth.InspectResponse, o Options) (*Result, error) {
 	default:
 		return nil, fmt.Errorf("invalid --type %q: want pod or deployment", o.Kind)
 	}
-	g := &generator{volumes: map[string]int{}, claims: map[string]bool{}}
+	g := &generator{volumeInfo: volumes, volumes: map[string]string{}, volumeNames: map[string]bool{}, claims: map[string]bool{}}
 	podName := dnsName(strings.TrimPrefix(containers[0].Name, "/"))
 	if podName == "" {
 		podName = "berth"
@@ -186,9 +191,11 @@ func (r *Result) YAML() ([]byte, error) {
 }
 
 type generator struct {
-	podVolumes []corev1.Volume
-	volumes    map[string]int // volume name → index in podVolumes
-	claims     map[string]bool
+	volumeInfo  map[string]volumetypes.Volume // Berth volumes by name
+	podVolumes  []corev1.Volume
+	volumes     map[string]string // what a pod volume is (see addVolume) → its name
+	volumeNames map[string]bool   // the names in podVolumes
+	claims      map[string]bool
 	claimOrder []string
 	ports      []corev1.ServicePort
 	comments   []string
@@ -199,14 +206,24 @@ func (g *generator) warn(format string, args ...any) {
 	g.warnings = append(g.warnings, fmt.Sprintf(format, args...))
 }
 
-// addVolume adds a pod volume once and returns its name.
-func (g *generator) addVolume(v corev1.Volume) string {
-	if _, ok := g.volumes[v.Name]; ok {
-		return v.Name
+// addVolume adds the pod volume v for what (a key naming its source: a
+// claim, a host path, a tmpfs, a Berth volume) once, and returns its name
+// and whether it was added now. The name is v.Name, or v.Name with a
+// number when another source has that name already: two sources never
+// share a pod volume.
+func (g *generator) addVolume(what string, v corev1.Volume) (string, bool) {
+	if name, ok := g.volumes[what]; ok {
+		return name, false
 	}
-	g.volumes[v.Name] = len(g.podVolumes)
+	base := v.Name
+	for i := 2; g.volumeNames[v.Name]; i++ {
+		suffix := "-" + strconv.Itoa(i)
+		v.Name = strings.TrimRight(base[:min(len(base), 63-len(suffix))], "-") + suffix
+	}
+	g.volumes[what] = v.Name
+	g.volumeNames[v.Name] = true
 	g.podVolumes = append(g.podVolumes, v)
-	return v.Name
+	return v.Name, true
 }
 
 func (g *generator) container(c *berth.InspectResponse, name string) (corev1.Container, []corev1.Container) {
@@ -237,7 +254,7 @@ func (g *generator) container(c *berth.InspectResponse, name string) (corev1.Con
 			q := resource.NewQuantity(t.size, resource.BinarySI)
 			ed.SizeLimit = q
 		}
-		g.addVolume(corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{EmptyDir: ed}})
+		vol, _ = g.addVolume("tmpfs "+name+" "+t.dest, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{EmptyDir: ed}})
 		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: vol, MountPath: t.dest})
 		if !t.copyUp {
 			continue
@@ -264,8 +281,13 @@ func (g *generator) container(c *berth.InspectResponse, name string) (corev1.Con
 	for _, m := range c.Mounts {
 		switch m.Type {
 		case mount.TypeVolume:
+			if v, ok := g.volumeInfo[m.Name]; ok && IsTmpfsVolume(v) {
+				vol := g.tmpfsVolume(v)
+				ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: vol, MountPath: m.Destination, ReadOnly: !m.RW})
+				continue
+			}
 			claim := dnsName(m.Name)
-			vol := g.addVolume(corev1.Volume{Name: "volume-" + claim, VolumeSource: corev1.VolumeSource{
+			vol, _ := g.addVolume("claim "+claim, corev1.Volume{Name: "volume-" + claim, VolumeSource: corev1.VolumeSource{
 				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim},
 			}})
 			if !g.claims[claim] {
@@ -274,13 +296,12 @@ func (g *generator) container(c *berth.InspectResponse, name string) (corev1.Con
 			}
 			ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: vol, MountPath: m.Destination, ReadOnly: !m.RW})
 		case mount.TypeBind:
-			volName := dnsName("host" + strings.ReplaceAll(m.Source, "/", "-"))
-			if _, ok := g.volumes[volName]; !ok {
-				g.comments = append(g.comments, fmt.Sprintf("volume %s is the bind mount %s of the Berth host: a hostPath, which reads the node's own %s", volName, m.Source, m.Source))
-			}
-			g.addVolume(corev1.Volume{Name: volName, VolumeSource: corev1.VolumeSource{
+			volName, added := g.addVolume("host "+m.Source, corev1.Volume{Name: dnsName("host" + strings.ReplaceAll(m.Source, "/", "-")), VolumeSource: corev1.VolumeSource{
 				HostPath: &corev1.HostPathVolumeSource{Path: m.Source},
 			}})
+			if added {
+				g.comments = append(g.comments, fmt.Sprintf("volume %s is the bind mount %s of the Berth host: a hostPath, which reads the node's own %s", volName, m.Source, m.Source))
+			}
 			ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: volName, MountPath: m.Destination, ReadOnly: !m.RW})
 		case mount.TypeTmpfs:
 			// Listed from HostConfig and the Berth key above.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	volumetypes "github.com/moby/moby/api/types/volume"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/golden"
@@ -33,6 +34,25 @@ func loadFixtures(t *testing.T, names ...string) []berth.InspectResponse {
 	return out
 }
 
+// loadVolumes reads a list of volume inspect responses, strictly.
+func loadVolumes(t *testing.T, name string) map[string]volumetypes.Volume {
+	t.Helper()
+	if name == "" {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+	assert.NilError(t, err)
+	var list []volumetypes.Volume
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	assert.NilError(t, dec.Decode(&list), name)
+	out := map[string]volumetypes.Volume{}
+	for _, v := range list {
+		out[v.Name] = v
+	}
+	return out
+}
+
 // TestGenerateGolden compares the YAML and the warnings of each case with
 // its golden file (go test -update rewrites them),
 // and decodes every document strictly into the k8s.io/api types.
@@ -41,17 +61,19 @@ func TestGenerateGolden(t *testing.T) {
 	cases := []struct {
 		name     string
 		fixtures []string
+		volumes  string
 		opts     Options
 	}{
-		{"web-pod", []string{"web"}, Options{}},
-		{"web-deployment-service", []string{"web"}, Options{Kind: KindDeployment, Service: true}},
-		{"mounts-pod", []string{"mounts"}, Options{}},
-		{"two-containers-service", []string{"web", "sidecar"}, Options{Service: true}},
+		{"web-pod", []string{"web"}, "", Options{}},
+		{"web-deployment-service", []string{"web"}, "", Options{Kind: KindDeployment, Service: true}},
+		{"mounts-pod", []string{"mounts"}, "", Options{}},
+		{"two-containers-service", []string{"web", "sidecar"}, "", Options{Service: true}},
+		{"tmpfs-volumes-pod", []string{"mem-a", "mem-b"}, "mem-volumes", Options{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := Generate(loadFixtures(t, tc.fixtures...), tc.opts)
+			r, err := Generate(loadFixtures(t, tc.fixtures...), loadVolumes(t, tc.volumes), tc.opts)
 			assert.NilError(t, err)
 			out, err := r.YAML()
 			assert.NilError(t, err)
@@ -91,7 +113,7 @@ func strictDecode(t *testing.T, out []byte) {
 
 func TestGeneratePodFields(t *testing.T) {
 	t.Parallel()
-	r, err := Generate(loadFixtures(t, "web", "mounts"), Options{})
+	r, err := Generate(loadFixtures(t, "web", "mounts"), nil, Options{})
 	assert.NilError(t, err)
 	pod := r.Objects[0].(*corev1.Pod)
 	web := pod.Spec.Containers[0]
@@ -133,11 +155,11 @@ func TestGeneratePodFields(t *testing.T) {
 
 func TestGenerateErrors(t *testing.T) {
 	t.Parallel()
-	_, err := Generate(nil, Options{})
+	_, err := Generate(nil, nil, Options{})
 	assert.ErrorContains(t, err, "no container")
-	_, err = Generate(loadFixtures(t, "web"), Options{Kind: "job"})
+	_, err = Generate(loadFixtures(t, "web"), nil, Options{Kind: "job"})
 	assert.ErrorContains(t, err, `invalid --type "job"`)
-	_, err = Generate([]berth.InspectResponse{{}}, Options{})
+	_, err = Generate([]berth.InspectResponse{{}}, nil, Options{})
 	assert.ErrorContains(t, err, "without Config")
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	volumetypes "github.com/moby/moby/api/types/volume"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -14,7 +15,7 @@ import (
 // container's settings come back.
 func TestPlayGenerated(t *testing.T) {
 	t.Parallel()
-	r, err := Generate(loadFixtures(t, "web", "sidecar"), Options{Kind: KindDeployment, Service: true})
+	r, err := Generate(loadFixtures(t, "web", "sidecar"), nil, Options{Kind: KindDeployment, Service: true})
 	assert.NilError(t, err)
 	out, err := r.YAML()
 	assert.NilError(t, err)
@@ -57,7 +58,7 @@ func TestPlayGenerated(t *testing.T) {
 
 func TestPlayMounts(t *testing.T) {
 	t.Parallel()
-	r, err := Generate(loadFixtures(t, "mounts"), Options{})
+	r, err := Generate(loadFixtures(t, "mounts"), nil, Options{})
 	assert.NilError(t, err)
 	out, err := r.YAML()
 	assert.NilError(t, err)
@@ -71,6 +72,34 @@ func TestPlayMounts(t *testing.T) {
 	assert.DeepEqual(t, db.HostConfig.Binds, []string{"pg-data:/var/lib/postgresql/data", "/srv/pg/conf:/etc/postgresql:ro"})
 	assert.Equal(t, db.HostConfig.Tmpfs["/run/postgresql"], "size=1048576,tmpcopyup,exec")
 	assert.Equal(t, db.HostConfig.Tmpfs["/tmp"], "notmpcopyup,exec,mode=1777")
+}
+
+// TestPlayGeneratedTmpfsVolume plays what Generate wrote for containers
+// sharing a tmpfs volume: the shared memory emptyDir is a tmpfs volume
+// again, with the same size, named after the new Pod, mounted by both
+// containers; a tmpfs volume of one container is its own tmpfs.
+func TestPlayGeneratedTmpfsVolume(t *testing.T) {
+	t.Parallel()
+	r, err := Generate(loadFixtures(t, "mem-a", "mem-b"), loadVolumes(t, "mem-volumes"), Options{})
+	assert.NilError(t, err)
+	out, err := r.YAML()
+	assert.NilError(t, err)
+	m, err := Decode(out)
+	assert.NilError(t, err)
+	pl, err := PlanPod(&m.Pods[0], "")
+	assert.NilError(t, err)
+	assert.DeepEqual(t, pl.Volumes, []Volume{{Name: "mem-a-cache", DriverOpts: map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=1048576,mode=1777"}}})
+	assert.DeepEqual(t, pl.Claims, []string{"logs"})
+	assert.DeepEqual(t, pl.Containers[0].HostConfig.Binds, []string{"mem-a-cache:" + PodVolumesDir + "/cache"})
+	a, b := pl.Containers[1], pl.Containers[2]
+	assert.DeepEqual(t, a.HostConfig.Binds, []string{"mem-a-cache:/cache"})
+	assert.DeepEqual(t, b.HostConfig.Binds, []string{"mem-a-cache:/shared:ro", "logs:/logs"})
+	assert.DeepEqual(t, b.HostConfig.Tmpfs, map[string]string{"/scratch": "notmpcopyup,exec,mode=1777"})
+
+	// Played, the volume carries the new Pod's label: its emptyDir keeps
+	// the name.
+	vol := volumetypes.Volume{Name: "mem-a-cache", Driver: "local", Labels: map[string]string{PodLabel: pl.Pod}, Options: pl.Volumes[0].DriverOpts}
+	assert.Equal(t, emptyDirName(vol), "cache")
 }
 
 func TestPlayInitAndShared(t *testing.T) {

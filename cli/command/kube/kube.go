@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	volumetypes "github.com/moby/moby/api/types/volume"
 	"github.com/moby/moby/client"
 	"github.com/moby/sys/user"
 	"github.com/spf13/cobra"
@@ -62,7 +64,11 @@ func newGenerateCommand(cli *command.Cli) *cobra.Command {
 				}
 				cs = append(cs, c)
 			}
-			r, err := kube.Generate(cs, o)
+			vols, err := mountedVolumes(cmd.Context(), apiClient, cs)
+			if err != nil {
+				return err
+			}
+			r, err := kube.Generate(cs, vols, o)
 			if err != nil {
 				return err
 			}
@@ -80,6 +86,29 @@ func newGenerateCommand(cli *command.Cli) *cobra.Command {
 	cmd.Flags().StringVar(&o.Kind, "type", kube.KindPod, `Kind of object: "pod" or "deployment"`)
 	cmd.Flags().BoolVar(&o.Service, "service", false, "Add a Service for the containers' ports")
 	return cmd
+}
+
+// mountedVolumes inspects the volumes the containers mount: their driver
+// options tell a tmpfs volume (a memory emptyDir) from one on disk (a
+// claim).
+func mountedVolumes(ctx context.Context, apiClient client.APIClient, cs []berth.InspectResponse) (map[string]volumetypes.Volume, error) {
+	vols := map[string]volumetypes.Volume{}
+	for _, c := range cs {
+		for _, m := range c.Mounts {
+			if m.Type != mount.TypeVolume || m.Name == "" {
+				continue
+			}
+			if _, ok := vols[m.Name]; ok {
+				continue
+			}
+			res, err := apiClient.VolumeInspect(ctx, m.Name, client.VolumeInspectOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("container %s: volume %s: %w", strings.TrimPrefix(c.Name, "/"), m.Name, err)
+			}
+			vols[m.Name] = res.Volume
+		}
+	}
+	return vols, nil
 }
 
 func readManifest(cli *command.Cli, file string) (*kube.Manifest, error) {
