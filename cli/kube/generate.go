@@ -196,10 +196,10 @@ type generator struct {
 	volumes     map[string]string // what a pod volume is (see addVolume) → its name
 	volumeNames map[string]bool   // the names in podVolumes
 	claims      map[string]bool
-	claimOrder []string
-	ports      []corev1.ServicePort
-	comments   []string
-	warnings   []string
+	claimOrder  []string
+	ports       []corev1.ServicePort
+	comments    []string
+	warnings    []string
 }
 
 func (g *generator) warn(format string, args ...any) {

@@ -41,7 +41,8 @@ func newGenerateCommand(cli *command.Cli) *cobra.Command {
 		Use:   "generate [OPTIONS] CONTAINER [CONTAINER...]",
 		Short: "Print a Pod (or Deployment) for containers; several containers become one Pod",
 		Long: "Print Kubernetes YAML for the containers. Each tmpfs becomes an emptyDir (medium Memory)\n" +
-			"and, when Berth copies the image's content into it, an init container that does the same.\n" +
+			"and, when Berth copies the image's content into it, an init container that does the same;\n" +
+			"a tmpfs volume (--opt type=tmpfs) is one such emptyDir, mounted by every container that mounts it.\n" +
 			"What the YAML cannot express is reported on stderr.",
 		Args: command.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
