@@ -95,7 +95,11 @@ func TestRegistryComposePullsMissing(t *testing.T) {
 	yml := "version: \"2.4\"\nservices:\n  app:\n    image: " + r.Ref("compose/busybox:v1") + "\n    read_only: true\n    command: [\"echo\", \"pulled by compose\"]\n"
 	assert.NilError(t, os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(yml), 0o644))
 	t.Cleanup(func() { compose(t, d, dir, "down") })
-	res := compose(t, d, dir, "run", "--rm", "app")
+	// `up`, not `run`: compose 1.29's run attaches after it has started
+	// the container (dockerpty's lazy sockets), so a quick echo can be
+	// done before the attach, with dockerd as with berthd. up follows the
+	// logs, which replay from the start.
+	res := compose(t, d, dir, "up", "--no-color", "--exit-code-from", "app")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	assert.Check(t, is.Contains(res.Stdout, "pulled by compose"))
 	assert.Check(t, is.Contains(res.Combined(), "Pulling app"))
