@@ -21,6 +21,7 @@ import (
 	"github.com/berth-project/berth/daemon/prodmode"
 	"github.com/berth-project/berth/daemon/runspec"
 	"github.com/berth-project/berth/daemon/unsupported"
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 // ContainerCreate validates the request completely, then persists the new
@@ -49,6 +50,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if err != nil {
 		return resp, err
 	}
+	runtrace.Mark("create image-found")
 	c := &container.Container{
 		ID:       newID(),
 		Created:  time.Now().UTC(),
@@ -127,6 +129,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if err := checkBindSources(c.Mounts); err != nil {
 		return resp, err
 	}
+	runtrace.Mark("create resolved")
 
 	if err := d.reserveName(c, name); err != nil {
 		return resp, err
@@ -145,6 +148,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		d.removeAnonymousVolumes(c)
 		return resp, err
 	}
+	runtrace.Mark("create persisted")
 	d.containers.Add(c)
 	d.attachNetworks(c, nc)
 	d.containerEvent(c, eventtypes.ActionCreate, nil)

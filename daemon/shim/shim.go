@@ -22,6 +22,7 @@ import (
 
 	"github.com/berth-project/berth/pkg/atomicfile"
 	"github.com/berth-project/berth/pkg/jsonlog"
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 // Stream identifiers of Docker's multiplexed stream framing.
@@ -35,6 +36,7 @@ const (
 // in a mount namespace of its own (the daemon starts it so) and reports the
 // result of the runtime's create on fd 3.
 func Run(dir string) int {
+	runtrace.Mark("shim main")
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	readyPipe := os.NewFile(3, "ready")
 	data, err := os.ReadFile(filepath.Join(dir, "shim.json"))
@@ -71,7 +73,9 @@ func Run(dir string) int {
 	// ones count.
 	s.oomBase, _ = oomKills(cgroupRoot, cfg.CgroupsPath)
 	reportReady(readyPipe, pid, nil)
+	runtrace.Mark("shim ready")
 	s.run()
+	runtrace.Mark("shim end")
 	return 0
 }
 
@@ -135,9 +139,11 @@ func (s *supervisor) setup() (int, error) {
 		return 0, fmt.Errorf("become subreaper: %w", err)
 	}
 	rootfs := filepath.Join(s.cfg.Bundle, "rootfs")
+	runtrace.Mark("shim config-read")
 	if err := mountRootfs(s.cfg.Rootfs, rootfs); err != nil {
 		return 0, err
 	}
+	runtrace.Mark("shim rootfs-mounted")
 	for _, v := range s.cfg.Volumes {
 		if err := copyIntoVolume(v, rootfs); err != nil {
 			return 0, err
@@ -153,6 +159,7 @@ func (s *supervisor) setup() (int, error) {
 			return 0, err
 		}
 	}
+	runtrace.Mark("shim mounts-done")
 	if s.cfg.LogPath != "" {
 		logw, err := jsonlog.OpenRotating(s.cfg.LogPath, s.cfg.LogMaxSize, s.cfg.LogMaxFiles)
 		if err != nil {
@@ -168,6 +175,7 @@ func (s *supervisor) setup() (int, error) {
 	}
 	s.listener = l
 
+	runtrace.Mark("shim listening")
 	pid, err := s.create()
 	if err != nil {
 		l.Close()
@@ -237,7 +245,9 @@ func (s *supervisor) create() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	runtrace.Mark("shim runtime-run-done")
 	awaitUserProcess(pid, s.cfg.Runtime)
+	runtrace.Mark("shim user-process")
 	if pio.console != nil {
 		s.console, s.stdin = pio.console, pio.console
 		s.outputs.Add(1)
@@ -347,6 +357,7 @@ func (s *supervisor) run() {
 	}()
 
 	status := s.reap()
+	runtrace.Mark("shim reaped")
 	// The ports are free for a new run from the moment this one ends.
 	for _, f := range s.heldPorts {
 		f.Close()
@@ -363,6 +374,7 @@ func (s *supervisor) run() {
 	if err := atomicfile.ReplaceJSON(s.cfg.ExitPath, exit, 0o600); err != nil {
 		s.log.Error("record exit", "err", err)
 	}
+	runtrace.Mark("shim exit-recorded")
 	// The exit is a transition like the daemon's requests, and lands
 	// between them, never inside one; the state and the exit change
 	// together for readers of the state.
@@ -383,6 +395,7 @@ func (s *supervisor) run() {
 		close(sub.done)
 	}
 	close(s.exited)
+	runtrace.Mark("shim exit-reported")
 	// The exit is reported before the runtime's state is deleted: the
 	// delete is off the path of `run --rm`. The daemon waits for this
 	// process to end before it starts the container again.
@@ -395,6 +408,7 @@ func (s *supervisor) run() {
 	if err != nil {
 		s.log.Warn("runtime delete", "err", err)
 	}
+	runtrace.Mark("shim runtime-deleted")
 	// Give waiters a moment to receive the exit, then go.
 	done := make(chan struct{})
 	go func() { s.waiters.Wait(); close(done) }()

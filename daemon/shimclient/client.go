@@ -22,6 +22,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-project/berth/daemon/shim"
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 // Client is the daemon's handle on one container's shim.
@@ -88,6 +89,7 @@ func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held ...*os.F
 	cmd.Stderr = logf
 	cmd.ExtraFiles = append([]*os.File{readyW}, held...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	runtrace.Mark("spawn exec")
 	if err := cmd.Start(); err != nil {
 		readyW.Close()
 		return nil, 0, fmt.Errorf("start shim: %w", err)
@@ -120,6 +122,7 @@ func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held ...*os.F
 		_ = cmd.Process.Kill()
 		return nil, 0, ctx.Err()
 	}
+	runtrace.Mark("spawn ready")
 	if msg.Error != "" {
 		return nil, 0, errors.New(msg.Error)
 	}
