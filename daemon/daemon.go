@@ -177,7 +177,8 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if err := os.MkdirAll(d.netnsDir(), 0o700); err != nil {
 		return nil, err
 	}
-	if _, err := d.runtimePath(cfg.Runtime); err != nil {
+	d.chooseRuntime()
+	if _, err := d.runtimePath(d.cfg.Runtime); err != nil {
 		return nil, err
 	}
 	var rl unix.Rlimit
