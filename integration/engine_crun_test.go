@@ -64,7 +64,7 @@ func TestEngineCrun(t *testing.T) {
 // back to runc, saying why, where it does not; a configured runtime is
 // used without a probe.
 func TestEngineDefaultRuntime(t *testing.T) {
-	d := harness.NewWithImage(t)
+	d := harness.NewWithImage(t, harness.WithProbedRuntime())
 	d.RequireRuntime(t, "crun")
 	assert.Equal(t, d.OK(t, "info", "--format", "{{.DefaultRuntime}}"), "crun")
 	assert.Assert(t, is.Contains(d.Log(), `msg="default runtime" runtime=crun`))
@@ -81,7 +81,7 @@ func TestEngineDefaultRuntime(t *testing.T) {
 	assert.NilError(t, os.WriteFile(filepath.Join(fake, "crun"),
 		[]byte("#!/bin/sh\necho 'cgroups in hybrid mode not supported, drop all controllers from cgroupv2' >&2\nexit 1\n"), 0o755))
 	t.Setenv("PATH", fake+string(os.PathListSeparator)+os.Getenv("PATH"))
-	dr := harness.NewWithImage(t)
+	dr := harness.NewWithImage(t, harness.WithProbedRuntime())
 	assert.Equal(t, dr.OK(t, "info", "--format", "{{.DefaultRuntime}}"), "runc")
 	assert.Assert(t, is.Contains(dr.Log(), `msg="default runtime" runtime=runc reason="crun cannot run containers on this host: cgroups in hybrid mode not supported`))
 	assert.Equal(t, dr.OK(t, "run", "--rm", "--network", "none", "busybox", "echo", "on-runc"), "on-runc")

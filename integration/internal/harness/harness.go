@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -128,6 +129,9 @@ type Daemon struct {
 	cmd      *exec.Cmd
 	done     chan error
 	slot     *netSlot
+	// probeRuntime: no --runtime unless the test gives one, so the
+	// daemon chooses its default runtime itself (WithProbedRuntime).
+	probeRuntime bool
 }
 
 // Option changes how a daemon starts.
@@ -135,6 +139,13 @@ type Option func(*Daemon)
 
 // WithArgs adds berthd flags.
 func WithArgs(args ...string) Option { return func(d *Daemon) { d.Args = append(d.Args, args...) } }
+
+// WithProbedRuntime starts the daemon without --runtime: it probes crun
+// and picks its default runtime itself. Without this option or a
+// --runtime of the test's own, the harness passes --runtime runc: the
+// tests that do not name a runtime were written for runc, and those that
+// depend on the runtime run on each with ForRuntimes.
+func WithProbedRuntime() Option { return func(d *Daemon) { d.probeRuntime = true } }
 
 // New starts a daemon with its own roots under a temporary directory and
 // stops it (and checks that it left no mount behind) when the test ends.
@@ -157,6 +168,9 @@ func New(t testing.TB, opts ...Option) *Daemon {
 	d.Args = d.slot.args()
 	for _, o := range opts {
 		o(d)
+	}
+	if !d.probeRuntime && !slices.Contains(d.Args, "--runtime") {
+		d.Args = append(d.Args, "--runtime", "runc")
 	}
 	d.Start(t)
 	t.Cleanup(func() { d.cleanup() })
