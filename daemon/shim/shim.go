@@ -33,12 +33,17 @@ const (
 )
 
 // Run is the shim's main: `berthd shim STATE-DIR`. It expects to run
-// in a mount namespace of its own (the daemon starts it so) and reports the
-// result of the runtime's create on fd 3.
+// in a mount namespace of its own, a copy of its parent's (the daemon
+// clones it so), and reports the result of the runtime's create on fd 3.
 func Run(dir string) int {
 	runtrace.Mark("shim main")
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	readyPipe := os.NewFile(3, "ready")
+	if err := becomeSlave(os.Getppid()); err != nil {
+		logger.Error("mount namespace", "err", err)
+		reportReady(readyPipe, 0, err)
+		return 1
+	}
 	data, err := os.ReadFile(filepath.Join(dir, "shim.json"))
 	if err != nil {
 		reportReady(readyPipe, 0, err)

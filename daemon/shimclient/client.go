@@ -77,18 +77,19 @@ func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held ...*os.F
 		return nil, 0, err
 	}
 	defer logf.Close()
-	// The shim gets a mount namespace of its own that is a slave of the
-	// host's (util-linux unshare execs in place: the pid is the shim's).
-	// Its mounts (tmpfs staging) never reach the host, but mounts the host
-	// makes later still reach the containers whose binds ask for
-	// rslave/rshared propagation, as under Docker. Go's Unshareflags would
-	// make the namespace rprivate instead, cutting that propagation.
-	cmd := exec.Command("unshare", "--mount", "--propagation", "slave", "--", self, "shim", dir)
+	// The shim is cloned into a mount namespace of its own (Cloneflags:
+	// no extra process, unlike util-linux unshare), and its first act is
+	// to make that namespace a slave of the host's (shim.Run): its mounts
+	// (tmpfs staging) never reach the host, but mounts the host makes
+	// later still reach the containers whose binds ask for rslave/rshared
+	// propagation, as under Docker. Go's Unshareflags would make the
+	// namespace rprivate instead, cutting that propagation.
+	cmd := exec.Command(self, "shim", dir)
 	cmd.Dir = "/"
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	cmd.ExtraFiles = append([]*os.File{readyW}, held...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: syscall.CLONE_NEWNS}
 	runtrace.Mark("spawn exec")
 	if err := cmd.Start(); err != nil {
 		readyW.Close()
