@@ -142,6 +142,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	c.Root = filepath.Join(d.containersDir(), c.ID)
+	runtrace.Mark("create named")
 	if err := d.prepareContainerDir(c, fsys); err != nil {
 		d.containers.Release(c.Name)
 		os.RemoveAll(c.Root)
@@ -207,6 +208,7 @@ func (d *Daemon) prepareContainerDir(c *container.Container, fsys imageFS) error
 	if _, err := d.writeNetworkFiles(c, false); err != nil {
 		return err
 	}
+	runtrace.Mark("create files-written")
 	return c.ToDisk()
 }
 

@@ -106,7 +106,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	// From here to the persisted running state, a crash leaves a live
 	// shim the disk does not mention: restore finds it by its process and
 	// state directory, and ends it if it was never started or adopts it.
-	shim, pid, err := shimclient.Spawn(ctx, d.self, shimDir, shimCfg, held.Files...)
+	shim, pid, err := shimclient.Spawn(ctx, d.shimBin, shimDir, shimCfg, held.Files...)
 	if err != nil {
 		return fmt.Errorf("failed to create task for container: %w", err)
 	}

@@ -60,7 +60,7 @@ func Binaries(t testing.TB) string {
 			buildErr = err
 			return
 		}
-		for _, b := range []string{"berthd", "berth"} {
+		for _, b := range []string{"berthd", "berth", "berth-shim"} {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b), "./cmd/"+b)
 			cmd.Dir = RepoRoot()
 			if out, err := cmd.CombinedOutput(); err != nil {
