@@ -44,6 +44,7 @@ func Run(dir string) int {
 		reportReady(readyPipe, 0, err)
 		return 1
 	}
+	go warmCgroupAttach()
 	data, err := os.ReadFile(filepath.Join(dir, "shim.json"))
 	if err != nil {
 		reportReady(readyPipe, 0, err)
