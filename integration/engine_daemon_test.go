@@ -136,7 +136,7 @@ func TestEngineDaemonRestart(t *testing.T) {
 	d.Kill(t)
 	assert.Equal(t, len(d.Shims()), 2, "shims must survive a daemon crash")
 	// While the daemon is gone, the victim's shim dies too.
-	out, err := exec.Command("pgrep", "-f", "berthd shim "+filepath.Join(d.ExecRoot, "containers", victimID)).Output()
+	out, err := exec.Command("pgrep", "-f", "berth-shim shim "+filepath.Join(d.ExecRoot, "containers", victimID)).Output()
 	assert.NilError(t, err, "victim's shim not found")
 	shimPid, err := strconv.Atoi(strings.TrimSpace(string(out)))
 	assert.NilError(t, err)

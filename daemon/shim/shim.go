@@ -32,7 +32,8 @@ const (
 	streamStderr = 2
 )
 
-// Run is the shim's main: `berthd shim STATE-DIR`. It expects to run
+// Run is the shim's main: `berth-shim shim STATE-DIR` (or `berthd shim
+// STATE-DIR`). It expects to run
 // in a mount namespace of its own, a copy of its parent's (the daemon
 // clones it so), and reports the result of the runtime's create on fd 3.
 func Run(dir string) int {

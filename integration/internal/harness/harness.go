@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -366,9 +367,11 @@ func (d *Daemon) Mounts() []string {
 	return out
 }
 
-// Shims lists the pids of shim processes of this daemon.
+// Shims lists the pids of shim processes of this daemon: berth-shim, or
+// berthd where berth-shim is missing, with the argument "shim" and a state
+// directory in the exec root.
 func (d *Daemon) Shims() []string {
-	out, _ := exec.Command("pgrep", "-f", "berthd shim "+d.ExecRoot).Output()
+	out, _ := exec.Command("pgrep", "-f", "berth(d|-shim) shim "+regexp.QuoteMeta(d.ExecRoot)+"/").Output()
 	return strings.Fields(string(out))
 }
 
