@@ -1,10 +1,13 @@
 package shim
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/pkg/runtrace"
 )
@@ -26,11 +29,31 @@ func warmCgroupAttach() {
 	}
 	pid := []byte(strconv.Itoa(os.Getpid()))
 	for _, p := range cgroupProcsFiles(string(data), "/sys/fs/cgroup") {
-		if err := os.WriteFile(p, pid, 0); err == nil {
+		if writeCgroupFile(p, pid) == nil {
 			runtrace.Mark("shim cgroup-lock-warm")
 			return
 		}
 	}
+}
+
+// writeCgroupFile writes data to an existing file of a cgroup filesystem:
+// never a new file (O_CREAT), nor a file of another filesystem (the tmpfs
+// that holds the v1 hierarchies' mount points on hybrid hosts).
+func writeCgroupFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
+		return err
+	}
+	if st.Type != unix.CGROUP_SUPER_MAGIC && st.Type != unix.CGROUP2_SUPER_MAGIC {
+		return fmt.Errorf("%s is not on a cgroup filesystem", path)
+	}
+	_, err = f.Write(data)
+	return err
 }
 
 // cgroupProcsFiles lists the cgroup.procs files of the cgroups that
