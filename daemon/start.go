@@ -21,6 +21,7 @@ import (
 	"github.com/berth-project/berth/daemon/runspec"
 	"github.com/berth-project/berth/daemon/shim"
 	"github.com/berth-project/berth/daemon/shimclient"
+	"github.com/berth-project/berth/pkg/cgroupwarm"
 	"github.com/berth-project/berth/pkg/runtrace"
 )
 
@@ -59,6 +60,9 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	os.RemoveAll(shimDir)
 	os.Remove(c.ExitPath())
 	runtrace.Mark("start begin")
+	// The runtime will move the container's process into its cgroup:
+	// take the kernel's cgroup lock now, in the background (cgroupwarm).
+	go cgroupwarm.Warm("daemon")
 	held, nsPath, err := d.networkUp(ctx, c)
 	if err != nil {
 		c.State.ExitCode = shim.StartErrorExitCode(err, shim.ExitContainerStartFailed)

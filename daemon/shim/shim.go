@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/pkg/atomicfile"
+	"github.com/berth-project/berth/pkg/cgroupwarm"
 	"github.com/berth-project/berth/pkg/jsonlog"
 	"github.com/berth-project/berth/pkg/runtrace"
 )
@@ -45,7 +46,7 @@ func Run(dir string) int {
 		reportReady(readyPipe, 0, err)
 		return 1
 	}
-	go warmCgroupAttach()
+	go cgroupwarm.Warm("shim")
 	data, err := os.ReadFile(filepath.Join(dir, "shim.json"))
 	if err != nil {
 		reportReady(readyPipe, 0, err)

@@ -1,4 +1,6 @@
-package shim
+// Package cgroupwarm takes the kernel's cgroup attach lock ahead of a
+// container runtime, so that the runtime does not wait for it.
+package cgroupwarm
 
 import (
 	"fmt"
@@ -12,17 +14,18 @@ import (
 	"github.com/berth-project/berth/pkg/runtrace"
 )
 
-// warmCgroupAttach writes the shim's own pid into the cgroup it is
-// already in, which moves nothing. Any move of a process between cgroups
-// takes one lock shared by the whole system, and the first taker after a
-// quiet moment waits for an RCU grace period (about 10 ms on the test
-// VMs): on a single `run`, that is the runtime when it puts the
-// container's process into its cgroup. Taken here, in the background,
-// as the shim starts, the wait overlaps the shim's mounts and the
-// runtime's start, and the runtime finds the lock ready (bare `crun run`
-// after a pause: 25.7 ms, 13.7 ms with such a move alongside). Best
-// effort: a failure costs only the time it would have saved.
-func warmCgroupAttach() {
+// Warm writes the calling process's pid into the cgroup it is already
+// in, which moves nothing. Any move of a process between cgroups takes one
+// lock shared by the whole system (cgroup_threadgroup_rwsem), and the
+// first taker after a quiet moment waits for an RCU grace period (about
+// 10 ms on the test VMs): on a single `run`, that is the runtime when it
+// puts the container's process into its cgroup. Called in the background
+// before the runtime starts (by the daemon as a start begins, and by the
+// shim as it starts), the wait overlaps Berth's own work and the runtime
+// finds the lock ready (bare `crun run` after a pause: 25.7 ms, 13.7 ms
+// with such a move alongside). Best effort: a failure costs only the time
+// it would have saved. who names the caller in the BERTH_TRACE mark.
+func Warm(who string) {
 	data, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		return
@@ -30,7 +33,7 @@ func warmCgroupAttach() {
 	pid := []byte(strconv.Itoa(os.Getpid()))
 	for _, p := range cgroupProcsFiles(string(data), "/sys/fs/cgroup") {
 		if writeCgroupFile(p, pid) == nil {
-			runtrace.Mark("shim cgroup-lock-warm")
+			runtrace.Mark(who, "cgroup-lock-warm")
 			return
 		}
 	}
