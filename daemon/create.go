@@ -21,6 +21,7 @@ import (
 	"github.com/berth-project/berth/daemon/prodmode"
 	"github.com/berth-project/berth/daemon/runspec"
 	"github.com/berth-project/berth/daemon/unsupported"
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 // ContainerCreate validates the request completely, then persists the new
@@ -49,6 +50,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if err != nil {
 		return resp, err
 	}
+	runtrace.Mark("create image-found")
 	c := &container.Container{
 		ID:       newID(),
 		Created:  time.Now().UTC(),
@@ -130,6 +132,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	if err := checkPropagationSources(c.Mounts, d.volumes.Path, true); err != nil {
 		return resp, err
 	}
+	runtrace.Mark("create resolved")
 
 	if err := d.reserveName(c, name); err != nil {
 		return resp, err
@@ -142,12 +145,14 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 		return resp, err
 	}
 	c.Root = filepath.Join(d.containersDir(), c.ID)
+	runtrace.Mark("create named")
 	if err := d.prepareContainerDir(c, fsys); err != nil {
 		d.containers.Release(c.Name)
 		os.RemoveAll(c.Root)
 		d.removeAnonymousVolumes(c)
 		return resp, err
 	}
+	runtrace.Mark("create persisted")
 	d.containers.Add(c)
 	d.attachNetworks(c, nc)
 	d.containerEvent(c, eventtypes.ActionCreate, nil)
@@ -206,6 +211,7 @@ func (d *Daemon) prepareContainerDir(c *container.Container, fsys imageFS) error
 	if _, err := d.writeNetworkFiles(c, false); err != nil {
 		return err
 	}
+	runtrace.Mark("create files-written")
 	return c.ToDisk()
 }
 

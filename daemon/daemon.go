@@ -48,7 +48,8 @@ var GitCommit = "unknown"
 // Daemon is the running berthd.
 type Daemon struct {
 	cfg        config.Config
-	self       string // path of the berthd binary, for shims
+	self       string // path of the berthd binary, for helpers
+	shimBin    string // the shim's binary: berth-shim next to berthd, or berthd
 	log        *slog.Logger
 	locks      []*os.File
 	hardNofile uint64
@@ -178,7 +179,9 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 	if err := os.MkdirAll(d.netnsDir(), 0o700); err != nil {
 		return nil, err
 	}
-	if _, err := d.runtimePath(cfg.Runtime); err != nil {
+	d.shimBin = d.shimBinary()
+	d.chooseRuntime()
+	if _, err := d.runtimePath(d.cfg.Runtime); err != nil {
 		return nil, err
 	}
 	var rl unix.Rlimit

@@ -13,6 +13,7 @@ import (
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/shim"
 	"github.com/berth-project/berth/daemon/shimclient"
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 // waiter is one ContainerWait call waiting for its condition.
@@ -56,6 +57,7 @@ func (d *Daemon) exitAfterShimLoss(c *container.Container) *shim.Exit {
 // handleExit records the end of a run, wakes the waiters and applies
 // --rm.
 func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, exited chan struct{}) {
+	runtrace.Mark("exit received")
 	at, err := time.Parse(time.RFC3339Nano, exit.ExitedAt)
 	if err != nil {
 		at = time.Now().UTC()
@@ -79,6 +81,7 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 			d.log.Error("persist exit", "container", c.ID, "err", err)
 		}
 	}
+	runtrace.Mark("exit persisted")
 	d.retireShim(c, l)
 	os.Remove(c.ExitPath())
 	d.notify(l, c, false)
@@ -99,6 +102,8 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 		d.scheduleRestart(c, l)
 	}
 	if autoRemove {
+		runtrace.Mark("remove begin")
+		defer runtrace.Mark("remove end")
 		if err := d.remove(context.Background(), c, false, true); err != nil && !errors.Is(err, errNotFound) {
 			d.log.Error("auto-remove", "container", c.ID, "err", err)
 		}

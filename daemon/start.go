@@ -21,6 +21,8 @@ import (
 	"github.com/berth-project/berth/daemon/runspec"
 	"github.com/berth-project/berth/daemon/shim"
 	"github.com/berth-project/berth/daemon/shimclient"
+	"github.com/berth-project/berth/pkg/cgroupwarm"
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 // ContainerStart starts a created or exited container.
@@ -57,6 +59,10 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	shimDir := d.shimDir(c.ID)
 	os.RemoveAll(shimDir)
 	os.Remove(c.ExitPath())
+	runtrace.Mark("start begin")
+	// The runtime will move the container's process into its cgroup:
+	// take the kernel's cgroup lock now, in the background (cgroupwarm).
+	go cgroupwarm.Warm("daemon")
 	held, nsPath, err := d.networkUp(ctx, c)
 	if err != nil {
 		c.State.ExitCode = shim.StartErrorExitCode(err, shim.ExitContainerStartFailed)
@@ -107,6 +113,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return err
 	}
+	runtrace.Mark("start bundle-written")
 	// From here to the persisted running state, a crash leaves a live
 	// shim the disk does not mention: restore finds it by its process and
 	// state directory, and ends it if it was never started or adopts it.
@@ -117,10 +124,11 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	// The shim has its own copies once spawned; unattached clones
 	// dissolve when the last copy closes.
 	defer closeAll(trees)
-	shim, pid, err := shimclient.Spawn(ctx, d.self, shimDir, shimCfg, held.Files, trees)
+	shim, pid, err := shimclient.Spawn(ctx, d.shimBin, shimDir, shimCfg, held.Files, trees)
 	if err != nil {
 		return fmt.Errorf("failed to create task for container: %w", err)
 	}
+	runtrace.Mark("start spawned")
 	d.crashPoint("after-spawn")
 	l.shim = shim
 	l.stopping = false
@@ -130,6 +138,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 		_, _ = shim.Wait(context.Background())
 		return fmt.Errorf("failed to start container: %w", err)
 	}
+	runtrace.Mark("start shim-started")
 	d.crashPoint("after-start")
 	if err := c.State.SetRunning(pid, time.Now().UTC()); err != nil {
 		return err
@@ -140,6 +149,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err := c.ToDisk(); err != nil {
 		d.log.Error("persist started container", "container", c.ID, "err", err)
 	}
+	runtrace.Mark("start persisted")
 	d.monitor(c, l, shim, l.exited)
 	d.refreshLinkers(c)
 	d.containerEvent(c, eventtypes.ActionStart, nil)

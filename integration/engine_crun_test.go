@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -55,4 +57,37 @@ func TestEngineCrun(t *testing.T) {
 		dc.OK(t, "create", "--name", "on-default", "--network", "none", "busybox", "true")
 		assert.Assert(t, is.Contains(dc.Inspect(t, "on-default", "{{.HostConfig.Runtime}}"), "crun"))
 	}
+}
+
+// TestEngineDefaultRuntime: without --runtime, the daemon probes crun once
+// at start and makes it the default where it runs a container, and falls
+// back to runc, saying why, where it does not; a configured runtime is
+// used without a probe.
+func TestEngineDefaultRuntime(t *testing.T) {
+	d := harness.NewWithImage(t, harness.WithProbedRuntime())
+	d.RequireRuntime(t, "crun")
+	assert.Equal(t, d.OK(t, "info", "--format", "{{.DefaultRuntime}}"), "crun")
+	assert.Assert(t, is.Contains(d.Log(), `msg="default runtime" runtime=crun`))
+	d.OK(t, "create", "--name", "auto", "--network", "none", "busybox", "true")
+	assert.Equal(t, d.Inspect(t, "auto", "{{.HostConfig.Runtime}}"), "crun")
+	assert.Equal(t, d.OK(t, "start", "-a", "auto"), "")
+	// The probe leaves nothing in the exec root.
+	_, err := os.Stat(filepath.Join(d.ExecRoot, "runtime-probe"))
+	assert.Assert(t, os.IsNotExist(err), "probe directory left: %v", err)
+
+	// A crun that cannot run containers here (as crun 1.8 on hybrid
+	// cgroups): the daemon runs on runc and logs crun's message.
+	fake := t.TempDir()
+	assert.NilError(t, os.WriteFile(filepath.Join(fake, "crun"),
+		[]byte("#!/bin/sh\necho 'cgroups in hybrid mode not supported, drop all controllers from cgroupv2' >&2\nexit 1\n"), 0o755))
+	t.Setenv("PATH", fake+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dr := harness.NewWithImage(t, harness.WithProbedRuntime())
+	assert.Equal(t, dr.OK(t, "info", "--format", "{{.DefaultRuntime}}"), "runc")
+	assert.Assert(t, is.Contains(dr.Log(), `msg="default runtime" runtime=runc reason="crun cannot run containers on this host: cgroups in hybrid mode not supported`))
+	assert.Equal(t, dr.OK(t, "run", "--rm", "--network", "none", "busybox", "echo", "on-runc"), "on-runc")
+
+	// Configured: no probe (the broken crun would be refused otherwise).
+	dc := harness.NewWithImage(t, harness.WithArgs("--runtime", "runc"))
+	assert.Equal(t, dc.OK(t, "info", "--format", "{{.DefaultRuntime}}"), "runc")
+	assert.Assert(t, is.Contains(dc.Log(), `msg="default runtime" runtime=runc reason=configured`))
 }

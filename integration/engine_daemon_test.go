@@ -136,7 +136,7 @@ func TestEngineDaemonRestart(t *testing.T) {
 	d.Kill(t)
 	assert.Equal(t, len(d.Shims()), 2, "shims must survive a daemon crash")
 	// While the daemon is gone, the victim's shim dies too.
-	out, err := exec.Command("pgrep", "-f", "berthd shim "+filepath.Join(d.ExecRoot, "containers", victimID)).Output()
+	out, err := exec.Command("pgrep", "-f", "berth-shim shim "+filepath.Join(d.ExecRoot, "containers", victimID)).Output()
 	assert.NilError(t, err, "victim's shim not found")
 	shimPid, err := strconv.Atoi(strings.TrimSpace(string(out)))
 	assert.NilError(t, err)
@@ -194,4 +194,44 @@ func TestEngineDaemonRestart(t *testing.T) {
 	d.OK(t, "start", "survivor")
 	assert.Equal(t, d.OK(t, "wait", "survivor"), "42")
 	assert.Equal(t, d.OK(t, "logs", "survivor"), "before\nafter\nbefore\nafter")
+}
+
+// TestEngineShimBinary: the shims are berth-shim, the program next to
+// berthd that links only the supervisor; each runs in a mount namespace of
+// its own that is a slave of the host's (a shared host mount is a slave
+// there, never a peer).
+func TestEngineShimBinary(t *testing.T) {
+	shared := t.TempDir()
+	assert.NilError(t, syscall.Mount("tmpfs", shared, "tmpfs", 0, "size=1m"))
+	t.Cleanup(func() { _ = syscall.Unmount(shared, syscall.MNT_DETACH) })
+	assert.NilError(t, syscall.Mount("", shared, "", syscall.MS_SHARED, ""))
+
+	d := harness.NewWithImage(t)
+	id := d.OK(t, "run", "-d", "--network", "none", "--read-only", "--tmpfs", "/run", "busybox", "sleep", "1000")
+	raw, err := os.ReadFile(filepath.Join(d.ExecRoot, "containers", id, "shim.pid"))
+	assert.NilError(t, err)
+	pid := strings.TrimSpace(string(raw))
+	exe, err := os.Readlink("/proc/" + pid + "/exe")
+	assert.NilError(t, err)
+	assert.Equal(t, filepath.Base(exe), "berth-shim")
+	cmdline, err := os.ReadFile("/proc/" + pid + "/cmdline")
+	assert.NilError(t, err)
+	assert.Equal(t, strings.Split(string(cmdline), "\x00")[1], "shim")
+	own, err := os.Readlink("/proc/" + pid + "/ns/mnt")
+	assert.NilError(t, err)
+	host, err := os.Readlink("/proc/self/ns/mnt")
+	assert.NilError(t, err)
+	assert.Assert(t, own != host, "the shim shares the host's mount namespace")
+	info, err := os.ReadFile("/proc/" + pid + "/mountinfo")
+	assert.NilError(t, err)
+	found := false
+	for _, line := range strings.Split(string(info), "\n") {
+		if f := strings.Fields(line); len(f) > 6 && f[4] == shared {
+			found = true
+			assert.Assert(t, is.Contains(line, "master:"), "the shared host mount in the shim: %s", line)
+			assert.Assert(t, !strings.Contains(line, "shared:"), "the shared host mount in the shim: %s", line)
+		}
+	}
+	assert.Assert(t, found, "the shim does not see %s:\n%s", shared, info)
+	d.OK(t, "rm", "-f", id)
 }

@@ -40,6 +40,7 @@ type hcWorld struct {
 func hcNew(t *testing.T) *hcWorld {
 	t.Helper()
 	harness.RequireTool(t, "runc")
+	harness.RequireTool(t, "crun")
 	d := harness.New(t)
 	d.LoadImage(t)
 	w := &hcWorld{t: t, d: d, c: d.Client(t), ids: map[string]bool{}}
@@ -127,18 +128,22 @@ func (w *hcWorld) shims() map[string]int {
 	return out
 }
 
-// runtimeState lists the containers the runtime holds state for under
-// this daemon's runtime root.
+// runtimeState lists the containers the runtimes (the daemon's default,
+// crun here, and runc) hold state for under this daemon's runtime root.
 func (w *hcWorld) runtimeState() ([]string, error) {
-	root := filepath.Join(w.d.ExecRoot, "runtime", "runc")
-	if _, err := os.Stat(root); os.IsNotExist(err) {
-		return nil, nil
+	var ids []string
+	for _, rt := range harness.Runtimes {
+		root := filepath.Join(w.d.ExecRoot, "runtime", rt)
+		if _, err := os.Stat(root); os.IsNotExist(err) {
+			continue
+		}
+		out, err := exec.Command(rt, "--root", root, "list", "-q").CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("%s list: %v: %s", rt, err, out)
+		}
+		ids = append(ids, strings.Fields(string(out))...)
 	}
-	out, err := exec.Command("runc", "--root", root, "list", "-q").CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("runc list: %v: %s", err, out)
-	}
-	return strings.Fields(string(out)), nil
+	return ids, nil
 }
 
 // hcPs is the host's process list, for failure messages.

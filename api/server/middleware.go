@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/api/server/httputils"
+	"github.com/berth-project/berth/pkg/runtrace"
 	"github.com/moby/moby/api/types/common"
 	"github.com/moby/moby/client/pkg/versions"
 )
@@ -136,7 +137,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &responseRecorder{ResponseWriter: w, status: http.StatusOK}
 		path := r.URL.Path
+		runtrace.Mark("api begin", r.Method, path)
 		next.ServeHTTP(rec, r)
+		runtrace.Mark("api end", r.Method, path)
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "api request",
 			slog.String("method", r.Method),
 			slog.String("path", path),

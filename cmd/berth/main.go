@@ -8,8 +8,12 @@ import (
 	"os"
 
 	"github.com/berth-project/berth/cli"
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 func main() {
-	os.Exit(cli.Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	runtrace.Mark("cli main")
+	code := cli.Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	runtrace.Mark("cli exit")
+	os.Exit(code)
 }

@@ -88,7 +88,7 @@ func run(cfg config.Config) error {
 	srv := server.New(d, server.Options{Version: daemon.Version, Logger: logger})
 	errCh := make(chan error, 1)
 	go func() { errCh <- srv.Serve(l) }()
-	logger.Info("berthd ready", "socket", sock, "data-root", cfg.DataRoot, "runtime", cfg.Runtime, "version", daemon.Version)
+	logger.Info("berthd ready", "socket", sock, "data-root", cfg.DataRoot, "version", daemon.Version)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)

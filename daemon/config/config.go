@@ -75,7 +75,6 @@ func Defaults() Config {
 		Hosts:       []string{"unix:///run/berth.sock"},
 		DataRoot:    "/var/lib/berth",
 		ExecRoot:    "/run/berth",
-		Runtime:     "runc",
 		LogLevel:    "info",
 		ConfigFile:  "/etc/berth/daemon.json",
 		TmpfsCopyUp: true,
@@ -92,7 +91,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVarP(&c.Hosts, "host", "H", c.Hosts, "Daemon socket to listen on (unix:///path)")
 	fs.StringVar(&c.DataRoot, "data-root", c.DataRoot, "Root directory of persistent state")
 	fs.StringVar(&c.ExecRoot, "exec-root", c.ExecRoot, "Root directory of runtime state")
-	fs.StringVar(&c.Runtime, "runtime", c.Runtime, "Default OCI runtime: runc, crun or a path")
+	fs.StringVar(&c.Runtime, "runtime", c.Runtime, "Default OCI runtime: runc, crun or a path (default: crun where it runs a probe container at start, else runc)")
 	fs.StringVarP(&c.LogLevel, "log-level", "l", c.LogLevel, "Log level: debug, info, warn, error")
 	fs.StringVar(&c.ConfigFile, "config-file", c.ConfigFile, "Daemon configuration file")
 	fs.BoolVar(&c.TmpfsCopyUp, "tmpfs-copyup", c.TmpfsCopyUp, "Copy the image's content into tmpfs mounts by default")

@@ -1,4 +1,5 @@
-// Package shim is the per-container supervisor process (`berthd shim DIR`).
+// Package shim is the per-container supervisor process (`berth-shim shim
+// DIR`, or `berthd shim DIR`).
 //
 // The daemon starts one shim per container start (see package shimclient).
 // The shim runs in a mount namespace of its own: there it mounts the

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 // routes is the shim's API for the daemon (package shimclient).
@@ -36,6 +38,7 @@ func (s *supervisor) routes() http.Handler {
 // handleStart starts the container: its process runs since the runtime
 // created it, the start releases its output.
 func (s *supervisor) handleStart(w http.ResponseWriter, r *http.Request) {
+	runtrace.Mark("shim start-request")
 	err := s.transition(opStart, func() error {
 		s.releaseOutput()
 		return nil

@@ -21,7 +21,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/pkg/atomicfile"
+	"github.com/berth-project/berth/pkg/cgroupwarm"
 	"github.com/berth-project/berth/pkg/jsonlog"
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 // Stream identifiers of Docker's multiplexed stream framing.
@@ -31,12 +33,20 @@ const (
 	streamStderr = 2
 )
 
-// Run is the shim's main: `berthd shim STATE-DIR`. It expects to run
-// in a mount namespace of its own (the daemon starts it so) and reports the
-// result of the runtime's create on fd 3.
+// Run is the shim's main: `berth-shim shim STATE-DIR` (or `berthd shim
+// STATE-DIR`). It expects to run
+// in a mount namespace of its own, a copy of its parent's (the daemon
+// clones it so), and reports the result of the runtime's create on fd 3.
 func Run(dir string) int {
+	runtrace.Mark("shim main")
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	readyPipe := os.NewFile(3, "ready")
+	if err := becomeSlave(os.Getppid()); err != nil {
+		logger.Error("mount namespace", "err", err)
+		reportReady(readyPipe, 0, err)
+		return 1
+	}
+	go cgroupwarm.Warm("shim")
 	data, err := os.ReadFile(filepath.Join(dir, "shim.json"))
 	if err != nil {
 		reportReady(readyPipe, 0, err)
@@ -76,7 +86,9 @@ func Run(dir string) int {
 	// ones count.
 	s.oomBase, _ = oomKills(cgroupRoot, cfg.CgroupsPath)
 	reportReady(readyPipe, pid, nil)
+	runtrace.Mark("shim ready")
 	s.run()
+	runtrace.Mark("shim end")
 	return 0
 }
 
@@ -143,9 +155,11 @@ func (s *supervisor) setup() (int, error) {
 		return 0, fmt.Errorf("become subreaper: %w", err)
 	}
 	rootfs := filepath.Join(s.cfg.Bundle, "rootfs")
+	runtrace.Mark("shim config-read")
 	if err := mountRootfs(s.cfg.Rootfs, rootfs); err != nil {
 		return 0, err
 	}
+	runtrace.Mark("shim rootfs-mounted")
 	for _, v := range s.cfg.Volumes {
 		if err := copyIntoVolume(v, rootfs); err != nil {
 			return 0, err
@@ -164,6 +178,7 @@ func (s *supervisor) setup() (int, error) {
 	if err := attachSharedBinds(s.cfg.SharedBinds, s.sharedTrees); err != nil {
 		return 0, err
 	}
+	runtrace.Mark("shim mounts-done")
 	if s.cfg.LogPath != "" {
 		logw, err := jsonlog.OpenRotating(s.cfg.LogPath, s.cfg.LogMaxSize, s.cfg.LogMaxFiles)
 		if err != nil {
@@ -187,6 +202,7 @@ func (s *supervisor) setup() (int, error) {
 		os.Remove(s.cfg.Socket)
 		return 0, err
 	}
+	runtrace.Mark("shim listening")
 	pid, err := s.create()
 	if err != nil {
 		l.Close()
@@ -256,7 +272,9 @@ func (s *supervisor) create() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	runtrace.Mark("shim runtime-run-done")
 	awaitUserProcess(pid, s.cfg.Runtime)
+	runtrace.Mark("shim user-process")
 	if pio.console != nil {
 		s.console, s.stdin = pio.console, pio.console
 		s.outputs.Add(1)
@@ -366,6 +384,7 @@ func (s *supervisor) run() {
 	}()
 
 	status := s.reap()
+	runtrace.Mark("shim reaped")
 	// The ports are free for a new run from the moment this one ends.
 	for _, f := range s.heldPorts {
 		f.Close()
@@ -382,6 +401,7 @@ func (s *supervisor) run() {
 	if err := atomicfile.ReplaceJSON(s.cfg.ExitPath, exit, 0o600); err != nil {
 		s.log.Error("record exit", "err", err)
 	}
+	runtrace.Mark("shim exit-recorded")
 	// The exit is a transition like the daemon's requests, and lands
 	// between them, never inside one; the state and the exit change
 	// together for readers of the state.
@@ -402,6 +422,7 @@ func (s *supervisor) run() {
 		close(sub.done)
 	}
 	close(s.exited)
+	runtrace.Mark("shim exit-reported")
 	// The exit is reported before the runtime's state is deleted: the
 	// delete is off the path of `run --rm`. The daemon waits for this
 	// process to end before it starts the container again.
@@ -414,6 +435,7 @@ func (s *supervisor) run() {
 	if err != nil {
 		s.log.Warn("runtime delete", "err", err)
 	}
+	runtrace.Mark("shim runtime-deleted")
 	// Give waiters a moment to receive the exit, then go.
 	done := make(chan struct{})
 	go func() { s.waiters.Wait(); close(done) }()

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 // stdioSpec is the stdio the runtime gives a process it starts.
@@ -104,7 +106,9 @@ func (s *supervisor) startProcess(op string, args []string, std stdioSpec) (int,
 		cmd.Stdout, cmd.Stderr = outW, errW
 	}
 	cmd.Args = append(cmd.Args, append(args, s.cfg.ID)...)
+	runtrace.Mark("shim runtime-exec")
 	err := cmd.Run()
+	runtrace.Mark("shim runtime-exited")
 	closeChildEnds()
 	if err != nil {
 		return fail(s.runtimeError(op, err, []byte(errBuf.String())))

@@ -22,6 +22,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-project/berth/daemon/shim"
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 // Client is the daemon's handle on one container's shim.
@@ -82,20 +83,22 @@ func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held, trees [
 		return nil, 0, err
 	}
 	defer logf.Close()
-	// The shim gets a mount namespace of its own that is a slave of the
-	// host's (util-linux unshare execs in place: the pid is the shim's).
-	// Its mounts (tmpfs staging) never reach the host, but mounts the host
-	// makes later still reach the containers whose binds ask for
-	// rslave propagation, as under Docker. Go's Unshareflags would make
-	// the namespace rprivate instead, cutting that propagation. Shared
-	// binds come from trees, cloned in the host's namespace: unshare
-	// passes them on.
-	cmd := exec.Command("unshare", "--mount", "--propagation", "slave", "--", self, "shim", dir)
+	// The shim is cloned into a mount namespace of its own (Cloneflags:
+	// no extra process, unlike util-linux unshare), and its first act is
+	// to make that namespace a slave of the host's (shim.Run): its mounts
+	// (tmpfs staging) never reach the host, but mounts the host makes
+	// later still reach the containers whose binds ask for rslave
+	// propagation, as under Docker. Go's Unshareflags would make the
+	// namespace rprivate instead, cutting that propagation. Shared binds
+	// come from trees, cloned in the host's namespace, which the shim
+	// attaches after it made its namespace a slave.
+	cmd := exec.Command(self, "shim", dir)
 	cmd.Dir = "/"
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	cmd.ExtraFiles = append(append([]*os.File{readyW}, held...), trees...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Cloneflags: syscall.CLONE_NEWNS}
+	runtrace.Mark("spawn exec")
 	if err := cmd.Start(); err != nil {
 		readyW.Close()
 		return nil, 0, fmt.Errorf("start shim: %w", err)
@@ -128,6 +131,7 @@ func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held, trees [
 		_ = cmd.Process.Kill()
 		return nil, 0, ctx.Err()
 	}
+	runtrace.Mark("spawn ready")
 	if msg.Error != "" {
 		return nil, 0, errors.New(msg.Error)
 	}

@@ -10,7 +10,8 @@ import (
 // Running finds the live shim processes whose state directory is in dir
 // (the daemon's directory of shim state directories) and maps each state
 // directory's name, the container's ID, to their pids. It reads the
-// command lines Spawn gives shims (`berthd shim STATE-DIR`), so it also
+// command lines Spawn gives shims (`berth-shim shim STATE-DIR`, or
+// `berthd shim STATE-DIR`: the program does not matter), so it also
 // finds a shim whose daemon died before it could record the shim's pid or
 // before the shim answered on its socket.
 func Running(dir string) map[string][]int {

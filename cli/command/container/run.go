@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/cli/command"
+	"github.com/berth-project/berth/pkg/runtrace"
 )
 
 type runOptions struct {
@@ -61,10 +62,12 @@ func runRun(cmd *cobra.Command, cli *command.Cli, o *runOptions, args []string) 
 	if err != nil {
 		return runStatusError(err)
 	}
+	runtrace.Mark("cli create")
 	id, err := createContainer(ctx, cli, cc, o.pull)
 	if err != nil {
 		return runStatusError(err)
 	}
+	runtrace.Mark("cli created")
 
 	if o.detach {
 		if _, err := apiClient.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
@@ -77,6 +80,7 @@ func runRun(cmd *cobra.Command, cli *command.Cli, o *runOptions, args []string) 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	runtrace.Mark("cli attach")
 	att, err := attachContainer(ctx, cli, apiClient, id, attachOptions{
 		stdin:      cc.Config.AttachStdin,
 		stdout:     cc.Config.AttachStdout,
@@ -87,11 +91,14 @@ func runRun(cmd *cobra.Command, cli *command.Cli, o *runOptions, args []string) 
 	if err != nil {
 		return runStatusError(err)
 	}
+	runtrace.Mark("cli attached")
 	statusCh := waitExitOrRemoved(ctx, cli, apiClient, id, cc.HostConfig.AutoRemove)
+	runtrace.Mark("cli wait-sent")
 
 	if o.sigProxy && !cc.Config.Tty {
 		proxySignals(ctx, apiClient, id)
 	}
+	runtrace.Mark("cli start")
 	if _, err := apiClient.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		att.close()
 		if cc.HostConfig.AutoRemove {
@@ -100,6 +107,7 @@ func runRun(cmd *cobra.Command, cli *command.Cli, o *runOptions, args []string) 
 		}
 		return runStatusError(err)
 	}
+	runtrace.Mark("cli started")
 	if cc.Config.Tty {
 		resizeTTY(ctx, cli, apiClient, id)
 	}
@@ -107,7 +115,10 @@ func runRun(cmd *cobra.Command, cli *command.Cli, o *runOptions, args []string) 
 	if err := <-att.done; err != nil {
 		return fmt.Errorf("error attaching to container: %w", err)
 	}
-	if status := <-statusCh; status != 0 {
+	runtrace.Mark("cli output-closed")
+	status := <-statusCh
+	runtrace.Mark("cli waited")
+	if status != 0 {
 		return command.StatusError{StatusCode: status}
 	}
 	return nil

@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,7 +61,7 @@ func Binaries(t testing.TB) string {
 			buildErr = err
 			return
 		}
-		for _, b := range []string{"berthd", "berth"} {
+		for _, b := range []string{"berthd", "berth", "berth-shim"} {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b), "./cmd/"+b)
 			cmd.Dir = RepoRoot()
 			if out, err := cmd.CombinedOutput(); err != nil {
@@ -129,6 +131,9 @@ type Daemon struct {
 	done     chan error
 	slot     *netSlot
 	noProxy  string // NO_PROXY of berthd
+	// probeRuntime: no --runtime unless the test gives one, so the
+	// daemon chooses its default runtime itself (WithProbedRuntime).
+	probeRuntime bool
 }
 
 // Option changes how a daemon starts.
@@ -143,6 +148,13 @@ func WithArgs(args ...string) Option { return func(d *Daemon) { d.Args = append(
 func WithBridgeUnproxied() Option {
 	return func(d *Daemon) { d.noProxy = d.BridgeSubnet() }
 }
+
+// WithProbedRuntime starts the daemon without --runtime: it probes crun
+// and picks its default runtime itself. Without this option or a
+// --runtime of the test's own, the harness passes --runtime runc: the
+// tests that do not name a runtime were written for runc, and those that
+// depend on the runtime run on each with ForRuntimes.
+func WithProbedRuntime() Option { return func(d *Daemon) { d.probeRuntime = true } }
 
 // New starts a daemon with its own roots under a temporary directory and
 // stops it (and checks that it left no mount behind) when the test ends.
@@ -165,6 +177,9 @@ func New(t testing.TB, opts ...Option) *Daemon {
 	d.Args = d.slot.args()
 	for _, o := range opts {
 		o(d)
+	}
+	if !d.probeRuntime && !slices.Contains(d.Args, "--runtime") {
+		d.Args = append(d.Args, "--runtime", "runc")
 	}
 	d.Start(t)
 	t.Cleanup(func() { d.cleanup() })
@@ -360,9 +375,11 @@ func (d *Daemon) Mounts() []string {
 	return out
 }
 
-// Shims lists the pids of shim processes of this daemon.
+// Shims lists the pids of shim processes of this daemon: berth-shim, or
+// berthd where berth-shim is missing, with the argument "shim" and a state
+// directory in the exec root.
 func (d *Daemon) Shims() []string {
-	out, _ := exec.Command("pgrep", "-f", "berthd shim "+d.ExecRoot).Output()
+	out, _ := exec.Command("pgrep", "-f", "berth(d|-shim) shim "+regexp.QuoteMeta(d.ExecRoot)+"/").Output()
 	return strings.Fields(string(out))
 }
 
