@@ -35,6 +35,10 @@ const (
 // in a mount namespace of its own (the daemon starts it so) and reports the
 // result of the runtime's create on fd 3.
 func Run(dir string) int {
+	// The daemon starts shims with GOMAXPROCS=1 (for the Go runtime of
+	// this process only): the OCI runtime and exec'd processes must not
+	// inherit it.
+	os.Unsetenv("GOMAXPROCS")
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	readyPipe := os.NewFile(3, "ready")
 	data, err := os.ReadFile(filepath.Join(dir, "shim.json"))

@@ -89,6 +89,11 @@ func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held ...*os.F
 	cmd.Stderr = logf
 	cmd.ExtraFiles = append([]*os.File{readyW}, held...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// One P: a shim lives as long as its container and mostly waits. Set
+	// from the start, it keeps the Go runtime's per-P caches to one,
+	// about 300 KiB less per shim than the daemon's default. The shim
+	// drops the variable at once, so the runtime it runs does not get it.
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	if err := cmd.Start(); err != nil {
 		readyW.Close()
 		return nil, 0, fmt.Errorf("start shim: %w", err)
