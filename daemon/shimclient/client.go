@@ -29,25 +29,36 @@ import (
 type Client struct {
 	Dir    string
 	socket string
-	http   *http.Client
 	// gone is closed when the shim process has exited, for shims this
 	// daemon started; pid is polled for those it found at restore.
 	gone chan struct{}
 	pid  int
 }
 
+// socketKey carries a request's shim socket to the shared transport's
+// dialer.
+type socketKey struct{}
+
+// transport serves the requests to every shim: each request dials the
+// socket its context names, and no connection is kept. One transport for
+// all, not one per Client: a transport keeps its bookkeeping (about 3 KiB)
+// after its requests, and a daemon has a Client per running container.
+var transport = &http.Transport{
+	DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		sock, _ := ctx.Value(socketKey{}).(string)
+		if sock == "" {
+			return nil, errors.New("no shim socket for the request")
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	},
+	DisableKeepAlives: true,
+}
+
+var httpClient = &http.Client{Transport: transport}
+
 func newClient(dir, socket string) *Client {
-	return &Client{
-		Dir:    dir,
-		socket: socket,
-		http: &http.Client{Transport: &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				var d net.Dialer
-				return d.DialContext(ctx, "unix", socket)
-			},
-			DisableKeepAlives: true,
-		}},
-	}
+	return &Client{Dir: dir, socket: socket}
 }
 
 // Spawn starts a shim for cfg with its state in dir and returns once the
@@ -107,10 +118,12 @@ func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held ...*os.F
 	}
 	// The shim is not our child for long: reap it when it exits so it
 	// leaves no zombie while the daemon runs.
+	// Only the process is kept, not cmd (its copy of the environment).
 	gone := make(chan struct{})
+	proc := cmd.Process
 	go func() {
-		awaitExit(cmd.Process.Pid)
-		_, _ = cmd.Process.Wait()
+		awaitExit(proc.Pid)
+		_, _ = proc.Wait()
 		close(gone)
 	}()
 
@@ -191,11 +204,11 @@ func (s *Client) send(ctx context.Context, method, path string, q url.Values, bo
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, socketKey{}, s.socket), method, u, body)
 	if err != nil {
 		return err
 	}
-	resp, err := s.http.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("shim: %w", err)
 	}

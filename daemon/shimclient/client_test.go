@@ -119,3 +119,31 @@ func TestAwaitExit(t *testing.T) {
 	assert.Check(t, is.Equal(fields[0], "Z"))
 	assert.NilError(t, cmd.Wait())
 }
+
+// Every Client's requests go through one shared transport, yet each reaches
+// its own shim's socket, also when many run at once.
+func TestRequestsReachOwnShim(t *testing.T) {
+	t.Parallel()
+	var clients []*Client
+	for i := range 3 {
+		pid := 100 + i
+		clients = append(clients, serve(t, func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte(`{"pid":` + strconv.Itoa(pid) + `}`))
+		}))
+	}
+	errc := make(chan error, 60)
+	for range 20 {
+		for i, c := range clients {
+			go func() {
+				st, err := c.State(context.Background())
+				if err == nil && st.Pid != 100+i {
+					err = errors.New("client " + strconv.Itoa(i) + " got the state of pid " + strconv.Itoa(st.Pid))
+				}
+				errc <- err
+			}()
+		}
+	}
+	for range 60 {
+		assert.NilError(t, <-errc)
+	}
+}
