@@ -461,14 +461,23 @@ func (s *Store) Rename(id, name string) error {
 	return s.saveEndpointsLocked()
 }
 
-// OfContainer returns the networks container id is connected to.
+// OfContainer returns the networks container id is connected to. In
+// each, Endpoints holds only id's endpoint: a list of N containers asks
+// this for each of them, and copying every network's N endpoints each
+// time made it quadratic.
 func (s *Store) OfContainer(id string) []Network {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Network
 	for _, n := range s.sortedLocked() {
-		if _, ok := n.Endpoints[id]; ok {
-			out = append(out, n.copy())
+		if ep, ok := n.Endpoints[id]; ok {
+			c := *n
+			c.Options = maps.Clone(n.Options)
+			c.Labels = maps.Clone(n.Labels)
+			ep.Aliases = slices.Clone(ep.Aliases)
+			ep.Ports = slices.Clone(ep.Ports)
+			c.Endpoints = map[string]Endpoint{id: ep}
+			out = append(out, c)
 		}
 	}
 	return out

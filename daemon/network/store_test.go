@@ -95,3 +95,31 @@ func TestStoreLifecycle(t *testing.T) {
 	assert.NilError(t, s.Forget("c2"))
 	assert.Check(t, is.Len(s.OfContainer("c2"), 0))
 }
+
+// OfContainer gives each network with the asking container's endpoint
+// only, as copies the caller may change.
+func TestOfContainerOwnEndpointOnly(t *testing.T) {
+	t.Parallel()
+	s, err := New(filepath.Join(t.TempDir(), "networks.json"), time.Now(), DefaultBridge{})
+	assert.NilError(t, err)
+	_, err = s.Create(CreateOptions{Subnet: netip.MustParsePrefix("10.213.250.0/24"), Name: "app"})
+	assert.NilError(t, err)
+	for _, c := range []struct{ id, name, net string }{{"c1", "/web", "app"}, {"c2", "/db", "app"}, {"c1", "/web", "none"}, {"c3", "/x", "none"}} {
+		_, err = s.Connect(c.net, c.id, c.name, []string{c.name[1:]}, netip.Addr{})
+		assert.NilError(t, err)
+	}
+	got := s.OfContainer("c1")
+	assert.Assert(t, is.Len(got, 2))
+	for _, n := range got {
+		assert.Check(t, is.Len(n.Endpoints, 1), n.Name)
+		assert.Check(t, is.Equal(n.Endpoints["c1"].ContainerName, "web"), n.Name)
+		ep := n.Endpoints["c1"]
+		ep.Aliases[0] = "changed"
+		n.Endpoints["other"] = Endpoint{}
+	}
+	full, err := s.Get("app")
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(full.Endpoints, 2))
+	assert.Check(t, is.DeepEqual(full.Endpoints["c1"].Aliases, []string{"web"}))
+	assert.Check(t, is.Len(s.OfContainer("nobody"), 0))
+}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -57,8 +56,23 @@ func (p *execProc) state() ExecState {
 	return st
 }
 
-// validExecID keeps exec ids usable as file names.
-var validExecID = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
+// validExecID keeps exec ids usable as file names: 1 to 128 of
+// [a-zA-Z0-9_.-]. A loop, not a regexp: `{1,128}` compiles to 128 copies
+// of the class, about 120 KB of heap in every shim for the life of its
+// container.
+func validExecID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // handleExecState reports the state of an exec process.
 func (s *supervisor) handleExecState(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +143,7 @@ func (s *supervisor) execOf(id string) (*execProc, error) {
 func (s *supervisor) handleExec(w http.ResponseWriter, r *http.Request) {
 	eid := r.PathValue("eid")
 	q := r.URL.Query()
-	if !validExecID.MatchString(eid) {
+	if !validExecID(eid) {
 		httpError(w, fmt.Errorf("invalid exec id %q", eid))
 		return
 	}

@@ -39,6 +39,10 @@ const (
 // clones it so), and reports the result of the runtime's create on fd 3.
 func Run(dir string) int {
 	runtrace.Mark("shim main")
+	// The daemon starts shims with GOMAXPROCS=1 (for the Go runtime of
+	// this process only): the OCI runtime and exec'd processes must not
+	// inherit it.
+	os.Unsetenv("GOMAXPROCS")
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	readyPipe := os.NewFile(3, "ready")
 	if err := becomeSlave(os.Getppid()); err != nil {
