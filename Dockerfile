@@ -33,7 +33,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 	set -eu; \
 	mod=; if [ -d vendor ]; then mod=-mod=vendor; fi; \
 	mkdir -p /out; \
-	for b in berthd berth berth-shim; do \
+	for b in berthd berth berth-kube berth-shim; do \
 		CGO_ENABLED=0 GOOS="${TARGETOS:-linux}" GOARCH="${TARGETARCH:-$(go env GOARCH)}" \
 		go build $mod -trimpath \
 			-ldflags "-s -w -X github.com/berth-project/berth/daemon.Version=${BERTH_VERSION}" \
@@ -47,7 +47,7 @@ RUN set -eu; \
 	apt-get update; \
 	apt-get install -y --no-install-recommends runc crun ca-certificates; \
 	rm -rf /var/lib/apt/lists/*
-COPY --from=build /out/berthd /out/berth /out/berth-shim /usr/local/bin/
+COPY --from=build /out/berthd /out/berth /out/berth-kube /out/berth-shim /usr/local/bin/
 # Persistent state (images, containers, volumes); the exec root (/run/berth)
 # and the socket are runtime state and need no volume.
 VOLUME /var/lib/berth

@@ -155,13 +155,13 @@ remove_bench_bridge() {
 # start_berthd [BERTHD FLAGS...]: a private berthd under $WORK/berth.
 start_berthd() {
 	local dir=$WORK/berth i
-	if [ ! -x "$BERTH_BIN/berthd" ] || [ ! -x "$BERTH_BIN/berth" ] || [ ! -x "$BERTH_BIN/berth-shim" ]; then
+	if [ ! -x "$BERTH_BIN/berthd" ] || [ ! -x "$BERTH_BIN/berth" ] || [ ! -x "$BERTH_BIN/berth-shim" ] || [ ! -x "$BERTH_BIN/berth-kube" ]; then
 		log "no binaries in $BERTH_BIN; running hack/build"
 		(cd "$BENCH_REPO" && hack/build) >&2
 	fi
 	mkdir -p "$dir/bin"
 	# A private copy: a rebuild of bin/ during the run changes nothing here.
-	cp "$BERTH_BIN/berthd" "$BERTH_BIN/berth" "$BERTH_BIN/berth-shim" "$dir/bin/"
+	cp "$BERTH_BIN/berthd" "$BERTH_BIN/berth" "$BERTH_BIN/berth-kube" "$BERTH_BIN/berth-shim" "$dir/bin/"
 	echo '{}' >"$dir/daemon.json"
 	BERTH_SOCK=$dir/berth.sock
 	BERTH=("$dir/bin/berth" -H "unix://$BERTH_SOCK")

@@ -16,7 +16,6 @@ import (
 	"github.com/berth-project/berth/cli/command"
 	"github.com/berth-project/berth/cli/command/container"
 	"github.com/berth-project/berth/cli/command/image"
-	"github.com/berth-project/berth/cli/command/kube"
 	"github.com/berth-project/berth/cli/command/network"
 	"github.com/berth-project/berth/cli/command/registry"
 	"github.com/berth-project/berth/cli/command/system"
@@ -24,7 +23,8 @@ import (
 )
 
 // Run executes berth with args (without the program name) on the given
-// streams and returns the exit status.
+// streams and returns the exit status. `berth kube ...` is handed to the
+// berth-kube program (see kubeplugin.go).
 func Run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
 	cli := &command.Cli{In: in, Out: out, Err: errOut}
 	return RunWith(ctx, cli, args)
@@ -32,7 +32,21 @@ func Run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 
 // RunWith is Run with a prepared Cli (tests set its NewClient).
 func RunWith(ctx context.Context, cli *command.Cli, args []string) int {
-	root := NewRootCommand(cli)
+	return execute(ctx, cli, NewRootCommand(cli), args)
+}
+
+// RunKube is Run for the berth-kube program: the same command tree, with
+// newKube's `kube` command (which links the Kubernetes types) instead of
+// the one that hands over to berth-kube.
+func RunKube(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer, newKube func(*command.Cli) *cobra.Command) int {
+	cli := &command.Cli{In: in, Out: out, Err: errOut}
+	return execute(ctx, cli, newRootCommand(cli, newKube(cli)), args)
+}
+
+func execute(ctx context.Context, cli *command.Cli, root *cobra.Command, args []string) int {
+	if isKubePlugin(root, args) {
+		return runKubePlugin(cli, args)
+	}
 	root.SetArgs(args)
 	root.SetIn(cli.In)
 	root.SetOut(cli.Out)
@@ -56,8 +70,13 @@ func RunWith(ctx context.Context, cli *command.Cli, args []string) int {
 	return command.ExitCode(err)
 }
 
-// NewRootCommand returns the `berth` command with all sub-commands.
+// NewRootCommand returns the `berth` command with all sub-commands; its
+// `kube` command hands over to the berth-kube program.
 func NewRootCommand(cli *command.Cli) *cobra.Command {
+	return newRootCommand(cli, newKubePluginCommand())
+}
+
+func newRootCommand(cli *command.Cli, kube *cobra.Command) *cobra.Command {
 	var (
 		host        string
 		logLevel    string
@@ -148,7 +167,7 @@ func NewRootCommand(cli *command.Cli) *cobra.Command {
 		system.NewInfoCommand(cli),
 		system.NewSystemCommand(cli),
 		system.NewEventsCommand(cli),
-		kube.NewKubeCommand(cli),
+		kube,
 	)
 	// `berth completion bash|zsh|fish|powershell`: cobra's generator.
 	root.InitDefaultCompletionCmd()

@@ -61,7 +61,7 @@ func Binaries(t testing.TB) string {
 			buildErr = err
 			return
 		}
-		for _, b := range []string{"berthd", "berth", "berth-shim"} {
+		for _, b := range []string{"berthd", "berth", "berth-kube", "berth-shim"} {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b), "./cmd/"+b)
 			cmd.Dir = RepoRoot()
 			if out, err := cmd.CombinedOutput(); err != nil {
