@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -30,7 +29,7 @@ const KubeProgram = "berth-kube"
 // newKubePluginCommand returns berth's `kube` command: its name and summary
 // for the command list; running it hands over to berth-kube (execute does that
 // before cobra sees the arguments, so RunE is only a fallback).
-func newKubePluginCommand() *cobra.Command {
+func newKubePluginCommand(*command.Cli) *cobra.Command {
 	return &cobra.Command{
 		Use:                "kube COMMAND",
 		Annotations:        map[string]string{kubePluginAnnotation: "true"},
@@ -47,10 +46,8 @@ func newKubePluginCommand() *cobra.Command {
 const kubePluginAnnotation = "berth.kube-plugin"
 
 // isKubePlugin reports whether args (berth's, without the program name)
-// run the `kube` command, or ask for its help or shell completions: global
-// flags first, then "kube". The root's flags tell which flags take a
-// value, as cobra's own traversal does. False in berth-kube, whose `kube`
-// command is the real one.
+// run root's `kube` command, or ask for its help or shell completions. False
+// in berth-kube, whose `kube` command is the real one.
 func isKubePlugin(root *cobra.Command, args []string) bool {
 	if len(args) > 0 {
 		switch args[0] {
@@ -58,26 +55,12 @@ func isKubePlugin(root *cobra.Command, args []string) bool {
 			args = args[1:]
 		}
 	}
-	flags := root.Flags()
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return false
-		case strings.HasPrefix(a, "--"):
-			if f := flags.Lookup(a[2:]); f != nil && !strings.Contains(a, "=") && f.NoOptDefVal == "" {
-				i++ // --host VALUE
-			}
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			if f := flags.ShorthandLookup(a[1:]); len(a) == 2 && f != nil && f.NoOptDefVal == "" {
-				i++ // -H VALUE
-			}
-		default:
-			c, _, err := root.Find([]string{a})
-			return err == nil && c != root && c.Annotations[kubePluginAnnotation] == "true"
-		}
+	name := commandName(root, args)
+	if name == "" {
+		return false
 	}
-	return false
+	c, _, err := root.Find([]string{name})
+	return err == nil && c != root && c.Annotations[kubePluginAnnotation] == "true"
 }
 
 // kubeProgramPath finds berth-kube: next to the running berth (its real

@@ -40,8 +40,9 @@ func TestIsKubePlugin(t *testing.T) {
 		assert.Check(t, is.Equal(isKubePlugin(root, tc.args), tc.want), "%q", tc.args)
 	}
 	// berth-kube's tree has the real command: it never hands over.
-	real := &cobra.Command{Use: "kube COMMAND"}
-	assert.Check(t, !isKubePlugin(newRootCommand(&command.Cli{}, real), []string{"kube"}))
+	real := func(*command.Cli) *cobra.Command { return &cobra.Command{Use: "kube COMMAND"} }
+	assert.Check(t, !isKubePlugin(newRootCommandFor(&command.Cli{}, real, nil), []string{"kube"}))
+	assert.Check(t, !isKubePlugin(newRootCommandFor(&command.Cli{}, real, []string{"kube"}), []string{"kube"}))
 }
 
 func TestKubeProgramPath(t *testing.T) {
@@ -82,4 +83,48 @@ func TestKubeHandsOverToBerthKube(t *testing.T) {
 	code := RunWith(t.Context(), &command.Cli{Out: &out, Err: &errOut}, []string{"-H", "unix:///x.sock", "kube", "play", "f.yaml"})
 	assert.Check(t, is.Equal(code, 3))
 	assert.Check(t, is.Equal(out.String(), "args: -H unix:///x.sock kube play f.yaml\n"))
+}
+
+// TestTopLevelNames: the names under which a lone command is built are its
+// own, and the lazy root for a command has that command and no other.
+func TestTopLevelNames(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range topLevel(newKubePluginCommand) {
+		cmd := c.new(&command.Cli{})
+		assert.Check(t, is.Equal(cmd.Name(), c.name))
+		assert.Check(t, is.Len(cmd.Aliases, 0), "%s has aliases: list them in topLevel", c.name)
+		assert.Check(t, !seen[c.name], "%s listed twice", c.name)
+		seen[c.name] = true
+
+		root := newRootCommandFor(&command.Cli{}, newKubePluginCommand, []string{"-H", "unix:///x", c.name, "--help"})
+		assert.Check(t, is.Len(root.Commands(), 1))
+		found, _, err := root.Find([]string{c.name})
+		assert.Check(t, err == nil && found.Name() == c.name, "%s: %v", c.name, err)
+	}
+	full := NewRootCommand(&command.Cli{})
+	for _, c := range full.Commands() {
+		assert.Check(t, seen[c.Name()] || c.Name() == "completion", "%s not in topLevel", c.Name())
+	}
+	for _, args := range [][]string{nil, {"--version"}, {"bogus"}, {"help", "run"}, {"__complete", "r"}, {"completion", "bash"}, {"--", "run"}} {
+		root := newRootCommandFor(&command.Cli{}, newKubePluginCommand, args)
+		assert.Check(t, is.Len(root.Commands(), len(full.Commands())), "%q", args)
+	}
+}
+
+func TestCommandName(t *testing.T) {
+	root := newRoot(&command.Cli{})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"run", "-d", "img"}, "run"},
+		{[]string{"-H", "unix:///x", "--log-level", "debug", "-D", "ps"}, "ps"},
+		{[]string{"--host=unix:///x", "-l", "info", "ps"}, "ps"},
+		{[]string{"-v"}, ""},
+		{[]string{"-H", "run", "ps"}, "ps"},
+		{[]string{"--", "run"}, ""},
+	} {
+		assert.Check(t, is.Equal(commandName(root, tc.args), tc.want), "%q", tc.args)
+	}
 }
