@@ -177,13 +177,7 @@ func TestBindPropagationSDK(t *testing.T) {
 	}
 	out, err := exec.Command(sdkPython, "-c", sdkPropagationScript, d.Host(), src).CombinedOutput()
 	assert.NilError(t, err, string(out))
-	for sub, name := range map[string]string{"py1": "pyvol", "py2": "pymount"} {
-		m, ok := hostMount(t, filepath.Join(src, sub))
-		if assert.Check(t, ok, "the SDK container's tmpfs %s is not on the host", sub) {
-			assert.Check(t, is.Equal(m.Source, name))
-		}
-	}
-	assert.Check(t, is.Len(shimMountsOnHost(d), 0), "mounts under the daemon's root on the host: %v", shimMountsOnHost(d))
+	assertPropagatedToHost(t, d, src, map[string]string{"py1": "pyvol", "py2": "pymount"})
 }
 
 // TestBindPropagationCompose: docker-compose's short (SRC:DST:rshared)
@@ -215,9 +209,17 @@ services:
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
 	res = compose(t, d, dir, "down")
 	assert.Equal(t, res.ExitCode, 0, res.Combined())
-	for sub, name := range map[string]string{"long": "composelong", "short": "composeshort"} {
+	assertPropagatedToHost(t, d, src, map[string]string{"long": "composelong", "short": "composeshort"})
+}
+
+// assertPropagatedToHost checks that each tmpfs a container mounted below
+// its rshared bind (sub-directory of src → the tmpfs's source name) is on
+// the host, and that none of the shim's own mounts is.
+func assertPropagatedToHost(t *testing.T, d *harness.Daemon, src string, mounts map[string]string) {
+	t.Helper()
+	for sub, name := range mounts {
 		m, ok := hostMount(t, filepath.Join(src, sub))
-		if assert.Check(t, ok, "the compose container's tmpfs %s is not on the host", sub) {
+		if assert.Check(t, ok, "the container's tmpfs %s is not on the host", sub) {
 			assert.Check(t, is.Equal(m.Source, name))
 		}
 	}

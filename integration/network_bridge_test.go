@@ -22,12 +22,7 @@ import (
 // connect/disconnect on a running container add and remove an interface.
 func TestNetworkBridgeTraffic(t *testing.T) {
 	d := harness.NewWithImage(t)
-	docker := func(args ...string) string {
-		t.Helper()
-		res := d.Docker(t, harness.DockerCLI, args...)
-		assert.Equal(t, res.ExitCode, 0, "docker %s: %s", strings.Join(args, " "), res.Combined())
-		return strings.TrimSpace(res.Stdout)
-	}
+	docker := func(args ...string) string { t.Helper(); return d.DockerOK(t, args...) }
 	docker("network", "create", "--subnet", d.Subnet(0), "--gateway", d.SubnetAddr(0, 1), "--ip-range", d.Subnet(0), "front")
 	docker("network", "create", "--subnet", d.Subnet(1), "back")
 	docker("network", "create", "--internal", "--subnet", d.Subnet(2), "vault")
@@ -99,12 +94,7 @@ func TestNetworkBridgeTraffic(t *testing.T) {
 // exposed ports on free host ports.
 func TestNetworkPublish(t *testing.T) {
 	d := harness.NewWithImage(t)
-	docker := func(args ...string) string {
-		t.Helper()
-		res := d.Docker(t, harness.DockerCLI, args...)
-		assert.Equal(t, res.ExitCode, 0, "docker %s: %s", strings.Join(args, " "), res.Combined())
-		return strings.TrimSpace(res.Stdout)
-	}
+	docker := func(args ...string) string { t.Helper(); return d.DockerOK(t, args...) }
 	port := harness.FreePort(t)
 	docker("run", "-d", "--name", "web", "-p", "127.0.0.1:"+port+":80", "busybox", "httpd", "-f", "-p", "80", "-h", "/tmp")
 	body := httpGet(t, "http://127.0.0.1:"+port+"/seed.txt")

@@ -72,12 +72,7 @@ func footprint(t *testing.T, d *harness.Daemon, bridges, subnets []string) netFo
 // namespaces back to where they were.
 func TestNetworkCrashCleanup(t *testing.T) {
 	d := harness.NewWithImage(t)
-	docker := func(args ...string) string {
-		t.Helper()
-		res := d.Docker(t, harness.DockerCLI, args...)
-		assert.Equal(t, res.ExitCode, 0, "docker %s: %s", strings.Join(args, " "), res.Combined())
-		return strings.TrimSpace(res.Stdout)
-	}
+	docker := func(args ...string) string { t.Helper(); return d.DockerOK(t, args...) }
 	subnet := d.Subnet(3)
 	netID := docker("network", "create", "--subnet", subnet, "crashnet")
 	bridges := []string{d.Bridge(), "berth-" + netID[:9]}

@@ -36,12 +36,7 @@ func hostMounted(t testing.TB, dir string) bool {
 // user ended while no daemon ran.
 func TestVolumeTmpfsOptions(t *testing.T) {
 	d := harness.NewWithImage(t)
-	docker := func(args ...string) string {
-		t.Helper()
-		res := d.Docker(t, harness.DockerCLI, args...)
-		assert.Equal(t, res.ExitCode, 0, "docker %s: %s", strings.Join(args, " "), res.Combined())
-		return strings.TrimSpace(res.Stdout)
-	}
+	docker := func(args ...string) string { t.Helper(); return d.DockerOK(t, args...) }
 	docker("volume", "create", "--driver", "local", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "--opt", "o=size=1m,uid=1000,mode=1777", "tv")
 	assert.Equal(t, docker("volume", "inspect", "-f", "{{json .Options}}", "tv"), `{"device":"tmpfs","o":"size=1m,uid=1000,mode=1777","type":"tmpfs"}`)
 	dir := docker("volume", "inspect", "-f", "{{.Mountpoint}}", "tv")

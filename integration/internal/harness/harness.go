@@ -314,6 +314,15 @@ func (d *Daemon) Docker(t testing.TB, docker string, args ...string) Result {
 	return Run(t, Command{Bin: docker, Args: args, Env: []string{"DOCKER_HOST=" + d.Host(), "DOCKER_CONFIG=" + filepath.Join(d.Root, "docker-config")}})
 }
 
+// DockerOK runs Docker's CLI against the daemon, fails the test unless it
+// succeeds, and returns its trimmed standard output.
+func (d *Daemon) DockerOK(t testing.TB, args ...string) string {
+	t.Helper()
+	res := d.Docker(t, DockerCLI, args...)
+	assert.Equal(t, res.ExitCode, 0, "docker %s: %s", strings.Join(args, " "), res.Combined())
+	return strings.TrimSpace(res.Stdout)
+}
+
 // Command is one run of a program by Run.
 type Command struct {
 	Bin   string
