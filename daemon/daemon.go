@@ -74,6 +74,7 @@ type Daemon struct {
 	events     *events.Bus
 
 	hooksMu       sync.Mutex // guards endpointHooks, isolated
+	mountpointMu  sync.Mutex // serialises the builds of shared mount-point layers
 	endpointHooks []func(EndpointEvent)
 	isolated      map[string]bool // bridges whose isolation rules are in
 
