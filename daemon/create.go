@@ -146,6 +146,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	c.Root = filepath.Join(d.containersDir(), c.ID)
 	runtrace.Mark("create named")
 	if err := d.prepareContainerDir(c, fsys); err != nil {
+		d.mu.Lock()
+		delete(d.live, c.ID) // made by writeNetworkFiles
+		d.mu.Unlock()
 		d.containers.Release(c.Name)
 		os.RemoveAll(c.Root)
 		d.removeAnonymousVolumes(c)
