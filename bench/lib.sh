@@ -152,6 +152,21 @@ remove_bench_bridge() {
 	done
 }
 
+# exec_tmpfs DIR / exec_untmpfs DIR: with BENCH_EXEC_TMPFS=1, the
+# daemon's exec root DIR is a tmpfs, as /run is in production (the work
+# directory is on /tmp, often a disk file system, where each new inode
+# costs far more CPU than on a tmpfs). Applied to berthd and dockerd alike.
+exec_tmpfs() {
+	[ -n "${BENCH_EXEC_TMPFS:-}" ] || return 0
+	mkdir -p "$1"
+	mount -t tmpfs -o size=1g,mode=0711 berth-bench-exec "$1"
+}
+exec_untmpfs() {
+	[ -n "${BENCH_EXEC_TMPFS:-}" ] && mountpoint -q "$1" 2>/dev/null || return 0
+	unmount_under "$1"
+	umount "$1" || umount -l "$1"
+}
+
 # start_berthd [BERTHD FLAGS...]: a private berthd under $WORK/berth.
 start_berthd() {
 	local dir=$WORK/berth i
@@ -160,6 +175,7 @@ start_berthd() {
 		(cd "$BENCH_REPO" && hack/build) >&2
 	fi
 	mkdir -p "$dir/bin"
+	exec_tmpfs "$dir/exec"
 	# A private copy: a rebuild of bin/ during the run changes nothing here.
 	cp "$BERTH_BIN/berthd" "$BERTH_BIN/berth" "$BERTH_BIN/berth-kube" "$BERTH_BIN/berth-shim" "$dir/bin/"
 	echo '{}' >"$dir/daemon.json"
@@ -194,6 +210,7 @@ stop_berthd() {
 		fi
 	fi
 	stop_pid "$BERTHD_PID" berthd
+	exec_untmpfs "$WORK/berth/exec"
 	remove_bench_bridge
 	if [ -n "${KEEP_LOG:-}" ]; then
 		cp "$WORK/berth/berthd.log" "$KEEP_LOG" && log "berthd log kept in $KEEP_LOG"
@@ -221,6 +238,7 @@ start_dockerd() {
 	command -v dockerd >/dev/null || die "dockerd is not installed (apt-get install docker.io)"
 	command -v "$DOCKER_CLI" >/dev/null || die "docker CLI $DOCKER_CLI not found"
 	mkdir -p "$dir"
+	exec_tmpfs "$dir/exec"
 	echo '{}' >"$dir/daemon.json"
 	DOCKER_SOCK=$dir/docker.sock
 	RDOCKER=("$DOCKER_CLI" -H "unix://$DOCKER_SOCK")
@@ -250,6 +268,7 @@ stop_dockerd() {
 	fi
 	# dockerd stops the containerd it started.
 	stop_pid "$DOCKERD_PID" dockerd
+	exec_untmpfs "$WORK/docker/exec"
 	DOCKERD_PID=
 	if [ -n "$IP_FORWARD_SAVED" ] && [ "$(cat /proc/sys/net/ipv4/ip_forward)" != "$IP_FORWARD_SAVED" ]; then
 		log "restoring net.ipv4.ip_forward=$IP_FORWARD_SAVED"

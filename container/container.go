@@ -57,6 +57,9 @@ type Container struct {
 	RestartCount   int
 	HasBeenStarted bool
 
+	// MountpointDir is the shared read-only layer of the container's mount
+	// points; empty for a container that has its own (MountpointLayer).
+	MountpointDir string `json:",omitempty"`
 	// Root is the container's directory in the data root; not persisted.
 	Root string `json:"-"`
 }
@@ -83,9 +86,17 @@ func (c *Container) ExitPath() string       { return filepath.Join(c.Root, "exit
 // MountpointLayer is the read-only layer that holds the container's mount
 // points; UpperDir and WorkDir are its writable layer (unused when
 // read-only).
-func (c *Container) MountpointLayer() string { return filepath.Join(c.Root, "mountpoints") }
-func (c *Container) UpperDir() string        { return filepath.Join(c.Root, "rw", "upper") }
-func (c *Container) WorkDir() string         { return filepath.Join(c.Root, "rw", "work") }
+// A container created since mount-point layers are shared names its layer
+// in MountpointDir (one per image and set of mount points, see
+// daemon/mountpointlayer.go); an older one has its own in its directory.
+func (c *Container) MountpointLayer() string {
+	if c.MountpointDir != "" {
+		return c.MountpointDir
+	}
+	return filepath.Join(c.Root, "mountpoints")
+}
+func (c *Container) UpperDir() string { return filepath.Join(c.Root, "rw", "upper") }
+func (c *Container) WorkDir() string  { return filepath.Join(c.Root, "rw", "work") }
 
 // ToDisk persists the container atomically. The first write (at create)
 // is also durable; later ones, state changes on the hot path of start and

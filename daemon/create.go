@@ -19,7 +19,6 @@ import (
 	"github.com/berth-project/berth/daemon/images"
 	"github.com/berth-project/berth/daemon/mountspec"
 	"github.com/berth-project/berth/daemon/prodmode"
-	"github.com/berth-project/berth/daemon/runspec"
 	"github.com/berth-project/berth/daemon/unsupported"
 	"github.com/berth-project/berth/pkg/runtrace"
 )
@@ -147,6 +146,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	c.Root = filepath.Join(d.containersDir(), c.ID)
 	runtrace.Mark("create named")
 	if err := d.prepareContainerDir(c, fsys); err != nil {
+		d.mu.Lock()
+		delete(d.live, c.ID) // made by writeNetworkFiles
+		d.mu.Unlock()
 		d.containers.Release(c.Name)
 		os.RemoveAll(c.Root)
 		d.removeAnonymousVolumes(c)
@@ -161,46 +163,22 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, cfg *containe
 	return resp, nil
 }
 
-// prepareContainerDir writes the container's directory: its mount point
-// layer, writable layer, network files and persisted model.
+// prepareContainerDir writes the container's directory: its writable
+// layer, network files and persisted model, and finds (or builds) its
+// shared mount-point layer.
 func (d *Daemon) prepareContainerDir(c *container.Container, fsys imageFS) error {
-	if err := os.MkdirAll(c.Root, 0o710); err != nil {
+	if err := os.Mkdir(c.Root, 0o710); err != nil {
 		return err
 	}
-	mp := mountpoints{img: fsys, layer: c.MountpointLayer()}
-	if err := os.MkdirAll(mp.layer, 0o755); err != nil {
+	entries := mountpointEntries(c, func(source string) bool {
+		st, err := os.Stat(source)
+		return err == nil && !st.IsDir()
+	})
+	layer, err := d.mountpointLayer(c.ImageID, fsys, entries)
+	if err != nil {
 		return err
 	}
-	for _, p := range []string{"/proc", "/sys", "/dev"} {
-		if err := mp.ensure(p, false); err != nil {
-			return fmt.Errorf("mount point %s: %w", p, err)
-		}
-	}
-	files := []string{"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"}
-	if c.Init {
-		files = append(files, runspec.InitPath)
-	}
-	for _, p := range files {
-		if err := mp.ensure(p, true); err != nil {
-			return fmt.Errorf("mount point %s: %w", p, err)
-		}
-	}
-	for _, m := range c.Mounts {
-		file := false
-		if m.Type == container.MountBind {
-			if st, err := os.Stat(m.Source); err == nil && !st.IsDir() {
-				file = true
-			}
-		}
-		if err := mp.ensure(m.Destination, file); err != nil {
-			return fmt.Errorf("mount point %s: %w", m.Destination, err)
-		}
-	}
-	if wd := c.Config.WorkingDir; wd != "" {
-		if err := mp.ensure(wd, false); err != nil {
-			return fmt.Errorf("working directory %s: %w", wd, err)
-		}
-	}
+	c.MountpointDir = layer
 	if !c.ReadonlyRootfs() {
 		for _, dir := range []string{c.UpperDir(), c.WorkDir()} {
 			if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/berth-project/berth/daemon/images"
 	"github.com/berth-project/berth/daemon/logconfig"
 	"github.com/berth-project/berth/daemon/mountspec"
+	"github.com/berth-project/berth/daemon/netfiles"
 	"github.com/berth-project/berth/daemon/network"
 	"github.com/berth-project/berth/daemon/network/dnsserver"
 	"github.com/berth-project/berth/daemon/oci"
@@ -74,6 +75,7 @@ type Daemon struct {
 	events     *events.Bus
 
 	hooksMu       sync.Mutex // guards endpointHooks, isolated
+	mountpointMu  sync.Mutex // serialises the builds of shared mount-point layers
 	endpointHooks []func(EndpointEvent)
 	isolated      map[string]bool // bridges whose isolation rules are in
 
@@ -103,6 +105,11 @@ type live struct {
 	// restarting: a user's restart is stopping the container, so its
 	// exit does not apply AutoRemove.
 	restarting bool
+
+	// netFiles: what the daemon last wrote to the container's hostname,
+	// hosts and resolv.conf files (writeNetworkFiles), so that a start
+	// that would write the same to an untouched file skips it.
+	netFiles [3]netfiles.Written
 }
 
 // New opens (or creates) the data and exec roots, takes their locks and

@@ -120,6 +120,7 @@ func (d *Daemon) ImageDelete(ctx context.Context, name string, force, prune bool
 			d.imageEvent(r.Untagged, r.Untagged, eventtypes.ActionUnTag)
 		}
 		if r.Deleted != "" {
+			d.removeImageMountpoints(r.Deleted)
 			d.imageEvent(r.Deleted, r.Deleted, eventtypes.ActionDelete)
 		}
 	}

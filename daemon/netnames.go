@@ -327,11 +327,19 @@ func (d *Daemon) writeNetworkFiles(c *container.Container, atStart bool) ([]stri
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range []struct {
+	// The caller owns c (create) or holds its lock (start), which guards
+	// l.netFiles.
+	l := d.liveOf(c.ID)
+	for i, f := range []struct {
 		path string
 		data []byte
 	}{{c.HostnamePath(), hostname}, {c.HostsPath(), hosts}, {c.ResolvConfPath(), resolv}} {
-		if err := netfiles.WriteInPlace(f.path, f.data); err != nil {
+		if l.netFiles[i].Unchanged(f.path, f.data) {
+			continue // a start right after the create, on a network without addresses
+		}
+		w, err := netfiles.WriteInPlaceRecord(f.path, f.data)
+		l.netFiles[i] = w
+		if err != nil {
 			return nil, err
 		}
 	}

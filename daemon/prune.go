@@ -109,6 +109,7 @@ func (d *Daemon) ImagesPrune(ctx context.Context, filters backend.Filters) (*ima
 				d.imageEvent(r.Untagged, r.Untagged, eventtypes.ActionUnTag)
 			}
 			if r.Deleted != "" {
+				d.removeImageMountpoints(r.Deleted)
 				d.imageEvent(r.Deleted, r.Deleted, eventtypes.ActionDelete)
 			}
 		}

@@ -96,6 +96,7 @@ func (d *Daemon) restore() error {
 	}
 	d.removeStaleNetNS()
 	d.reconcileVolumes()
+	d.reconcileMountpoints()
 	// Leftovers of runs whose containers are gone: live shims, the
 	// runtime's state, state directories and sockets.
 	unknown := map[string]bool{}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -65,6 +66,11 @@ func run(cfg config.Config) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
+	stopProfile, err := cpuProfile(os.Getenv("BERTHD_CPUPROFILE"))
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 
 	d, err := daemon.New(cfg, logger)
 	if err != nil {
@@ -105,4 +111,21 @@ func run(cfg config.Config) error {
 	_ = srv.Shutdown(ctx)
 	os.Remove(sock)
 	return nil
+}
+
+// cpuProfile writes a CPU profile of the daemon to file (pprof format) from
+// now until it stops, if file is set: for bench/, off by default.
+func cpuProfile(file string) (func(), error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("BERTHD_CPUPROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("BERTHD_CPUPROFILE: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

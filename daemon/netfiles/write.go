@@ -1,6 +1,7 @@
 package netfiles
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 
@@ -40,4 +41,41 @@ func WriteInPlace(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// Written is what WriteInPlaceRecord left in a file: the data, and the
+// file's identity, size and change times right after the write. A later
+// write of the same data can be skipped while the file is Unchanged: any
+// write to it since (by a container through its bind mount, by the
+// daemon, by a user on the host) changes its size or its times.
+type Written struct {
+	data         []byte
+	ino          uint64
+	size         int64
+	mtime, ctime unix.Timespec
+}
+
+// WriteInPlaceRecord is WriteInPlace, returning what it wrote.
+func WriteInPlaceRecord(path string, data []byte) (Written, error) {
+	if err := WriteInPlace(path, data); err != nil {
+		return Written{}, err
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return Written{}, fmt.Errorf("write %s: %w", path, err)
+	}
+	return Written{data: data, ino: st.Ino, size: st.Size, mtime: st.Mtim, ctime: st.Ctim}, nil
+}
+
+// Unchanged reports whether the file at path still holds exactly what w
+// recorded and w's data equals data, so that writing data is a no-op.
+func (w Written) Unchanged(path string, data []byte) bool {
+	if w.data == nil || !bytes.Equal(w.data, data) {
+		return false
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return false
+	}
+	return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Ino == w.ino && st.Size == w.size && st.Mtim == w.mtime && st.Ctim == w.ctime
 }

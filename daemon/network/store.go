@@ -17,6 +17,7 @@ import (
 	"maps"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -98,15 +99,20 @@ func PredefinedID(name string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Store holds the networks and persists them in one JSON file.
+// Store holds the networks and persists them: the user networks in one
+// JSON file, and the endpoints of each container in a file of its own in
+// the network-endpoints directory next to it (ID.json: network ID to
+// endpoint), so
+// that a create or removal writes one small file, not every container's.
 type Store struct {
-	path string
-	mu   sync.Mutex // guards nets
-	nets map[string]*Network
+	path  string
+	epDir string
+	mu    sync.Mutex // guards nets
+	nets  map[string]*Network
 }
 
-// file is the persisted form: the user networks, and the endpoints of the
-// predefined ones.
+// file is the persisted form of the networks. Endpoints in it are from
+// before the endpoints directory: read, and moved there at open.
 type file struct {
 	Networks []*Network
 }
@@ -122,7 +128,7 @@ type DefaultBridge struct {
 // New opens the store persisted at path (created on first change).
 // created is the creation time reported for the predefined networks.
 func New(path string, created time.Time, bridge DefaultBridge) (*Store, error) {
-	s := &Store{path: path, nets: map[string]*Network{}}
+	s := &Store{path: path, epDir: filepath.Join(filepath.Dir(path), "network-endpoints"), nets: map[string]*Network{}}
 	for _, p := range predefined {
 		n := &Network{Name: p.name, ID: PredefinedID(p.name), Driver: p.driver, Created: created, Predefined: true}
 		if p.name == "bridge" {
@@ -131,46 +137,131 @@ func New(path string, created time.Time, bridge DefaultBridge) (*Store, error) {
 		s.nets[n.ID] = n
 	}
 	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	var f file
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", path, err)
-	}
-	for _, n := range f.Networks {
-		if old, ok := s.nets[n.ID]; ok && old.Predefined {
-			old.Endpoints = n.Endpoints
-			continue
+	legacy := map[string]bool{} // containers with endpoints in the file
+	if err == nil {
+		var f file
+		if err := json.Unmarshal(data, &f); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", path, err)
 		}
-		s.nets[n.ID] = n
+		for _, n := range f.Networks {
+			for id := range n.Endpoints {
+				legacy[id] = true
+			}
+			if old, ok := s.nets[n.ID]; ok && old.Predefined {
+				old.Endpoints = n.Endpoints
+				continue
+			}
+			s.nets[n.ID] = n
+		}
+	}
+	if err := s.loadEndpoints(); err != nil {
+		return nil, err
+	}
+	if len(legacy) > 0 {
+		// Move them to the endpoints directory first, then drop them
+		// from the file: a crash in between leaves both, which agree.
+		for id := range legacy {
+			if err := s.saveEndpointsLocked(id); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.saveLocked(); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
-// saveLocked persists the store durably; the caller holds mu. Endpoint
-// changes, which come with every container create and removal, use
-// saveEndpointsLocked instead.
-func (s *Store) saveLocked() error { return s.save(atomicfile.WriteJSON) }
-
-// saveEndpointsLocked persists endpoint changes without syncing: they are
-// on the hot path of run and remove; after a power loss the last changes
-// may be missing (a container then lists fewer networks).
-func (s *Store) saveEndpointsLocked() error { return s.save(atomicfile.ReplaceJSON) }
-
-func (s *Store) save(write func(string, any, os.FileMode) error) error {
-	f := file{Networks: []*Network{}}
-	for _, n := range s.sortedLocked() {
-		if n.Predefined && len(n.Endpoints) == 0 {
+// loadEndpoints reads the endpoints directory: an endpoint on a network
+// that no longer exists is dropped, an unfinished write (a temporary file)
+// deleted.
+func (s *Store) loadEndpoints() error {
+	entries, err := os.ReadDir(s.epDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := filepath.Join(s.epDir, e.Name())
+		id, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || strings.HasPrefix(e.Name(), ".") {
+			os.Remove(p)
 			continue
 		}
-		f.Networks = append(f.Networks, n)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		var eps map[string]Endpoint
+		if err := json.Unmarshal(data, &eps); err != nil {
+			return fmt.Errorf("decode %s: %w", p, err)
+		}
+		known := 0
+		for netID, ep := range eps {
+			n, ok := s.nets[netID]
+			if !ok {
+				continue
+			}
+			known++
+			if n.Endpoints == nil {
+				n.Endpoints = map[string]Endpoint{}
+			}
+			n.Endpoints[id] = ep
+		}
+		if known == 0 {
+			os.Remove(p) // only networks that are gone
+		}
 	}
-	if err := write(s.path, f, 0o600); err != nil {
+	return nil
+}
+
+// saveLocked persists the user networks durably, without their
+// endpoints; the caller holds mu. Endpoint changes, which come with every
+// container create and removal, use saveEndpointsLocked.
+func (s *Store) saveLocked() error {
+	f := file{Networks: []*Network{}}
+	for _, n := range s.sortedLocked() {
+		if n.Predefined {
+			continue
+		}
+		c := *n
+		c.Endpoints = nil
+		f.Networks = append(f.Networks, &c)
+	}
+	if err := atomicfile.WriteJSON(s.path, f, 0o600); err != nil {
 		return fmt.Errorf("save networks: %w", err)
+	}
+	return nil
+}
+
+// saveEndpointsLocked persists the endpoints of container id (its file
+// replaced atomically, or deleted when it has none) without syncing: they
+// are on the hot path of run and remove; after a power loss the last
+// changes may be missing (a container then lists fewer networks).
+func (s *Store) saveEndpointsLocked(id string) error {
+	eps := map[string]Endpoint{}
+	for _, n := range s.nets {
+		if ep, ok := n.Endpoints[id]; ok {
+			eps[n.ID] = ep
+		}
+	}
+	p := filepath.Join(s.epDir, id+".json")
+	if len(eps) == 0 {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("save endpoints: %w", err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(s.epDir, 0o700); err != nil {
+		return fmt.Errorf("save endpoints: %w", err)
+	}
+	if err := atomicfile.ReplaceJSON(p, eps, 0o600); err != nil {
+		return fmt.Errorf("save endpoints: %w", err)
 	}
 	return nil
 }
@@ -380,7 +471,7 @@ func (s *Store) Connect(ref, id, name string, aliases []string, ip netip.Addr) (
 		}
 	}
 	n.Endpoints[id] = Endpoint{ContainerName: strings.TrimPrefix(name, "/"), Aliases: slices.Clone(aliases), IPv4Address: ip}
-	if err := s.saveEndpointsLocked(); err != nil {
+	if err := s.saveEndpointsLocked(id); err != nil {
 		delete(n.Endpoints, id)
 		return Network{}, err
 	}
@@ -400,7 +491,7 @@ func (s *Store) Disconnect(ref, id string) (Network, error) {
 		return Network{}, errdefs.ErrPermissionDenied.WithMessage(fmt.Sprintf("container %s is not connected to network %s", id, n.Name))
 	}
 	delete(n.Endpoints, id)
-	if err := s.saveEndpointsLocked(); err != nil {
+	if err := s.saveEndpointsLocked(id); err != nil {
 		n.Endpoints[id] = ep
 		return Network{}, err
 	}
@@ -422,7 +513,7 @@ func (s *Store) SetAttachment(netID, id, ifName string, addr netip.Prefix, mac s
 	}
 	ep.IfName, ep.Address, ep.MacAddress, ep.Ports = ifName, addr, mac, slices.Clone(ports)
 	n.Endpoints[id] = ep
-	return s.saveEndpointsLocked()
+	return s.saveEndpointsLocked(id)
 }
 
 // Forget removes container id from every network (the container is gone).
@@ -439,7 +530,7 @@ func (s *Store) Forget(id string) error {
 	if !changed {
 		return nil
 	}
-	return s.saveEndpointsLocked()
+	return s.saveEndpointsLocked(id)
 }
 
 // Rename records the new name of container id on every network it is
@@ -458,7 +549,7 @@ func (s *Store) Rename(id, name string) error {
 	if len(renamed) == 0 {
 		return nil
 	}
-	return s.saveEndpointsLocked()
+	return s.saveEndpointsLocked(id)
 }
 
 // OfContainer returns the networks container id is connected to. In

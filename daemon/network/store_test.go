@@ -2,7 +2,9 @@ package network
 
 import (
 	"net/netip"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,4 +124,59 @@ func TestOfContainerOwnEndpointOnly(t *testing.T) {
 	assert.Check(t, is.Len(full.Endpoints, 2))
 	assert.Check(t, is.DeepEqual(full.Endpoints["c1"].Aliases, []string{"web"}))
 	assert.Check(t, is.Len(s.OfContainer("nobody"), 0))
+}
+
+// Endpoints are persisted one file per container: a change writes only
+// that container's file, Forget deletes it, and endpoints in the networks
+// file (from before) move to the files at open.
+func TestStoreEndpointFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "networks.json")
+	epFile := func(id string) string { return filepath.Join(dir, "network-endpoints", id+".json") }
+	s, err := New(path, time.Now(), DefaultBridge{})
+	assert.NilError(t, err)
+	_, err = s.Connect("none", "c1", "/one", nil, netip.Addr{})
+	assert.NilError(t, err)
+	_, err = s.Connect("none", "c2", "/two", nil, netip.Addr{})
+	assert.NilError(t, err)
+	data, err := os.ReadFile(epFile("c1"))
+	assert.NilError(t, err)
+	assert.Check(t, is.Contains(string(data), `"ContainerName":"one"`))
+	assert.Check(t, !strings.Contains(string(data), "two"), "c1's file holds another container: %s", data)
+	_, err = os.Stat(path)
+	assert.Check(t, os.IsNotExist(err), "an endpoint change wrote the networks file")
+
+	assert.NilError(t, s.Forget("c1"))
+	_, err = os.Stat(epFile("c1"))
+	assert.Check(t, os.IsNotExist(err), "Forget left the file")
+	// A file whose networks are all gone, and an unfinished write.
+	assert.NilError(t, os.WriteFile(epFile("c3"), []byte(`{"`+strings.Repeat("f", 64)+`":{"ContainerName":"x"}}`), 0o600))
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "network-endpoints", ".c2.json.tmp-1"), []byte("{"), 0o600))
+
+	s2, err := New(path, time.Now(), DefaultBridge{})
+	assert.NilError(t, err)
+	none, err := s2.Get("none")
+	assert.NilError(t, err)
+	_, has2 := none.Endpoints["c2"]
+	assert.Check(t, len(none.Endpoints) == 1 && has2, "endpoints after reopen: %v", none.Endpoints)
+	entries, err := os.ReadDir(filepath.Join(dir, "network-endpoints"))
+	assert.NilError(t, err)
+	assert.Equal(t, len(entries), 1, "leftovers kept: %v", entries)
+
+	// The networks file of an older berthd, with endpoints in it.
+	legacyDir := t.TempDir()
+	legacy := filepath.Join(legacyDir, "networks.json")
+	assert.NilError(t, os.WriteFile(legacy, []byte(`{"Networks":[{"Name":"none","ID":"`+PredefinedID("none")+`","Driver":"null","Created":"2024-01-01T00:00:00Z","Endpoints":{"old":{"ContainerName":"old"}}}]}`), 0o600))
+	s3, err := New(legacy, time.Now(), DefaultBridge{})
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(s3.OfContainer("old"), 1))
+	_, err = os.Stat(filepath.Join(legacyDir, "network-endpoints", "old.json"))
+	assert.NilError(t, err)
+	data, err = os.ReadFile(legacy)
+	assert.NilError(t, err)
+	assert.Check(t, !strings.Contains(string(data), "old"), "endpoints left in the networks file: %s", data)
+	s4, err := New(legacy, time.Now(), DefaultBridge{})
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(s4.OfContainer("old"), 1))
 }
