@@ -87,3 +87,43 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// TestInheritedDescriptorsStayInDaemon starts berthd with a file its
+// parent left open and inheritable: neither the shims nor the containers'
+// processes may get it (on either runtime).
+func TestInheritedDescriptorsStayInDaemon(t *testing.T) {
+	marker, err := os.Create(filepath.Join(t.TempDir(), "inherited-marker"))
+	assert.NilError(t, err)
+	defer marker.Close()
+	d := harness.NewWithImage(t, harness.WithInheritedFile(23, marker))
+	assert.Check(t, holds(t, d.Pid(), marker.Name()), "the test's berthd did not inherit the marker")
+	for _, rt := range []string{"runc", "crun"} {
+		name := "fd-" + rt
+		d.OK(t, "run", "-d", "--name", name, "--runtime", rt, "--network", "none", "--read-only", "--tmpfs", "/run", "busybox", "sleep", "300")
+		pid, err := strconv.Atoi(d.Inspect(t, name, "{{.State.Pid}}"))
+		assert.NilError(t, err)
+		shims := d.Shims()
+		assert.Assert(t, len(shims) > 0, "no shim found")
+		for _, s := range shims {
+			spid, err := strconv.Atoi(s)
+			assert.NilError(t, err)
+			assert.Check(t, !holds(t, spid, marker.Name()), "shim %d holds the daemon's inherited descriptor", spid)
+		}
+		assert.Check(t, !holds(t, pid, marker.Name()), "the %s container's process holds the daemon's inherited descriptor", rt)
+		d.OK(t, "rm", "-f", name)
+	}
+}
+
+// holds reports whether process pid has path open.
+func holds(t *testing.T, pid int, path string) bool {
+	t.Helper()
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	entries, err := os.ReadDir(dir)
+	assert.NilError(t, err)
+	for _, e := range entries {
+		if target, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && target == path {
+			return true
+		}
+	}
+	return false
+}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/api/server"
 	"github.com/berth-project/berth/daemon"
@@ -66,6 +67,13 @@ func run(cfg config.Config) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
+	// Descriptors berthd inherited (a pipe of the shell or service manager
+	// that started it) must not reach the shims, the runtimes and from
+	// there the containers' supervisors: everything from 3 up closes on
+	// exec. Descriptors the daemon opens itself are close-on-exec already.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("mark inherited descriptors close-on-exec: %w", err)
+	}
 	stopProfile, err := cpuProfile(os.Getenv("BERTHD_CPUPROFILE"))
 	if err != nil {
 		return err

@@ -131,6 +131,7 @@ type Daemon struct {
 	done     chan error
 	slot     *netSlot
 	noProxy  string // NO_PROXY of berthd
+	inherited []*os.File // descriptors berthd inherits (WithInheritedFile)
 	// probeRuntime: no --runtime unless the test gives one, so the
 	// daemon chooses its default runtime itself (WithProbedRuntime).
 	probeRuntime bool
@@ -147,6 +148,17 @@ func WithArgs(args ...string) Option { return func(d *Daemon) { d.Args = append(
 // on the bridge's gateway address, a local address that is not loopback.
 func WithBridgeUnproxied() Option {
 	return func(d *Daemon) { d.noProxy = d.BridgeSubnet() }
+}
+
+// WithInheritedFile starts berthd with f open at descriptor fd (3 or
+// more) and not close-on-exec, as a careless parent would leave it.
+func WithInheritedFile(fd int, f *os.File) Option {
+	return func(d *Daemon) {
+		for len(d.inherited) < fd-3 {
+			d.inherited = append(d.inherited, nil)
+		}
+		d.inherited = append(d.inherited, f)
+	}
 }
 
 // WithProbedRuntime starts the daemon without --runtime: it probes crun
@@ -206,6 +218,7 @@ func (d *Daemon) Start(t testing.TB) {
 	// port here instead of leaving the machine.
 	d.cmd.Env = append(os.Environ(), "HTTPS_PROXY="+NoOutboundProxy, "HTTP_PROXY="+NoOutboundProxy, "NO_PROXY="+d.noProxy)
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	d.cmd.ExtraFiles = d.inherited
 	assert.NilError(t, d.cmd.Start())
 	d.done = make(chan error, 1)
 	go func(cmd *exec.Cmd, done chan error) { done <- cmd.Wait() }(d.cmd, d.done)
