@@ -120,17 +120,17 @@ func RequireTool(t testing.TB, name string) string {
 
 // Daemon is one running berthd.
 type Daemon struct {
-	t        testing.TB
-	Root     string
-	Sock     string
-	DataRoot string
-	ExecRoot string
-	LogPath  string
-	Args     []string
-	cmd      *exec.Cmd
-	done     chan error
-	slot     *netSlot
-	noProxy  string // NO_PROXY of berthd
+	t         testing.TB
+	Root      string
+	Sock      string
+	DataRoot  string
+	ExecRoot  string
+	LogPath   string
+	Args      []string
+	cmd       *exec.Cmd
+	done      chan error
+	slot      *netSlot
+	noProxy   string     // NO_PROXY of berthd
 	inherited []*os.File // descriptors berthd inherits (WithInheritedFile)
 	// probeRuntime: no --runtime unless the test gives one, so the
 	// daemon chooses its default runtime itself (WithProbedRuntime).
