@@ -188,6 +188,17 @@ func TestSeccompPrecompiledEqualsCrun(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, is.Len(cached, 2), "cache: %v", cached)
 
+	// After a restart the compiled profiles come from the exec root: the
+	// same program, no new file.
+	idFirst, _ := runSleeper(t, with)
+	first := bundleAnnotation(t, with, idFirst)
+	with.Restart(t)
+	id, _ := runSleeper(t, with)
+	assert.Check(t, is.Equal(bundleAnnotation(t, with, id), first))
+	cached, err = filepath.Glob(filepath.Join(with.ExecRoot, "seccomp", "*.bpf"))
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(cached, 2), "cache after restart: %v", cached)
+
 	// No helper: one warning, and crun compiles as before.
 	assert.Check(t, is.Equal(strings.Count(without.Log(), "crun compiles seccomp profiles itself"), 1), without.Log())
 }
@@ -210,4 +221,20 @@ func TestSeccompPrecompiledOnlyWhereItApplies(t *testing.T) {
 	assert.Check(t, is.Equal(bundleAnnotation(t, d, id), ""))
 	assert.Check(t, is.Len(seccompFilters(t, pid), 1), "runc installs the profile itself")
 
+}
+
+// TestSeccompPrecompiledBadProfile: a profile berth-seccomp refuses is
+// left to crun, which tells the user what is wrong; other profiles are
+// still precompiled.
+func TestSeccompPrecompiledBadProfile(t *testing.T) {
+	d := harness.NewWithImage(t, harness.WithArgs("--runtime", "crun"))
+	d.RequireRuntime(t, "crun")
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	assert.NilError(t, os.WriteFile(bad, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ALLOW","errnoRet":1}]}`), 0o600))
+	res := d.Berth(t, "run", "--rm", "--network", "none", "--security-opt", "seccomp="+bad, "busybox", "true")
+	assert.Check(t, res.ExitCode != 0)
+	assert.Check(t, is.Contains(res.Stderr, "errno value specified for action `SCMP_ACT_ALLOW`"), "crun's own message")
+	assert.Check(t, is.Contains(d.Log(), "cannot compile this seccomp profile"))
+	id, _ := runSleeper(t, d)
+	assert.Check(t, bundleAnnotation(t, d, id) != "", "the default profile is still precompiled")
 }

@@ -86,6 +86,7 @@ type Compiler struct {
 	version  string // libseccomp's, "" until asked
 	disabled bool   // the helper is missing or broken: logged once
 	mem      map[string]string
+	failed   map[string]bool // profiles the helper refused: crun says why
 }
 
 // Apply adds the annotation to s when Skip allows it and the profile
@@ -129,6 +130,9 @@ func (c *Compiler) compiled(ctx context.Context, sc *specs.LinuxSeccomp) (string
 	if b64, ok := c.mem[key]; ok {
 		return b64, true
 	}
+	if c.failed[key] {
+		return "", false
+	}
 	file := filepath.Join(c.Dir, key+".bpf")
 	bpf, err := os.ReadFile(file)
 	if err != nil || !validBPF(bpf) {
@@ -137,7 +141,13 @@ func (c *Compiler) compiled(ctx context.Context, sc *specs.LinuxSeccomp) (string
 			if ctx.Err() != nil {
 				return "", false
 			}
-			c.disable("compiling the seccomp profile failed", err)
+			// This profile only: crun compiles it and reports
+			// what is wrong with it to the user.
+			c.Log.Warn("cannot compile this seccomp profile; crun compiles it itself", "key", key, "err", err)
+			if c.failed == nil {
+				c.failed = map[string]bool{}
+			}
+			c.failed[key] = true
 			return "", false
 		}
 		if err := writeAtomic(file, bpf); err != nil {
