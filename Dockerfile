@@ -38,7 +38,13 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 		go build $mod -trimpath \
 			-ldflags "-s -w -X github.com/berth-project/berth/daemon.Version=${BERTH_VERSION}" \
 			-o "/out/$b" "./cmd/$b"; \
-	done
+	done; \
+	# berth-seccomp links libseccomp (cgo): built for the build machine's own \
+	# architecture only; elsewhere crun compiles seccomp profiles itself. \
+	if [ "${TARGETARCH:-$(go env GOARCH)}" = "$(go env GOARCH)" ]; then \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends libseccomp-dev >/dev/null; \
+		CGO_ENABLED=1 go build $mod -trimpath -ldflags "-s -w" -o /out/berth-seccomp ./cmd/berth-seccomp; \
+	fi
 
 FROM debian:${DEBIAN_RELEASE}-slim
 # runc is berthd's default runtime, crun the alternative (--runtime crun);
@@ -47,7 +53,7 @@ RUN set -eu; \
 	apt-get update; \
 	apt-get install -y --no-install-recommends runc crun ca-certificates; \
 	rm -rf /var/lib/apt/lists/*
-COPY --from=build /out/berthd /out/berth /out/berth-kube /out/berth-shim /usr/local/bin/
+COPY --from=build /out/ /usr/local/bin/
 # Persistent state (images, containers, volumes); the exec root (/run/berth)
 # and the socket are runtime state and need no volume.
 VOLUME /var/lib/berth

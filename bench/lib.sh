@@ -178,6 +178,9 @@ start_berthd() {
 	exec_tmpfs "$dir/exec"
 	# A private copy: a rebuild of bin/ during the run changes nothing here.
 	cp "$BERTH_BIN/berthd" "$BERTH_BIN/berth" "$BERTH_BIN/berth-kube" "$BERTH_BIN/berth-shim" "$dir/bin/"
+	# berth-seccomp (cgo) compiles seccomp profiles for crun once; without
+	# it crun compiles them on every start.
+	if [ -x "$BERTH_BIN/berth-seccomp" ]; then cp "$BERTH_BIN/berth-seccomp" "$dir/bin/"; else log "no $BERTH_BIN/berth-seccomp: crun compiles seccomp profiles per start"; fi
 	echo '{}' >"$dir/daemon.json"
 	BERTH_SOCK=$dir/berth.sock
 	BERTH=("$dir/bin/berth" -H "unix://$BERTH_SOCK")

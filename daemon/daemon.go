@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-project/berth/daemon/seccompbpf"
+
 	containertypes "github.com/moby/moby/api/types/container"
 	"golang.org/x/sys/unix"
 
@@ -63,6 +65,8 @@ type Daemon struct {
 	tmpfsPolicy mountspec.Policy
 	// seccomp is the default seccomp profile (--seccomp-profile).
 	seccomp oci.Seccomp
+	// seccompBPF compiles seccomp profiles once for crun's annotation.
+	seccompBPF *seccompbpf.Compiler
 
 	containers *container.Store
 	images     *images.Store
@@ -127,6 +131,11 @@ func New(cfg config.Config, logger *slog.Logger) (*Daemon, error) {
 		live:       map[string]*live{},
 		events:     events.New(),
 		isolated:   map[string]bool{},
+	}
+	d.seccompBPF = &seccompbpf.Compiler{
+		Helper: filepath.Join(filepath.Dir(self), "berth-seccomp"),
+		Dir:    filepath.Join(cfg.ExecRoot, "seccomp"),
+		Log:    logger,
 	}
 	if d.tmpfsPolicy, err = mountspec.NewPolicy(cfg.DefaultTmpfsSize, cfg.MaxTmpfsSize, cfg.TmpfsCopyUp); err != nil {
 		return nil, err

@@ -101,6 +101,8 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err != nil {
 		return err
 	}
+	// crun gets the profile compiled once per distinct profile.
+	d.seccompBPF.Apply(ctx, shimCfg.Runtime, spec)
 	bundle := filepath.Join(shimDir, "bundle")
 	if err := os.MkdirAll(filepath.Join(bundle, "rootfs"), 0o755); err != nil {
 		return err

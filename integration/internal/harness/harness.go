@@ -61,8 +61,12 @@ func Binaries(t testing.TB) string {
 			buildErr = err
 			return
 		}
-		for _, b := range []string{"berthd", "berth", "berth-kube", "berth-shim"} {
+		for _, b := range []string{"berthd", "berth", "berth-kube", "berth-shim", "berth-seccomp"} {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b), "./cmd/"+b)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if b == "berth-seccomp" {
+				cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+			}
 			cmd.Dir = RepoRoot()
 			if out, err := cmd.CombinedOutput(); err != nil {
 				buildErr = fmt.Errorf("build %s: %v\n%s", b, err, out)
@@ -132,6 +136,9 @@ type Daemon struct {
 	slot      *netSlot
 	noProxy   string     // NO_PROXY of berthd
 	inherited []*os.File // descriptors berthd inherits (WithInheritedFile)
+	// binDir: where berthd (and the helpers it looks for next to
+	// itself) come from; Binaries(t) unless WithoutBinary.
+	binDir string
 	// probeRuntime: no --runtime unless the test gives one, so the
 	// daemon chooses its default runtime itself (WithProbedRuntime).
 	probeRuntime bool
@@ -161,6 +168,28 @@ func WithInheritedFile(fd int, f *os.File) Option {
 	}
 }
 
+// WithoutBinary starts berthd from a directory holding copies of the
+// built binaries except the named one (e.g. berth-seccomp): how the
+// daemon behaves when a helper it looks for is not installed.
+func WithoutBinary(name string) Option {
+	return func(d *Daemon) {
+		dir, err := os.MkdirTemp("", "berth-bin-without-")
+		assert.NilError(d.t, err)
+		d.t.Cleanup(func() { os.RemoveAll(dir) })
+		entries, err := os.ReadDir(Binaries(d.t))
+		assert.NilError(d.t, err)
+		for _, e := range entries {
+			if e.Name() == name || !e.Type().IsRegular() {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(Binaries(d.t), e.Name()))
+			assert.NilError(d.t, err)
+			assert.NilError(d.t, os.WriteFile(filepath.Join(dir, e.Name()), data, 0o755))
+		}
+		d.binDir = dir
+	}
+}
+
 // WithProbedRuntime starts the daemon without --runtime: it probes crun
 // and picks its default runtime itself. Without this option or a
 // --runtime of the test's own, the harness passes --runtime runc: the
@@ -183,8 +212,8 @@ func New(t testing.TB, opts ...Option) *Daemon {
 		DataRoot: filepath.Join(root, "data"),
 		ExecRoot: filepath.Join(root, "exec"),
 		LogPath:  filepath.Join(root, "berthd.log"),
+		binDir:   bin,
 	}
-	_ = bin
 	d.slot = takeNetSlot(t)
 	d.Args = d.slot.args()
 	for _, o := range opts {
@@ -211,7 +240,7 @@ func (d *Daemon) Start(t testing.TB) {
 	}
 	args := append([]string{"--data-root", d.DataRoot, "--exec-root", d.ExecRoot, "-H", "unix://" + d.Sock,
 		"--config-file", filepath.Join(d.Root, "daemon.json"), "--log-level", "debug"}, d.Args...)
-	d.cmd = exec.Command(filepath.Join(Binaries(t), "berthd"), args...)
+	d.cmd = exec.Command(filepath.Join(d.binDir, "berthd"), args...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	// Tests reach only loopback registries, which Go never sends through a
 	// proxy: a pull of anything else (a Docker Hub name) meets a closed
