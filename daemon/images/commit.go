@@ -73,16 +73,9 @@ func (s *Store) Commit(ctx context.Context, parentID string, layer io.Reader, op
 	p := s.newPlan(work)
 	defer p.release()
 	if layer != nil {
-		layerDir, err := os.MkdirTemp(work, "layer-")
+		layerDir, diffID, size, err := unpackSingleLayer(ctx, layer, work, "committing image")
 		if err != nil {
 			return nil, err
-		}
-		diffID, size, err := unpackLayer(ctxReader{ctx, layer}, "", layerDir)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("committing image: %w", err)
 		}
 		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, diffID)
 		chainID := identity.ChainID(slices.Clone(img.RootFS.DiffIDs)).String()

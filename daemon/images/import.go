@@ -42,16 +42,9 @@ func (s *Store) Import(ctx context.Context, r io.Reader, ref string, message str
 		return nil, fmt.Errorf("importing image: %w", err)
 	}
 	defer os.RemoveAll(work)
-	layerDir, err := os.MkdirTemp(work, "layer-")
+	layerDir, diffID, size, err := unpackSingleLayer(ctx, r, work, "importing image")
 	if err != nil {
 		return nil, err
-	}
-	diffID, size, err := unpackLayer(ctxReader{ctx, r}, "", layerDir)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("importing image: %w", err)
 	}
 
 	created := time.Now().UTC()
@@ -95,4 +88,22 @@ func (s *Store) Import(ctx context.Context, r io.Reader, ref string, message str
 		return nil, err
 	}
 	return s.Get(img.ID)
+}
+
+// unpackSingleLayer unpacks the layer tar r into a new directory under
+// work (commit and import make one layer each); a failure names what was
+// being done, or is the context's error when r was cut short by it.
+func unpackSingleLayer(ctx context.Context, r io.Reader, work, what string) (string, digest.Digest, int64, error) {
+	layerDir, err := os.MkdirTemp(work, "layer-")
+	if err != nil {
+		return "", "", 0, err
+	}
+	diffID, size, err := unpackLayer(ctxReader{ctx, r}, "", layerDir)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", "", 0, ctx.Err()
+		}
+		return "", "", 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return layerDir, diffID, size, nil
 }
