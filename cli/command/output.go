@@ -2,18 +2,41 @@ package command
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 )
 
-// WriteOutput copies r to the file path (written to a temporary file
+// SaveArchive writes the archive that fetch returns to the file path (-o),
+// or to out when path is empty, where it refuses a terminal as docker save
+// and export do.
+func SaveArchive(cli *Cli, path string, fetch func(client.APIClient) (io.ReadCloser, error)) error {
+	if path == "" {
+		if _, isTerm := cli.OutFd(); isTerm {
+			return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+		}
+	}
+	apiClient, err := cli.Client()
+	if err != nil {
+		return err
+	}
+	rc, err := fetch(apiClient)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return writeOutput(cli.Out, path, rc)
+}
+
+// writeOutput copies r to the file path (written to a temporary file
 // renamed into place, so a failure leaves no partial file), or to out
 // when path is empty.
-func WriteOutput(out io.Writer, path string, r io.Reader) error {
+func writeOutput(out io.Writer, path string, r io.Reader) error {
 	if path == "" {
 		_, err := io.Copy(out, r)
 		return err

@@ -75,6 +75,19 @@ func IsTable(format string) bool {
 	return strings.HasPrefix(format, tableKey)
 }
 
+// ListFormat is the template a list command prints with: quietFormat
+// (e.g. "{{.ID}}") with -q, table for an empty or "table" --format, else
+// the --format given.
+func ListFormat(format string, quiet bool, quietFormat, table string) string {
+	switch {
+	case quiet:
+		return quietFormat
+	case format == "" || format == tableKey:
+		return table
+	}
+	return format
+}
+
 // Writer renders a list of items with one template, one line per item. For
 // a table format it first writes a header row and aligns all columns.
 type Writer struct {
@@ -156,4 +169,18 @@ func (w *Writer) Flush() error {
 		w.writeHeader()
 	}
 	return w.tw.Flush()
+}
+
+// WriteAll renders items with format, as NewWriter, Write and Flush do.
+func WriteAll[T any](out io.Writer, format string, header map[string]string, items []T) error {
+	w, err := NewWriter(out, format, header)
+	if err != nil {
+		return err
+	}
+	for _, item := range items {
+		if err := w.Write(item); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
 }

@@ -64,3 +64,31 @@ func TestParseErrors(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, is.ErrorContains(w.Write(row{}), "can't evaluate field Missing"))
 }
+
+func TestListFormat(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		format string
+		quiet  bool
+		want   string
+	}{
+		{format: "", want: "table {{.ID}}\t{{.Name}}"},
+		{format: "table", want: "table {{.ID}}\t{{.Name}}"},
+		{format: "table {{.Name}}", want: "table {{.Name}}"},
+		{format: "json", want: "json"},
+		{format: "{{.Name}}", quiet: true, want: "{{.ID}}"},
+	} {
+		assert.Check(t, is.Equal(ListFormat(tc.format, tc.quiet, "{{.ID}}", "table {{.ID}}\t{{.Name}}"), tc.want), "%q quiet=%v", tc.format, tc.quiet)
+	}
+}
+
+func TestWriteAll(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	assert.NilError(t, WriteAll(&out, "table {{.Name}}", rowHeader, []row{{Name: "a"}, {Name: "b"}}))
+	assert.Check(t, is.Equal(out.String(), "NAME\na\nb\n"))
+	out.Reset()
+	assert.NilError(t, WriteAll(&out, "table {{.Name}}", rowHeader, []row(nil)))
+	assert.Check(t, is.Equal(out.String(), "NAME\n"))
+	assert.Check(t, is.ErrorContains(WriteAll(&out, "{{.Name", rowHeader, []row(nil)), "template parsing error"))
+}

@@ -22,11 +22,7 @@ func NewAttachCommand(cli *command.Cli) *cobra.Command {
 		Args:  command.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			inspect, err := apiClient.ContainerInspect(ctx, args[0], client.ContainerInspectOptions{})
+			apiClient, inspect, err := inspectContainer(ctx, cli, args[0])
 			if err != nil {
 				return err
 			}

@@ -1,8 +1,10 @@
 package container
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/moby/moby/client"
@@ -10,8 +12,19 @@ import (
 
 	"github.com/berth-project/berth/cli/command"
 	"github.com/berth-project/berth/cli/format"
-	"github.com/berth-project/berth/cli/opts"
 )
+
+// inspectContainer returns the API client and the inspect data of the
+// container name, for the commands that start from them (attach, logs,
+// port, ...).
+func inspectContainer(ctx context.Context, cli *command.Cli, name string) (client.APIClient, client.ContainerInspectResult, error) {
+	apiClient, err := cli.Client()
+	if err != nil {
+		return nil, client.ContainerInspectResult{}, err
+	}
+	res, err := apiClient.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+	return apiClient, res, err
+}
 
 // NewRenameCommand returns `berth rename`.
 func NewRenameCommand(cli *command.Cli) *cobra.Command {
@@ -108,21 +121,9 @@ func NewExportCommand(cli *command.Cli) *cobra.Command {
 		Short: "Export a container's filesystem as a tar archive",
 		Args:  command.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output == "" {
-				if _, isTerm := cli.OutFd(); isTerm {
-					return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
-				}
-			}
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			rc, err := apiClient.ContainerExport(cmd.Context(), args[0], client.ContainerExportOptions{})
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			return command.WriteOutput(cli.Out, output, rc)
+			return command.SaveArchive(cli, output, func(apiClient client.APIClient) (io.ReadCloser, error) {
+				return apiClient.ContainerExport(cmd.Context(), args[0], client.ContainerExportOptions{})
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "Write to a file, instead of STDOUT")
@@ -145,42 +146,16 @@ func NewContainerCommand(cli *command.Cli) *cobra.Command {
 
 // NewPruneCommand returns `berth container prune`.
 func NewPruneCommand(cli *command.Cli) *cobra.Command {
-	var (
-		force   bool
-		filters []string
-	)
-	cmd := &cobra.Command{
-		Use:   "prune [OPTIONS]",
-		Short: "Remove all stopped containers",
-		Args:  command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := opts.ParseFilters(filters)
+	return command.PruneCommand(cli, "Remove all stopped containers", command.Prune{
+		FilterUsage: `Provide filter values (e.g. "until=<timestamp>")`,
+		Warning:     func() string { return "WARNING! This will remove all stopped containers." },
+		Prune: func(ctx context.Context, apiClient client.APIClient, f client.Filters) error {
+			res, err := apiClient.ContainerPrune(ctx, client.ContainerPruneOptions{Filters: f})
 			if err != nil {
 				return err
 			}
-			if !force && !command.Confirm(cli, "WARNING! This will remove all stopped containers.") {
-				return nil
-			}
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			res, err := apiClient.ContainerPrune(cmd.Context(), client.ContainerPruneOptions{Filters: f})
-			if err != nil {
-				return err
-			}
-			if len(res.Report.ContainersDeleted) > 0 {
-				_, _ = fmt.Fprintln(cli.Out, "Deleted Containers:")
-				for _, id := range res.Report.ContainersDeleted {
-					_, _ = fmt.Fprintln(cli.Out, id)
-				}
-				_, _ = fmt.Fprintln(cli.Out)
-			}
-			_, err = fmt.Fprintf(cli.Out, "Total reclaimed space: %s\n", format.Size(int64(res.Report.SpaceReclaimed)))
-			return err
+			format.WriteDeleted(cli.Out, "Deleted Containers:", res.Report.ContainersDeleted)
+			return format.WriteReclaimed(cli.Out, res.Report.SpaceReclaimed)
 		},
-	}
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
-	cmd.Flags().StringArrayVar(&filters, "filter", nil, `Provide filter values (e.g. "until=<timestamp>")`)
-	return cmd
+	})
 }

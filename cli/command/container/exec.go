@@ -178,11 +178,7 @@ func newEachCommand(cli *command.Cli, name, short string, op func(ctx context.Co
 		Short: short,
 		Args:  command.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			return forEach(cli, args, func(name string) error {
+			return command.ForEach(cli, args, func(apiClient client.APIClient, name string) error {
 				return op(cmd.Context(), apiClient, name)
 			}, nil)
 		},

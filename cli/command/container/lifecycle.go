@@ -13,26 +13,6 @@ import (
 	"github.com/berth-project/berth/cli/command"
 )
 
-// forEach runs op on every name in order, prints each name that succeeded
-// on stdout and returns the failures joined (exit status 1), as Docker's
-// multi-container commands do. ignore, when set, drops matching errors after
-// printing them on stderr.
-func forEach(cli *command.Cli, names []string, op func(name string) error, ignore func(error) bool) error {
-	var errs []error
-	for _, name := range names {
-		if err := op(name); err != nil {
-			if ignore != nil && ignore(err) {
-				_, _ = fmt.Fprintln(cli.Err, command.ErrorText(err))
-				continue
-			}
-			errs = append(errs, errors.New(command.ErrorText(err)))
-			continue
-		}
-		_, _ = fmt.Fprintln(cli.Out, name)
-	}
-	return errors.Join(errs...)
-}
-
 // NewStopCommand returns `berth stop`.
 func NewStopCommand(cli *command.Cli) *cobra.Command {
 	var (
@@ -44,15 +24,11 @@ func NewStopCommand(cli *command.Cli) *cobra.Command {
 		Short: "Stop one or more running containers",
 		Args:  command.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
 			o := client.ContainerStopOptions{Signal: signal}
 			if timeoutChanged(cmd) {
 				o.Timeout = &timeout
 			}
-			return forEach(cli, args, func(name string) error {
+			return command.ForEach(cli, args, func(apiClient client.APIClient, name string) error {
 				_, err := apiClient.ContainerStop(cmd.Context(), name, o)
 				return err
 			}, nil)
@@ -73,15 +49,11 @@ func NewRestartCommand(cli *command.Cli) *cobra.Command {
 		Short: "Restart one or more containers",
 		Args:  command.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
 			o := client.ContainerRestartOptions{Signal: signal}
 			if timeoutChanged(cmd) {
 				o.Timeout = &timeout
 			}
-			return forEach(cli, args, func(name string) error {
+			return command.ForEach(cli, args, func(apiClient client.APIClient, name string) error {
 				_, err := apiClient.ContainerRestart(cmd.Context(), name, o)
 				return err
 			}, nil)
@@ -99,11 +71,7 @@ func NewKillCommand(cli *command.Cli) *cobra.Command {
 		Short: "Kill one or more running containers",
 		Args:  command.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			return forEach(cli, args, func(name string) error {
+			return command.ForEach(cli, args, func(apiClient client.APIClient, name string) error {
 				_, err := apiClient.ContainerKill(cmd.Context(), name, client.ContainerKillOptions{Signal: signal})
 				return err
 			}, nil)
@@ -121,16 +89,12 @@ func NewRmCommand(cli *command.Cli) *cobra.Command {
 		Short: "Remove one or more containers",
 		Args:  command.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
 			var ignore func(error) bool
 			if o.Force {
 				// As Docker: "rm -f" of a missing container is not a failure.
 				ignore = errdefs.IsNotFound
 			}
-			return forEach(cli, args, func(name string) error {
+			return command.ForEach(cli, args, func(apiClient client.APIClient, name string) error {
 				name = strings.Trim(name, "/")
 				if name == "" {
 					return errors.New("container name cannot be empty")

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	networktypes "github.com/moby/moby/api/types/network"
-	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/cli/command"
@@ -20,11 +19,7 @@ func NewPortCommand(cli *command.Cli) *cobra.Command {
 		Short: "List port mappings or a specific mapping for the container",
 		Args:  command.RequiresRangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			res, err := apiClient.ContainerInspect(cmd.Context(), args[0], client.ContainerInspectOptions{})
+			_, res, err := inspectContainer(cmd.Context(), cli, args[0])
 			if err != nil {
 				return err
 			}

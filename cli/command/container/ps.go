@@ -52,13 +52,7 @@ func runPs(cmd *cobra.Command, cli *command.Cli, o *psOptions) error {
 	if err != nil {
 		return err
 	}
-	tmpl := o.format
-	switch {
-	case o.quiet:
-		tmpl = "{{.ID}}"
-	case tmpl == "" || tmpl == "table":
-		tmpl = format.ContainerTableFormat
-	}
+	tmpl := format.ListFormat(o.format, o.quiet, "{{.ID}}", format.ContainerTableFormat)
 	lo := client.ContainerListOptions{All: o.all, Limit: o.last, Filters: filters}
 	if o.latest && o.last == -1 {
 		lo.Limit = 1

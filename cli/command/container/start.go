@@ -41,33 +41,23 @@ func NewStartCommand(cli *command.Cli) *cobra.Command {
 }
 
 func startDetached(cmd *cobra.Command, cli *command.Cli, names []string) error {
-	apiClient, err := cli.Client()
-	if err != nil {
-		return err
-	}
 	var failed []string
-	var errs []error
-	for _, name := range names {
-		if _, err := apiClient.ContainerStart(cmd.Context(), name, client.ContainerStartOptions{}); err != nil {
-			errs = append(errs, errors.New(command.ErrorText(err)))
+	err := command.ForEach(cli, names, func(apiClient client.APIClient, name string) error {
+		_, err := apiClient.ContainerStart(cmd.Context(), name, client.ContainerStartOptions{})
+		if err != nil {
 			failed = append(failed, name)
-			continue
 		}
-		_, _ = fmt.Fprintln(cli.Out, name)
-	}
+		return err
+	}, nil)
 	if len(failed) > 0 {
-		errs = append(errs, fmt.Errorf("Error: failed to start containers: %s", strings.Join(failed, ", ")))
+		return errors.Join(err, fmt.Errorf("Error: failed to start containers: %s", strings.Join(failed, ", ")))
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 func startAttached(cmd *cobra.Command, cli *command.Cli, o *startOptions, name string) error {
 	ctx := cmd.Context()
-	apiClient, err := cli.Client()
-	if err != nil {
-		return err
-	}
-	inspect, err := apiClient.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+	apiClient, inspect, err := inspectContainer(ctx, cli, name)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 
 	units "github.com/docker/go-units"
-	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-project/berth/api/types/berth"
@@ -24,11 +23,7 @@ func NewTmpfsCommand(cli *command.Cli) *cobra.Command {
 		Short: "Show the size and usage of a running container's tmpfs mounts",
 		Args:  command.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			res, err := apiClient.ContainerInspect(cmd.Context(), args[0], client.ContainerInspectOptions{})
+			_, res, err := inspectContainer(cmd.Context(), cli, args[0])
 			if err != nil {
 				return err
 			}

@@ -38,11 +38,7 @@ func NewUpdateCommand(cli *command.Cli) *cobra.Command {
 				}
 				o.RestartPolicy = &p
 			}
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			return forEach(cli, args, func(name string) error {
+			return command.ForEach(cli, args, func(apiClient client.APIClient, name string) error {
 				out, err := apiClient.ContainerUpdate(cmd.Context(), name, o)
 				for _, w := range out.Warnings {
 					_, _ = fmt.Fprintln(cli.Err, "WARNING:", w)

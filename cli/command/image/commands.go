@@ -1,9 +1,9 @@
 package image
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +14,6 @@ import (
 
 	"github.com/berth-project/berth/cli/command"
 	"github.com/berth-project/berth/cli/format"
-	"github.com/berth-project/berth/cli/opts"
 )
 
 // historyTableFormat is docker history's default table.
@@ -98,23 +97,12 @@ func NewHistoryCommand(cli *command.Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			switch {
-			case quiet:
-				tmpl = "{{.ID}}"
-			case tmpl == "" || tmpl == "table":
-				tmpl = historyTableFormat
-			}
-			w, err := format.NewWriter(cli.Out, tmpl, historyHeader)
-			if err != nil {
-				return err
-			}
 			now := time.Now()
-			for _, h := range res.Items {
-				if err := w.Write(historyRow{h: h, trunc: !noTrunc, human: human, created: time.Unix(h.Created, 0), now: now}); err != nil {
-					return err
-				}
+			rows := make([]historyRow, len(res.Items))
+			for i, h := range res.Items {
+				rows[i] = historyRow{h: h, trunc: !noTrunc, human: human, created: time.Unix(h.Created, 0), now: now}
 			}
-			return w.Flush()
+			return format.WriteAll(cli.Out, format.ListFormat(tmpl, quiet, "{{.ID}}", historyTableFormat), historyHeader, rows)
 		},
 	}
 	flags := cmd.Flags()
@@ -133,21 +121,9 @@ func NewSaveCommand(cli *command.Cli) *cobra.Command {
 		Short: "Save one or more images to a tar archive (streamed to STDOUT by default)",
 		Args:  command.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output == "" {
-				if _, isTerm := cli.OutFd(); isTerm {
-					return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
-				}
-			}
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			rc, err := apiClient.ImageSave(cmd.Context(), args)
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			return command.WriteOutput(cli.Out, output, rc)
+			return command.SaveArchive(cli, output, func(apiClient client.APIClient) (io.ReadCloser, error) {
+				return apiClient.ImageSave(cmd.Context(), args)
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "Write to a file, instead of STDOUT")
@@ -166,67 +142,24 @@ func NewImageCommand(cli *command.Cli) *cobra.Command {
 
 // NewPruneCommand returns `berth image prune`.
 func NewPruneCommand(cli *command.Cli) *cobra.Command {
-	var (
-		all, force bool
-		filters    []string
-	)
-	cmd := &cobra.Command{
-		Use:   "prune [OPTIONS]",
-		Short: "Remove unused images",
-		Args:  command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := opts.ParseFilters(filters)
-			if err != nil {
-				return err
-			}
-			warning := "WARNING! This will remove all dangling images."
+	var all bool
+	cmd := command.PruneCommand(cli, "Remove unused images", command.Prune{
+		FilterUsage: `Provide filter values (e.g. "until=<timestamp>")`,
+		Warning: func() string {
 			if all {
-				warning = "WARNING! This will remove all images without at least one container associated to them."
+				return "WARNING! This will remove all images without at least one container associated to them."
 			}
-			if !force && !command.Confirm(cli, warning) {
-				return nil
-			}
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			report, err := Prune(cmd, apiClient, all, f)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprint(cli.Out, report)
-			return err
+			return "WARNING! This will remove all dangling images."
 		},
-	}
+		Prune: func(ctx context.Context, apiClient client.APIClient, f client.Filters) error {
+			res, err := apiClient.ImagePrune(ctx, client.ImagePruneOptions{Filters: f.Add("dangling", strconv.FormatBool(!all))})
+			if err != nil {
+				return err
+			}
+			format.WriteDeleted(cli.Out, "Deleted Images:", format.PrunedImages(res.Report.ImagesDeleted))
+			return format.WriteReclaimed(cli.Out, res.Report.SpaceReclaimed)
+		},
+	})
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused images, not just dangling ones")
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
-	cmd.Flags().StringArrayVar(&filters, "filter", nil, `Provide filter values (e.g. "until=<timestamp>")`)
 	return cmd
-}
-
-// Prune prunes images and returns docker's report of it.
-func Prune(cmd *cobra.Command, apiClient client.APIClient, all bool, f client.Filters) (string, error) {
-	if f == nil {
-		f = client.Filters{}
-	}
-	f = f.Add("dangling", strconv.FormatBool(!all))
-	res, err := apiClient.ImagePrune(cmd.Context(), client.ImagePruneOptions{Filters: f})
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	if len(res.Report.ImagesDeleted) > 0 {
-		b.WriteString("Deleted Images:\n")
-		for _, d := range res.Report.ImagesDeleted {
-			if d.Untagged != "" {
-				fmt.Fprintf(&b, "untagged: %s\n", d.Untagged)
-			}
-			if d.Deleted != "" {
-				fmt.Fprintf(&b, "deleted: %s\n", d.Deleted)
-			}
-		}
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(&b, "Total reclaimed space: %s\n", format.Size(int64(res.Report.SpaceReclaimed)))
-	return b.String(), nil
 }

@@ -18,63 +18,41 @@ import (
 	"github.com/berth-project/berth/cli/command"
 	"github.com/berth-project/berth/cli/command/registry"
 	"github.com/berth-project/berth/cli/format"
-	"github.com/berth-project/berth/cli/opts"
 )
 
 // NewImagesCommand returns `berth images`.
 func NewImagesCommand(cli *command.Cli) *cobra.Command {
-	var (
-		all, quiet, noTrunc bool
-		tmpl                string
-		filters             []string
-	)
-	cmd := &cobra.Command{
+	var all, noTrunc bool
+	cmd := command.ListCommand(cli, &cobra.Command{
 		Use:   "images [OPTIONS] [REPOSITORY[:TAG]]",
 		Short: "List images",
 		Args:  command.RequiresRangeArgs(0, 1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := opts.ParseFilters(filters)
-			if err != nil {
-				return err
-			}
+	}, command.List[format.Image]{
+		QuietUsage:  "Only show image IDs",
+		FormatUsage: "Format output using a custom template ('table', 'table TEMPLATE', 'json', 'TEMPLATE')",
+		FilterUsage: "Filter output based on conditions provided",
+		QuietFormat: "{{.ID}}",
+		Table:       format.ImageTableFormat,
+		Header:      format.ImageHeader,
+		Rows: func(ctx context.Context, apiClient client.APIClient, args []string, f client.Filters) ([]format.Image, error) {
 			if len(args) == 1 {
 				f.Add("reference", args[0])
 			}
-			apiClient, err := cli.Client()
+			res, err := apiClient.ImageList(ctx, client.ImageListOptions{All: all, Filters: f})
 			if err != nil {
-				return err
+				return nil, err
 			}
-			res, err := apiClient.ImageList(cmd.Context(), client.ImageListOptions{All: all, Filters: f})
-			if err != nil {
-				return err
-			}
-			switch {
-			case quiet:
-				tmpl = "{{.ID}}"
-			case tmpl == "" || tmpl == "table":
-				tmpl = format.ImageTableFormat
-			}
-			w, err := format.NewWriter(cli.Out, tmpl, format.ImageHeader)
-			if err != nil {
-				return err
-			}
+			var rows []format.Image
 			now := time.Now()
 			for _, img := range res.Items {
-				for _, row := range format.ImageRows(img, !noTrunc, now) {
-					if err := w.Write(row); err != nil {
-						return err
-					}
-				}
+				rows = append(rows, format.ImageRows(img, !noTrunc, now)...)
 			}
-			return w.Flush()
+			return rows, nil
 		},
-	}
+	})
 	flags := cmd.Flags()
 	flags.BoolVarP(&all, "all", "a", false, "Show all images (default hides intermediate images)")
-	flags.BoolVarP(&quiet, "quiet", "q", false, "Only show image IDs")
 	flags.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
-	flags.StringVar(&tmpl, "format", "", "Format output using a custom template ('table', 'table TEMPLATE', 'json', 'TEMPLATE')")
-	flags.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
 	return cmd
 }
 

@@ -3,6 +3,7 @@
 package network
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -22,7 +23,7 @@ import (
 // NewNetworkCommand returns `berth network` and its sub-commands.
 func NewNetworkCommand(cli *command.Cli) *cobra.Command {
 	return command.Group(cli, "network", "Manage networks",
-		newCreateCommand(cli), newListCommand(cli), newInspectCommand(cli), newRemoveCommand(cli),
+		newCreateCommand(cli), newListCommand(cli), system.NewTypeInspectCommand(cli, "network"), newRemoveCommand(cli),
 		newConnectCommand(cli), newDisconnectCommand(cli), newPruneCommand(cli),
 	)
 }
@@ -143,67 +144,33 @@ var header = map[string]string{"ID": "NETWORK ID", "Name": "NAME", "Driver": "DR
 	"IPv6": "IPV6", "Internal": "INTERNAL", "CreatedAt": "CREATED AT", "Labels": "LABELS"}
 
 func newListCommand(cli *command.Cli) *cobra.Command {
-	var (
-		quiet, noTrunc bool
-		tmpl           string
-		filters        []string
-	)
-	cmd := &cobra.Command{
+	var noTrunc bool
+	cmd := command.ListCommand(cli, &cobra.Command{
 		Use:     "ls [OPTIONS]",
 		Aliases: []string{"list"},
 		Short:   "List networks",
 		Args:    command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := opts.ParseFilters(filters)
+	}, command.List[row]{
+		QuietUsage:  "Only display network IDs",
+		FormatUsage: "Format output using a custom template",
+		FilterUsage: "Provide filter values (e.g. \"driver=bridge\")",
+		QuietFormat: "{{.ID}}",
+		Table:       "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+		Header:      header,
+		Rows: func(ctx context.Context, apiClient client.APIClient, _ []string, f client.Filters) ([]row, error) {
+			res, err := apiClient.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 			if err != nil {
-				return err
-			}
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			res, err := apiClient.NetworkList(cmd.Context(), client.NetworkListOptions{Filters: f})
-			if err != nil {
-				return err
-			}
-			switch {
-			case quiet:
-				tmpl = "{{.ID}}"
-			case tmpl == "" || tmpl == "table":
-				tmpl = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
-			}
-			w, err := format.NewWriter(cli.Out, tmpl, header)
-			if err != nil {
-				return err
+				return nil, err
 			}
 			sort.Slice(res.Items, func(i, j int) bool { return res.Items[i].Name < res.Items[j].Name })
-			for _, n := range res.Items {
-				if err := w.Write(row{N: n, noTrunc: noTrunc}); err != nil {
-					return err
-				}
+			rows := make([]row, len(res.Items))
+			for i, n := range res.Items {
+				rows[i] = row{N: n, noTrunc: noTrunc}
 			}
-			return w.Flush()
+			return rows, nil
 		},
-	}
-	flags := cmd.Flags()
-	flags.BoolVarP(&quiet, "quiet", "q", false, "Only display network IDs")
-	flags.BoolVar(&noTrunc, "no-trunc", false, "Do not truncate the output")
-	flags.StringVar(&tmpl, "format", "", "Format output using a custom template")
-	flags.StringArrayVarP(&filters, "filter", "f", nil, "Provide filter values (e.g. \"driver=bridge\")")
-	return cmd
-}
-
-func newInspectCommand(cli *command.Cli) *cobra.Command {
-	var tmpl string
-	cmd := &cobra.Command{
-		Use:   "inspect [OPTIONS] NETWORK [NETWORK...]",
-		Short: "Display detailed information on one or more networks",
-		Args:  command.RequiresMinArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return system.Inspect(cmd.Context(), cli, args, tmpl, "network", false)
-		},
-	}
-	cmd.Flags().StringVarP(&tmpl, "format", "f", "", "Format output using a custom template")
+	})
+	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "Do not truncate the output")
 	return cmd
 }
 
@@ -214,19 +181,10 @@ func newRemoveCommand(cli *command.Cli) *cobra.Command {
 		Short:   "Remove one or more networks",
 		Args:    command.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			apiClient, err := cli.Client()
-			if err != nil {
+			return command.ForEach(cli, args, func(apiClient client.APIClient, name string) error {
+				_, err := apiClient.NetworkRemove(cmd.Context(), name, client.NetworkRemoveOptions{})
 				return err
-			}
-			var errs []error
-			for _, name := range args {
-				if _, err := apiClient.NetworkRemove(cmd.Context(), name, client.NetworkRemoveOptions{}); err != nil {
-					errs = append(errs, errors.New(command.ErrorText(err)))
-					continue
-				}
-				_, _ = fmt.Fprintln(cli.Out, name)
-			}
-			return errors.Join(errs...)
+			}, nil)
 		},
 	}
 }

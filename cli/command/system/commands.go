@@ -71,25 +71,13 @@ func newDiskUsageCommand(cli *command.Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if tmpl == "" || tmpl == "table" {
-				tmpl = dfTableFormat
-			}
-			w, err := format.NewWriter(cli.Out, tmpl, dfHeader)
-			if err != nil {
-				return err
-			}
 			rows := []dfRow{
 				dfRowOf("Images", du.Images.TotalCount, du.Images.ActiveCount, du.Images.TotalSize, du.Images.Reclaimable, true),
 				dfRowOf("Containers", du.Containers.TotalCount, du.Containers.ActiveCount, du.Containers.TotalSize, du.Containers.Reclaimable, true),
 				dfRowOf("Local Volumes", du.Volumes.TotalCount, du.Volumes.ActiveCount, du.Volumes.TotalSize, du.Volumes.Reclaimable, true),
 				dfRowOf("Build Cache", du.BuildCache.TotalCount, du.BuildCache.ActiveCount, du.BuildCache.TotalSize, du.BuildCache.Reclaimable, false),
 			}
-			for _, r := range rows {
-				if err := w.Write(r); err != nil {
-					return err
-				}
-			}
-			if err := w.Flush(); err != nil {
+			if err := format.WriteAll(cli.Out, format.ListFormat(tmpl, false, "", dfTableFormat), dfHeader, rows); err != nil {
 				return err
 			}
 			if verbose {
@@ -205,7 +193,7 @@ func newSystemPruneCommand(cli *command.Cli) *cobra.Command {
 				return err
 			}
 			reclaimed += cr.Report.SpaceReclaimed
-			printList(cli, "Deleted Containers:", cr.Report.ContainersDeleted)
+			format.WriteDeleted(cli.Out, "Deleted Containers:", cr.Report.ContainersDeleted)
 			nr, err := apiClient.NetworkPrune(ctx, client.NetworkPruneOptions{Filters: f})
 			switch {
 			case errdefs.IsNotFound(err):
@@ -213,7 +201,7 @@ func newSystemPruneCommand(cli *command.Cli) *cobra.Command {
 			case err != nil:
 				return err
 			default:
-				printList(cli, "Deleted Networks:", nr.Report.NetworksDeleted)
+				format.WriteDeleted(cli.Out, "Deleted Networks:", nr.Report.NetworksDeleted)
 			}
 			if withVolumes {
 				vf := maps.Clone(f)
@@ -225,7 +213,7 @@ func newSystemPruneCommand(cli *command.Cli) *cobra.Command {
 					return err
 				}
 				reclaimed += vr.Report.SpaceReclaimed
-				printList(cli, "Deleted Volumes:", vr.Report.VolumesDeleted)
+				format.WriteDeleted(cli.Out, "Deleted Volumes:", vr.Report.VolumesDeleted)
 			}
 			if f == nil {
 				f = client.Filters{}
@@ -236,20 +224,8 @@ func newSystemPruneCommand(cli *command.Cli) *cobra.Command {
 				return err
 			}
 			reclaimed += ir.Report.SpaceReclaimed
-			if len(ir.Report.ImagesDeleted) > 0 {
-				var lines []string
-				for _, d := range ir.Report.ImagesDeleted {
-					if d.Untagged != "" {
-						lines = append(lines, "untagged: "+d.Untagged)
-					}
-					if d.Deleted != "" {
-						lines = append(lines, "deleted: "+d.Deleted)
-					}
-				}
-				printList(cli, "Deleted Images:", lines)
-			}
-			_, err = fmt.Fprintf(cli.Out, "Total reclaimed space: %s\n", format.Size(int64(reclaimed)))
-			return err
+			format.WriteDeleted(cli.Out, "Deleted Images:", format.PrunedImages(ir.Report.ImagesDeleted))
+			return format.WriteReclaimed(cli.Out, reclaimed)
 		},
 	}
 	flags := cmd.Flags()
@@ -277,17 +253,6 @@ func pruneWarning(all, volumes bool) string {
 		items = append(items, "all dangling images")
 	}
 	return "WARNING! This will remove:\n  - " + strings.Join(items, "\n  - ")
-}
-
-func printList(cli *command.Cli, title string, items []string) {
-	if len(items) == 0 {
-		return
-	}
-	fmt.Fprintln(cli.Out, title)
-	for _, it := range items {
-		fmt.Fprintln(cli.Out, it)
-	}
-	fmt.Fprintln(cli.Out)
 }
 
 // NewEventsCommand returns `berth events` (also `berth system events`).

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"text/template"
 
 	"github.com/containerd/errdefs"
@@ -42,6 +43,23 @@ func NewInspectCommand(cli *command.Cli) *cobra.Command {
 	flags.StringVarP(&tmpl, "format", "f", "", "Format output using a custom template")
 	flags.StringVar(&typ, "type", "", "Only inspect objects of the given type (container, image, volume)")
 	flags.BoolVarP(&size, "size", "s", false, "Display total file sizes if the type is container")
+	return cmd
+}
+
+// NewTypeInspectCommand returns the inspect command of one object type
+// (`berth network inspect` for typ "network").
+func NewTypeInspectCommand(cli *command.Cli, typ string) *cobra.Command {
+	var tmpl string
+	arg := strings.ToUpper(typ)
+	cmd := &cobra.Command{
+		Use:   "inspect [OPTIONS] " + arg + " [" + arg + "...]",
+		Short: "Display detailed information on one or more " + typ + "s",
+		Args:  command.RequiresMinArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return Inspect(cmd.Context(), cli, args, tmpl, typ, false)
+		},
+	}
+	cmd.Flags().StringVarP(&tmpl, "format", "f", "", "Format output using a custom template")
 	return cmd
 }
 

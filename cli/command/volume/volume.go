@@ -2,6 +2,7 @@
 package volume
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -17,7 +18,7 @@ import (
 // NewVolumeCommand returns `berth volume` and its sub-commands.
 func NewVolumeCommand(cli *command.Cli) *cobra.Command {
 	return command.Group(cli, "volume", "Manage volumes",
-		newCreateCommand(cli), newListCommand(cli), newInspectCommand(cli), newRemoveCommand(cli), newPruneCommand(cli),
+		newCreateCommand(cli), newListCommand(cli), system.NewTypeInspectCommand(cli, "volume"), newRemoveCommand(cli), newPruneCommand(cli),
 	)
 }
 
@@ -69,66 +70,30 @@ func newCreateCommand(cli *command.Cli) *cobra.Command {
 }
 
 func newListCommand(cli *command.Cli) *cobra.Command {
-	var (
-		quiet   bool
-		tmpl    string
-		filters []string
-	)
-	cmd := &cobra.Command{
+	return command.ListCommand(cli, &cobra.Command{
 		Use:     "ls [OPTIONS]",
 		Aliases: []string{"list"},
 		Short:   "List volumes",
 		Args:    command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := opts.ParseFilters(filters)
+	}, command.List[format.Volume]{
+		QuietUsage:  "Only display volume names",
+		FormatUsage: "Format output using a custom template ('table', 'table TEMPLATE', 'json', 'TEMPLATE')",
+		FilterUsage: "Provide filter values (e.g. \"dangling=true\")",
+		QuietFormat: "{{.Name}}",
+		Table:       format.VolumeTableFormat,
+		Header:      format.VolumeHeader,
+		Rows: func(ctx context.Context, apiClient client.APIClient, _ []string, f client.Filters) ([]format.Volume, error) {
+			res, err := apiClient.VolumeList(ctx, client.VolumeListOptions{Filters: f})
 			if err != nil {
-				return err
+				return nil, err
 			}
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
+			rows := make([]format.Volume, len(res.Items))
+			for i, v := range res.Items {
+				rows[i] = format.Volume{V: v}
 			}
-			res, err := apiClient.VolumeList(cmd.Context(), client.VolumeListOptions{Filters: f})
-			if err != nil {
-				return err
-			}
-			switch {
-			case quiet:
-				tmpl = "{{.Name}}"
-			case tmpl == "" || tmpl == "table":
-				tmpl = format.VolumeTableFormat
-			}
-			w, err := format.NewWriter(cli.Out, tmpl, format.VolumeHeader)
-			if err != nil {
-				return err
-			}
-			for _, v := range res.Items {
-				if err := w.Write(format.Volume{V: v}); err != nil {
-					return err
-				}
-			}
-			return w.Flush()
+			return rows, nil
 		},
-	}
-	flags := cmd.Flags()
-	flags.BoolVarP(&quiet, "quiet", "q", false, "Only display volume names")
-	flags.StringVar(&tmpl, "format", "", "Format output using a custom template ('table', 'table TEMPLATE', 'json', 'TEMPLATE')")
-	flags.StringArrayVarP(&filters, "filter", "f", nil, "Provide filter values (e.g. \"dangling=true\")")
-	return cmd
-}
-
-func newInspectCommand(cli *command.Cli) *cobra.Command {
-	var tmpl string
-	cmd := &cobra.Command{
-		Use:   "inspect [OPTIONS] VOLUME [VOLUME...]",
-		Short: "Display detailed information on one or more volumes",
-		Args:  command.RequiresMinArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return system.Inspect(cmd.Context(), cli, args, tmpl, "volume", false)
-		},
-	}
-	cmd.Flags().StringVarP(&tmpl, "format", "f", "", "Format output using a custom template")
-	return cmd
+	})
 }
 
 func newRemoveCommand(cli *command.Cli) *cobra.Command {
@@ -139,19 +104,10 @@ func newRemoveCommand(cli *command.Cli) *cobra.Command {
 		Short:   "Remove one or more volumes",
 		Args:    command.RequiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			apiClient, err := cli.Client()
-			if err != nil {
+			return command.ForEach(cli, args, func(apiClient client.APIClient, name string) error {
+				_, err := apiClient.VolumeRemove(cmd.Context(), name, client.VolumeRemoveOptions{Force: force})
 				return err
-			}
-			var errs []error
-			for _, name := range args {
-				if _, err := apiClient.VolumeRemove(cmd.Context(), name, client.VolumeRemoveOptions{Force: force}); err != nil {
-					errs = append(errs, errors.New(command.ErrorText(err)))
-					continue
-				}
-				_, _ = fmt.Fprintln(cli.Out, name)
-			}
-			return errors.Join(errs...)
+			}, nil)
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Force the removal of one or more volumes")
@@ -159,47 +115,24 @@ func newRemoveCommand(cli *command.Cli) *cobra.Command {
 }
 
 func newPruneCommand(cli *command.Cli) *cobra.Command {
-	var (
-		all, force bool
-		filters    []string
-	)
-	cmd := &cobra.Command{
-		Use:   "prune [OPTIONS]",
-		Short: "Remove unused local volumes",
-		Args:  command.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := opts.ParseFilters(filters)
-			if err != nil {
-				return err
-			}
-			warning := "WARNING! This will remove anonymous local volumes not used by at least one container."
+	var all bool
+	cmd := command.PruneCommand(cli, "Remove unused local volumes", command.Prune{
+		FilterUsage: `Provide filter values (e.g. "label=<label>")`,
+		Warning: func() string {
 			if all {
-				warning = "WARNING! This will remove all local volumes not used by at least one container."
+				return "WARNING! This will remove all local volumes not used by at least one container."
 			}
-			if !force && !command.Confirm(cli, warning) {
-				return nil
-			}
-			apiClient, err := cli.Client()
-			if err != nil {
-				return err
-			}
-			res, err := apiClient.VolumePrune(cmd.Context(), client.VolumePruneOptions{All: all, Filters: f})
-			if err != nil {
-				return err
-			}
-			if len(res.Report.VolumesDeleted) > 0 {
-				_, _ = fmt.Fprintln(cli.Out, "Deleted Volumes:")
-				for _, v := range res.Report.VolumesDeleted {
-					_, _ = fmt.Fprintln(cli.Out, v)
-				}
-				_, _ = fmt.Fprintln(cli.Out)
-			}
-			_, err = fmt.Fprintf(cli.Out, "Total reclaimed space: %s\n", format.Size(int64(res.Report.SpaceReclaimed)))
-			return err
+			return "WARNING! This will remove anonymous local volumes not used by at least one container."
 		},
-	}
+		Prune: func(ctx context.Context, apiClient client.APIClient, f client.Filters) error {
+			res, err := apiClient.VolumePrune(ctx, client.VolumePruneOptions{All: all, Filters: f})
+			if err != nil {
+				return err
+			}
+			format.WriteDeleted(cli.Out, "Deleted Volumes:", res.Report.VolumesDeleted)
+			return format.WriteReclaimed(cli.Out, res.Report.SpaceReclaimed)
+		},
+	})
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused volumes, not just anonymous ones")
-	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
-	cmd.Flags().StringArrayVar(&filters, "filter", nil, `Provide filter values (e.g. "label=<label>")`)
 	return cmd
 }
