@@ -46,47 +46,22 @@ func Merge(cur, upd containertypes.Resources) (containertypes.Resources, error) 
 		return cur, conflict("Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set")
 	case upd.CPUQuota > 0 && cur.NanoCPUs > 0:
 		return cur, conflict("Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set")
+	case upd.Memory != 0 && cur.MemorySwap > 0 && upd.Memory > cur.MemorySwap && upd.MemorySwap == 0:
+		return cur, conflict("Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time")
 	}
 	r := cur
-	if upd.BlkioWeight != 0 {
-		r.BlkioWeight = upd.BlkioWeight
-	}
-	if upd.CPUShares != 0 {
-		r.CPUShares = upd.CPUShares
-	}
-	if upd.NanoCPUs != 0 {
-		r.NanoCPUs = upd.NanoCPUs
-	}
-	if upd.CPUPeriod != 0 {
-		r.CPUPeriod = upd.CPUPeriod
-	}
-	if upd.CPUQuota != 0 {
-		r.CPUQuota = upd.CPUQuota
-	}
-	if upd.CpusetCpus != "" {
-		r.CpusetCpus = upd.CpusetCpus
-	}
-	if upd.CpusetMems != "" {
-		r.CpusetMems = upd.CpusetMems
-	}
-	if upd.Memory != 0 {
-		if cur.MemorySwap > 0 && upd.Memory > cur.MemorySwap && upd.MemorySwap == 0 {
-			return cur, conflict("Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time")
-		}
-		r.Memory = upd.Memory
-	}
-	if upd.MemorySwap != 0 {
-		r.MemorySwap = upd.MemorySwap
-	}
-	if upd.MemoryReservation != 0 {
-		r.MemoryReservation = upd.MemoryReservation
-	}
-	if upd.CPURealtimePeriod != 0 {
-		r.CPURealtimePeriod = upd.CPURealtimePeriod
-	}
-	if upd.CPURealtimeRuntime != 0 {
-		r.CPURealtimeRuntime = upd.CPURealtimeRuntime
-	}
+	setIfNonZero(&r.BlkioWeight, upd.BlkioWeight)
+	setIfNonZero(&r.CPUShares, upd.CPUShares)
+	setIfNonZero(&r.NanoCPUs, upd.NanoCPUs)
+	setIfNonZero(&r.CPUPeriod, upd.CPUPeriod)
+	setIfNonZero(&r.CPUQuota, upd.CPUQuota)
+	setIfNonZero(&r.CpusetCpus, upd.CpusetCpus)
+	setIfNonZero(&r.CpusetMems, upd.CpusetMems)
+	setIfNonZero(&r.Memory, upd.Memory)
+	setIfNonZero(&r.MemorySwap, upd.MemorySwap)
+	setIfNonZero(&r.MemoryReservation, upd.MemoryReservation)
+	setIfNonZero(&r.CPURealtimePeriod, upd.CPURealtimePeriod)
+	setIfNonZero(&r.CPURealtimeRuntime, upd.CPURealtimeRuntime)
 	if upd.PidsLimit != nil {
 		v := *upd.PidsLimit
 		if v <= 0 {
@@ -95,4 +70,13 @@ func Merge(cur, upd containertypes.Resources) (containertypes.Resources, error) 
 		r.PidsLimit = &v
 	}
 	return r, nil
+}
+
+// setIfNonZero sets *dst to v unless v is its type's zero value, which in an
+// update means "unchanged".
+func setIfNonZero[T comparable](dst *T, v T) {
+	var zero T
+	if v != zero {
+		*dst = v
+	}
 }
