@@ -52,6 +52,20 @@ wait_gone() {
 	return 1
 }
 
+# wait_daemon NAME PID SOCK LOG SECONDS CLI...: wait until `CLI... version`
+# answers on SOCK; die with the end of LOG if the daemon exits or does not
+# answer in SECONDS.
+wait_daemon() {
+	local name=$1 pid=$2 sock=$3 logf=$4 secs=$5 i
+	shift 5
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || die "$name exited: $(tail -5 "$logf")"
+		[ -S "$sock" ] && "$@" version >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "$name did not answer on $sock in $secs s: $(tail -5 "$logf")"
+}
+
 # stop_pid PID NAME: SIGTERM, then SIGKILL after 15 s; reaps our children.
 stop_pid() {
 	local pid=$1 name=$2
@@ -169,7 +183,7 @@ exec_untmpfs() {
 
 # start_berthd [BERTHD FLAGS...]: a private berthd under $WORK/berth.
 start_berthd() {
-	local dir=$WORK/berth i
+	local dir=$WORK/berth
 	if [ ! -x "$BERTH_BIN/berthd" ] || [ ! -x "$BERTH_BIN/berth" ] || [ ! -x "$BERTH_BIN/berth-shim" ] || [ ! -x "$BERTH_BIN/berth-kube" ]; then
 		log "no binaries in $BERTH_BIN; running hack/build"
 		(cd "$BENCH_REPO" && hack/build) >&2
@@ -194,12 +208,7 @@ start_berthd() {
 		"$@" >"$dir/berthd.log" 2>&1 </dev/null &
 	BERTHD_PID=$!
 	on_cleanup stop_berthd
-	for ((i = 0; i < 150; i++)); do
-		kill -0 "$BERTHD_PID" 2>/dev/null || die "berthd exited: $(tail -5 "$dir/berthd.log")"
-		[ -S "$BERTH_SOCK" ] && berth version >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	die "berthd did not answer on $BERTH_SOCK in 15 s: $(tail -5 "$dir/berthd.log")"
+	wait_daemon berthd "$BERTHD_PID" "$BERTH_SOCK" "$dir/berthd.log" 15 berth
 }
 
 stop_berthd() {
@@ -237,7 +246,7 @@ rdocker() { "${RDOCKER[@]}" "$@"; }
 # DOCKERD_NET_ARGS asks for one (e.g. --bip=10.213.253.1/24: docker0 with
 # veths and IPAM, still no iptables).
 start_dockerd() {
-	local dir=$WORK/docker i
+	local dir=$WORK/docker
 	command -v dockerd >/dev/null || die "dockerd is not installed (apt-get install docker.io)"
 	command -v "$DOCKER_CLI" >/dev/null || die "docker CLI $DOCKER_CLI not found"
 	mkdir -p "$dir"
@@ -254,12 +263,7 @@ start_dockerd() {
 		>"$dir/dockerd.log" 2>&1 </dev/null &
 	DOCKERD_PID=$!
 	on_cleanup stop_dockerd
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$DOCKERD_PID" 2>/dev/null || die "dockerd exited: $(tail -5 "$dir/dockerd.log")"
-		[ -S "$DOCKER_SOCK" ] && rdocker version >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	die "dockerd did not answer on $DOCKER_SOCK in 30 s: $(tail -5 "$dir/dockerd.log")"
+	wait_daemon dockerd "$DOCKERD_PID" "$DOCKER_SOCK" "$dir/dockerd.log" 30 rdocker
 }
 
 stop_dockerd() {
