@@ -19,6 +19,8 @@ var testCrashPoint = os.Getenv("BERTH_TEST_CRASH_POINT")
 //     container, the daemon has not asked for the start;
 //   - after-start: the shim started the container, its running state is
 //     not on disk yet;
+//   - before-autoremove: a --rm container's exit is handled in memory
+//     (waiters woken, die event sent), its removal not begun;
 //   - after-rename: in a removal, the container's directory was renamed
 //     away and is not deleted yet.
 func (d *Daemon) crashPoint(point string) {

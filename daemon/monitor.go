@@ -77,13 +77,21 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 			d.log.Error("record exit", "container", c.ID, "err", err)
 		}
 		c.State.OOMKilled = exit.OOMKilled
-		if err := c.ToDisk(); err != nil {
-			d.log.Error("persist exit", "container", c.ID, "err", err)
+		// A container removed next is not written first: until its
+		// directory is renamed away, the exit file the shim wrote stays,
+		// and a daemon that dies before that reads the exit from it at
+		// restore, and removes the container then.
+		if !autoRemove {
+			if err := c.ToDisk(); err != nil {
+				d.log.Error("persist exit", "container", c.ID, "err", err)
+			}
 		}
 	}
 	runtrace.Mark("exit persisted")
 	d.retireShim(c, l)
-	os.Remove(c.ExitPath())
+	if !autoRemove {
+		os.Remove(c.ExitPath())
+	}
 	d.notify(l, c, false)
 	// After the waiters: `run` returns without waiting for DEL; c's lock
 	// keeps a restart or inspect from seeing it half done.
@@ -102,6 +110,7 @@ func (d *Daemon) handleExit(c *container.Container, l *live, exit *shim.Exit, ex
 		d.scheduleRestart(c, l)
 	}
 	if autoRemove {
+		d.crashPoint("before-autoremove")
 		runtrace.Mark("remove begin")
 		defer runtrace.Mark("remove end")
 		if err := d.remove(context.Background(), c, false, true); err != nil && !errors.Is(err, errNotFound) {

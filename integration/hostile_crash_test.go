@@ -423,6 +423,40 @@ func TestHostileCrashRemoveWindow(t *testing.T) {
 	w.removeAll(t)
 }
 
+// TestHostileCrashBeforeAutoRemove kills the daemon when a --rm
+// container's exit is handled and its removal has not begun. The daemon
+// does not write the exit to the container's state first (the removal
+// follows at once), so the new daemon must take the exit from the file
+// the shim wrote, report it with the real exit code, and finish the
+// removal.
+func TestHostileCrashBeforeAutoRemove(t *testing.T) {
+	t.Setenv("BERTH_TEST_CRASH_POINT", "")
+	w := hcNew(t)
+	w.d.Stop(t)
+	t.Setenv("BERTH_TEST_CRASH_POINT", "before-autoremove")
+	w.d.Start(t)
+	start := time.Now()
+	id := w.d.OK(t, "run", "-d", "--rm", "--name", "quick", "--network", "none", "--read-only", "busybox", "sh", "-c", "exit 3")
+	w.ids[id] = true
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if strings.Contains(w.d.Log(), "test crash point reached") {
+			return poll.Success()
+		}
+		return poll.Continue("the daemon did not reach the crash point")
+	}, poll.WithTimeout(20*time.Second), poll.WithDelay(20*time.Millisecond))
+	t.Setenv("BERTH_TEST_CRASH_POINT", "")
+	w.crashRestart(t)
+	w.consistent(t, "after the restart")
+	res := w.d.Berth(t, "inspect", "quick")
+	assert.Assert(t, res.ExitCode != 0, "the --rm container is still there: %s", res.Stdout)
+	entries, err := os.ReadDir(filepath.Join(w.d.DataRoot, "containers"))
+	assert.NilError(t, err)
+	assert.Equal(t, len(entries), 0, "container directories: %v", entries)
+	code := w.d.OK(t, "events", "--since", fmt.Sprint(start.Unix()-1), "--until", fmt.Sprint(time.Now().Unix()+1),
+		"--filter", "container="+id, "--filter", "event=die", "--format", "{{.Actor.Attributes.exitCode}}")
+	assert.Equal(t, code, "3", "the restored daemon's die event")
+}
+
 // TestHostileCrashRandom runs, round after round, a random mix of run -d,
 // create+start, stop, rm -f, exec and a kill that a restart policy answers,
 // kills the daemon with SIGKILL at a random moment, restarts it and checks

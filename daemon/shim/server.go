@@ -159,6 +159,9 @@ func (s *supervisor) handleWait(w http.ResponseWriter, r *http.Request) {
 	exit := s.exit
 	s.mu.Unlock()
 	writeJSON(w, exit)
+	// Sent before the waiter counts as done (awaitWaiters), not when
+	// the server finishes the request.
+	http.NewResponseController(w).Flush()
 }
 
 // handleResize sets the size of the container's terminal.

@@ -429,7 +429,11 @@ func (s *supervisor) run() {
 	runtrace.Mark("shim exit-reported")
 	// The exit is reported before the runtime's state is deleted: the
 	// delete is off the path of `run --rm`. The daemon waits for this
-	// process to end before it starts the container again.
+	// process to end before it starts the container again. The answers
+	// to the daemon's /wait go out first: the shim has one P, and the
+	// fork and exec of the runtime hold it for a millisecond or more,
+	// with the answer waiting behind them.
+	s.awaitWaiters(100 * time.Millisecond)
 	err := s.transition(opDelete, func() error {
 		if out, err := s.runtimeCmd("delete", "--force", s.cfg.ID).CombinedOutput(); err != nil {
 			return fmt.Errorf("%w: %s", err, out)
@@ -440,17 +444,23 @@ func (s *supervisor) run() {
 		s.log.Warn("runtime delete", "err", err)
 	}
 	runtrace.Mark("shim runtime-deleted")
-	// Give waiters a moment to receive the exit, then go.
-	done := make(chan struct{})
-	go func() { s.waiters.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-	}
+	// Give waiters that came later a moment to receive the exit, then go.
+	s.awaitWaiters(2 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = srv.Shutdown(ctx)
 	os.Remove(s.cfg.Socket)
+}
+
+// awaitWaiters waits, at most timeout, until the /wait requests that
+// came have their answer sent.
+func (s *supervisor) awaitWaiters(timeout time.Duration) {
+	done := make(chan struct{})
+	go func() { s.waiters.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+	}
 }
 
 func (s *supervisor) releaseOutput() {
