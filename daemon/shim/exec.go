@@ -295,7 +295,7 @@ func (s *supervisor) startExec(p *execProc, proc *specs.Process, stdin bool) (*e
 		consoleSocket: filepath.Join(dir, p.id+".sock"),
 		stdin:         stdin,
 		pidFile:       pidFile,
-	})
+	}, func() string { return arg0(proc) })
 	if err != nil {
 		return nil, err
 	}
