@@ -166,7 +166,9 @@ func (s *supervisor) handleExec(w http.ResponseWriter, r *http.Request) {
 	s.execMu.Unlock()
 
 	wantStdin := q.Get("stdin") == "1"
+	s.startMu.RLock()
 	xio, err := s.startExec(p, &proc, wantStdin)
+	s.startMu.RUnlock()
 	if err != nil {
 		code := StartErrorExitCode(err, ExitExecStartFailed)
 		p.mu.Lock()

@@ -144,6 +144,9 @@ type supervisor struct {
 
 	execMu sync.Mutex // guards execs
 	execs  map[string]*execProc
+	// startMu is held for reading while an exec is started, until its
+	// pid is known, and for writing by reapStrays.
+	startMu sync.RWMutex
 }
 
 type subscriber struct {
@@ -382,6 +385,7 @@ func (s *supervisor) unsubscribe(sub *subscriber) {
 // been recorded and reported.
 func (s *supervisor) run() {
 	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.reapStrays()
 	go func() { _ = srv.Serve(s.listener) }()
 	// A daemon that dies between spawning the shim and starting the
 	// container must not leave the output blocked forever.
