@@ -272,7 +272,11 @@ func HasEnv(env []string, key string) bool {
 // recursively read-only ("rro", so that its submounts are read-only too)
 // where the runtime can and the mount did not ask for ReadOnlyNonRecursive;
 // where it cannot, it stays read-only at its top only, as in Docker
-// (CheckRecursiveReadOnly refuses ReadOnlyForceRecursive then).
+// (CheckRecursiveReadOnly refuses ReadOnlyForceRecursive then). A
+// non-recursive bind gets its propagation in the non-recursive spelling
+// ("private" for "rprivate"), the same for a mount without submounts: crun
+// (1.8) takes the MS_REC of "rprivate" for its bind too, and so made a
+// non-recursive bind recursive.
 func bindOptions(m container.Mount, rro bool) []string {
 	opts := []string{"rbind"}
 	if m.NonRecursive {
@@ -289,6 +293,9 @@ func bindOptions(m container.Mount, rro bool) []string {
 	prop := m.Propagation
 	if prop == "" {
 		prop = "rprivate"
+	}
+	if m.NonRecursive {
+		prop = strings.TrimPrefix(prop, "r")
 	}
 	return append(opts, prop)
 }
