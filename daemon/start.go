@@ -202,6 +202,7 @@ func (d *Daemon) buildRun(c *container.Container, nsPath string, linkEnv []strin
 		HardNofile:        d.hardNofile,
 		VolumePath:        d.volumes.Path,
 		VolumeIsTmpfs:     d.volumes.IsTmpfs,
+		VolumeIsReadOnly:  d.volumes.IsReadOnly,
 		BlockDevices:      devs,
 		InitPath:          d.initPath(),
 	})

@@ -107,7 +107,9 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, timeout *int,
 
 // ContainerKill sends a signal to the container's main process. A SIGKILL
 // returns once the container is marked exited, as in Docker, so that a
-// remove right after it finds the container stopped.
+// remove right after it finds the container stopped. A paused container
+// is thawed after a SIGKILL, as in Docker: on cgroup v1 a frozen process
+// dies only once thawed, and only runc thaws it itself (crun does not).
 func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 	c, err := d.containers.Get(name)
 	if err != nil {
@@ -127,6 +129,7 @@ func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 	}
 	l := d.liveOf(c.ID)
 	shim, exited := l.shim, l.exited
+	paused := c.State.Status == containertypes.StatePaused
 	if sig == unix.SIGKILL {
 		l.stopping = true
 	}
@@ -136,6 +139,10 @@ func (d *Daemon) ContainerKill(ctx context.Context, name, signal string) error {
 	}
 	if err := d.signal(ctx, c, shim, sig, false); err != nil || sig != unix.SIGKILL {
 		return err
+	}
+	if paused {
+		// Fails where the runtime thawed it and it is gone already.
+		_ = shim.Resume(ctx)
 	}
 	select {
 	case <-exited:

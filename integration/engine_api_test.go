@@ -67,7 +67,7 @@ func TestEngineAPISystem(t *testing.T) {
 	assert.Equal(t, info.Images, 1)
 	assert.Equal(t, info.DockerRootDir, d.DataRoot)
 	assert.Equal(t, info.OSType, "linux")
-	assert.Equal(t, info.DefaultRuntime, "runc") // the harness's --runtime
+	assert.Equal(t, info.DefaultRuntime, d.DefaultRuntime(t))
 
 	out := d.OK(t, "version", "--format", "{{.Server.APIVersion}} {{.Server.Os}}")
 	assert.Equal(t, out, "1.47 linux")

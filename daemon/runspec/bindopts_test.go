@@ -23,11 +23,13 @@ func TestBindOptions(t *testing.T) {
 	}{
 		{"rw", bind, true, []string{"rbind", "rw", "rprivate"}},
 		{"propagation", with(func(m *container.Mount) { m.Propagation = "rshared" }), true, []string{"rbind", "rw", "rshared"}},
-		{"non-recursive", with(func(m *container.Mount) { m.NonRecursive = true }), true, []string{"bind", "rw", "rprivate"}},
+		{"non-recursive", with(func(m *container.Mount) { m.NonRecursive = true }), true, []string{"bind", "rw", "private"}},
+		{"non-recursive propagation", with(func(m *container.Mount) { m.NonRecursive, m.Propagation = true, "rslave" }), true, []string{"bind", "rw", "slave"}},
+		{"non-recursive shared", with(func(m *container.Mount) { m.NonRecursive, m.Propagation = true, "shared" }), true, []string{"bind", "rw", "shared"}},
 		{"ro recursive", with(func(m *container.Mount) { m.ReadOnly = true }), true, []string{"rbind", "ro", "rro", "rprivate"}},
 		{"ro runtime without rro", with(func(m *container.Mount) { m.ReadOnly = true }), false, []string{"rbind", "ro", "rprivate"}},
 		{"ro non-recursive", with(func(m *container.Mount) { m.ReadOnly, m.ReadOnlyNonRecursive = true, true }), true, []string{"rbind", "ro", "rprivate"}},
-		{"ro bind non-recursive", with(func(m *container.Mount) { m.ReadOnly, m.NonRecursive = true, true }), true, []string{"bind", "ro", "rprivate"}},
+		{"ro bind non-recursive", with(func(m *container.Mount) { m.ReadOnly, m.NonRecursive = true, true }), true, []string{"bind", "ro", "private"}},
 		{"ro volume", with(func(m *container.Mount) { m.Type, m.ReadOnly = container.MountVolume, true }), true, []string{"rbind", "ro", "rprivate"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,6 +43,12 @@ type Defaults struct {
 	// the copy made at create is lost when the tmpfs is unmounted, and
 	// its root keeps the mode and owner of its options. nil: none is.
 	VolumeIsTmpfs func(name string) bool
+	// VolumeIsReadOnly reports a volume whose own mount is read-only
+	// (the local driver's o=bind,ro or a tmpfs with ro): its container
+	// mounts say so too. The runtime remounts a bind with its options
+	// (crun always, runc with any flag), which without "ro" makes the
+	// container's view of it writable. nil: none is.
+	VolumeIsReadOnly func(name string) bool
 	// BlockDevices are the numbers of the block devices the container's
 	// Blkio* limits name (see BlockDevicePaths).
 	BlockDevices map[string]DevNum
@@ -112,6 +118,9 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m, d.RecursiveReadOnly)})
 		case container.MountVolume:
 			src := d.VolumePath(m.VolumeName)
+			if d.VolumeIsReadOnly != nil && d.VolumeIsReadOnly(m.VolumeName) {
+				m.ReadOnly = true
+			}
 			if m.Subpath != "" {
 				// The shim resolves the subpath inside the volume; the
 				// image's content is not copied into it, as in Docker.
@@ -272,7 +281,11 @@ func HasEnv(env []string, key string) bool {
 // recursively read-only ("rro", so that its submounts are read-only too)
 // where the runtime can and the mount did not ask for ReadOnlyNonRecursive;
 // where it cannot, it stays read-only at its top only, as in Docker
-// (CheckRecursiveReadOnly refuses ReadOnlyForceRecursive then).
+// (CheckRecursiveReadOnly refuses ReadOnlyForceRecursive then). A
+// non-recursive bind gets its propagation in the non-recursive spelling
+// ("private" for "rprivate"), the same for a mount without submounts: crun
+// (1.8) takes the MS_REC of "rprivate" for its bind too, and so made a
+// non-recursive bind recursive.
 func bindOptions(m container.Mount, rro bool) []string {
 	opts := []string{"rbind"}
 	if m.NonRecursive {
@@ -289,6 +302,9 @@ func bindOptions(m container.Mount, rro bool) []string {
 	prop := m.Propagation
 	if prop == "" {
 		prop = "rprivate"
+	}
+	if m.NonRecursive {
+		prop = strings.TrimPrefix(prop, "r")
 	}
 	return append(opts, prop)
 }

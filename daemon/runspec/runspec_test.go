@@ -213,3 +213,25 @@ func TestBuildTmpfsVolumeNoCopy(t *testing.T) {
 	assert.DeepEqual(t, cfg.Volumes, []shim.VolumeCopy{{Destination: "/p", Path: "/var/lib/berth/volumes/pv/_data"}})
 	assert.Equal(t, in.Mounts[0].Source, "/var/lib/berth/volumes/tv/_data")
 }
+
+// TestBuildReadOnlyVolume: a volume whose own mount is read-only is
+// mounted read-only in the container, also where the container's mount
+// did not ask for it and through a subpath.
+func TestBuildReadOnlyVolume(t *testing.T) {
+	t.Parallel()
+	c := newContainer(nil,
+		container.Mount{Type: container.MountVolume, Destination: "/r", VolumeName: "rov"},
+		container.Mount{Type: container.MountVolume, Destination: "/s", VolumeName: "rov", Subpath: "a"},
+		container.Mount{Type: container.MountVolume, Destination: "/w", VolumeName: "rwv"},
+	)
+	d := defaults
+	d.VolumeIsReadOnly = func(name string) bool { return name == "rov" }
+	_, in := Build(c, d)
+	opts := map[string][]string{}
+	for _, m := range in.Mounts {
+		opts[m.Destination] = m.Options
+	}
+	assert.DeepEqual(t, opts["/r"], []string{"rbind", "ro", "rprivate"})
+	assert.DeepEqual(t, opts["/s"], []string{"rbind", "ro", "rprivate"})
+	assert.DeepEqual(t, opts["/w"], []string{"rbind", "rw", "rprivate"})
+}

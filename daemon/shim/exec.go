@@ -166,7 +166,9 @@ func (s *supervisor) handleExec(w http.ResponseWriter, r *http.Request) {
 	s.execMu.Unlock()
 
 	wantStdin := q.Get("stdin") == "1"
+	s.startMu.RLock()
 	xio, err := s.startExec(p, &proc, wantStdin)
+	s.startMu.RUnlock()
 	if err != nil {
 		code := StartErrorExitCode(err, ExitExecStartFailed)
 		p.mu.Lock()
@@ -295,7 +297,7 @@ func (s *supervisor) startExec(p *execProc, proc *specs.Process, stdin bool) (*e
 		consoleSocket: filepath.Join(dir, p.id+".sock"),
 		stdin:         stdin,
 		pidFile:       pidFile,
-	})
+	}, func() string { return arg0(proc) })
 	if err != nil {
 		return nil, err
 	}

@@ -144,6 +144,9 @@ type supervisor struct {
 
 	execMu sync.Mutex // guards execs
 	execs  map[string]*execProc
+	// startMu is held for reading while an exec is started, until its
+	// pid is known, and for writing by reapStrays.
+	startMu sync.RWMutex
 }
 
 type subscriber struct {
@@ -224,6 +227,12 @@ func (s *supervisor) runtimeCmd(args ...string) *exec.Cmd {
 // runtimeError turns a failed runtime command into the message the runtime
 // logged, which is what a user needs to see.
 func (s *supervisor) runtimeError(op string, err error, stderr []byte) error {
+	return fmt.Errorf("OCI runtime %s failed: %s", op, s.runtimeMessage(err, stderr))
+}
+
+// runtimeMessage is the message a failed runtime command logged, else
+// what it printed, else how it failed.
+func (s *supervisor) runtimeMessage(err error, stderr []byte) string {
 	msg := lastRuntimeError(filepath.Join(s.dir, "runtime.log"))
 	if msg == "" {
 		msg = strings.TrimSpace(string(stderr))
@@ -231,7 +240,7 @@ func (s *supervisor) runtimeError(op string, err error, stderr []byte) error {
 	if msg == "" {
 		msg = err.Error()
 	}
-	return fmt.Errorf("OCI runtime %s failed: %s", op, msg)
+	return msg
 }
 
 func lastRuntimeError(path string) string {
@@ -272,7 +281,7 @@ func (s *supervisor) create() (int, error) {
 		consoleSocket: filepath.Join(s.dir, "console.sock"),
 		stdin:         s.cfg.Stdin,
 		pidFile:       filepath.Join(s.dir, "init.pid"),
-	})
+	}, s.bundleArg0)
 	if err != nil {
 		return 0, err
 	}
@@ -376,6 +385,7 @@ func (s *supervisor) unsubscribe(sub *subscriber) {
 // been recorded and reported.
 func (s *supervisor) run() {
 	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.reapStrays()
 	go func() { _ = srv.Serve(s.listener) }()
 	// A daemon that dies between spawning the shim and starting the
 	// container must not leave the output blocked forever.

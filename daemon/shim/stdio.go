@@ -49,8 +49,9 @@ func (p processIO) close() {
 // `exec --detach` with their own flags), adding the stdio, pid-file and
 // console-socket flags of std and the container's ID. It returns once the
 // runtime has exited, with the pid of the process it started and the
-// shim's end of its stdio. op names the command in errors.
-func (s *supervisor) startProcess(op string, args []string, std stdioSpec) (int, processIO, error) {
+// shim's end of its stdio. op names the command in errors; arg0 gives
+// the process's command, for them (see startMessage).
+func (s *supervisor) startProcess(op string, args []string, std stdioSpec, arg0 func() string) (int, processIO, error) {
 	var pio processIO
 	var childEnds []*os.File // the process's ends, closed once the runtime has them
 	closeChildEnds := func() {
@@ -111,7 +112,8 @@ func (s *supervisor) startProcess(op string, args []string, std stdioSpec) (int,
 	runtrace.Mark("shim runtime-exited")
 	closeChildEnds()
 	if err != nil {
-		return fail(s.runtimeError(op, err, []byte(errBuf.String())))
+		msg := startMessage(s.runtimeMessage(err, []byte(errBuf.String())), arg0)
+		return fail(fmt.Errorf("OCI runtime %s failed: %s", op, msg))
 	}
 	pid, err := readPidFile(std.pidFile)
 	if err != nil {

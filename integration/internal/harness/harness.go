@@ -2,6 +2,18 @@
 // tests: each daemon gets its own data root, exec root and socket, and is
 // driven through the real berth binary or the Docker Go client. The tests
 // need root (namespaces, overlayfs, tmpfs mounts) and say so.
+//
+// A test daemon runs on the runtime users get: it starts without
+// --runtime, so it probes crun and makes it its default where crun runs
+// containers (runc elsewhere). BERTH_TEST_RUNTIME=runc (or crun) gives
+// every daemon --runtime with that value instead, to run the whole suite
+// on one runtime:
+//
+//	BERTH_TEST_RUNTIME=runc BERTH_BIN=$PWD/bin go test -mod=vendor ./integration/
+//
+// A test that names a runtime itself (WithArgs("--runtime", ...)) keeps
+// it, as does one that needs the probe (WithProbedRuntime); the tests
+// that depend on the runtime run on each with ForRuntimes.
 package harness
 
 import (
@@ -139,8 +151,8 @@ type Daemon struct {
 	// binDir: where berthd (and the helpers it looks for next to
 	// itself) come from; Binaries(t) unless WithoutBinary.
 	binDir string
-	// probeRuntime: no --runtime unless the test gives one, so the
-	// daemon chooses its default runtime itself (WithProbedRuntime).
+	// probeRuntime: no --runtime unless the test gives one, even with
+	// BERTH_TEST_RUNTIME set (WithProbedRuntime).
 	probeRuntime bool
 }
 
@@ -190,11 +202,11 @@ func WithoutBinary(name string) Option {
 	}
 }
 
-// WithProbedRuntime starts the daemon without --runtime: it probes crun
-// and picks its default runtime itself. Without this option or a
-// --runtime of the test's own, the harness passes --runtime runc: the
-// tests that do not name a runtime were written for runc, and those that
-// depend on the runtime run on each with ForRuntimes.
+// WithProbedRuntime starts the daemon without --runtime even when
+// BERTH_TEST_RUNTIME is set: for the tests of the probe itself, which
+// need the daemon to pick its default runtime. Without it, a daemon also
+// starts without --runtime (and probes) unless BERTH_TEST_RUNTIME is set
+// or the test gives its own --runtime.
 func WithProbedRuntime() Option { return func(d *Daemon) { d.probeRuntime = true } }
 
 // New starts a daemon with its own roots under a temporary directory and
@@ -219,8 +231,8 @@ func New(t testing.TB, opts ...Option) *Daemon {
 	for _, o := range opts {
 		o(d)
 	}
-	if !d.probeRuntime && !slices.Contains(d.Args, "--runtime") {
-		d.Args = append(d.Args, "--runtime", "runc")
+	if rt := os.Getenv("BERTH_TEST_RUNTIME"); rt != "" && !d.probeRuntime && !slices.Contains(d.Args, "--runtime") {
+		d.Args = append(d.Args, "--runtime", rt)
 	}
 	d.Start(t)
 	t.Cleanup(func() { d.cleanup() })

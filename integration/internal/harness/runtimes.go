@@ -2,6 +2,8 @@ package harness
 
 import (
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,4 +48,19 @@ func RequireRuntimeHost(t testing.TB, rt string, res Result) {
 		t.Fatalf("%s cannot start containers on this host (hybrid cgroups: a controller is still on cgroup2): "+
 			"run hack/setup-crun-host as root first (CI does); %s said: %s", rt, rt, strings.TrimSpace(res.Stderr))
 	}
+}
+
+// DefaultRuntime is the runtime of the daemon's containers that name
+// none: the --runtime it was given, else the one it chose at start and
+// logged (crun where crun runs containers).
+func (d *Daemon) DefaultRuntime(t testing.TB) string {
+	t.Helper()
+	if i := slices.Index(d.Args, "--runtime"); i >= 0 && i+1 < len(d.Args) {
+		return d.Args[i+1]
+	}
+	m := regexp.MustCompile(`msg="default runtime" runtime=(\S+)`).FindStringSubmatch(d.Log())
+	if m == nil {
+		t.Fatalf("the daemon logged no default runtime:\n%s", d.Log())
+	}
+	return m[1]
 }
