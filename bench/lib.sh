@@ -415,7 +415,34 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf 
 
 # host_info: one line about the machine and its load.
 host_info() {
-	echo "host: $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); runc $(runc --version | awk 'NR==1{print $3}')"
+	echo "host: $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); runc $(runc --version | awk 'NR==1{print $3}'); $(cold_cgroup_move)"
+}
+
+# cold_cgroup_move: the median time of a no-op move of this shell into its
+# own cgroup after 0.2 s without any (three tries). Every container start
+# makes such moves, and on this kind of host the first after a quiet
+# moment waits for an RCU grace period (about 10 ms) under the kernel's
+# global cgroup lock, unless the host runs with a per-threadgroup lock
+# (cgroup2 mount option favordynmods, Linux 6.18 and later: once turned
+# on, it stays on until reboot, even after a remount without it). The
+# numbers of two runs compare only when this is the same.
+cold_cgroup_move() {
+	local unified rel procs t0 t1 i times=()
+	unified=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	rel=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+	procs=$unified$rel/cgroup.procs
+	if [ -z "$unified" ] || [ ! -w "$procs" ]; then
+		echo "cold cgroup move: not measured (no cgroup2 hierarchy)"
+		return
+	fi
+	for i in 1 2 3; do
+		sleep 0.2
+		t0=${EPOCHREALTIME/./}
+		echo "$BASHPID" >"$procs"
+		t1=${EPOCHREALTIME/./}
+		times+=($((t1 - t0)))
+	done
+	printf '%s\n' "${times[@]}" | sort -n | awk 'NR == 2 { printf "cold cgroup move: %.2f ms\n", $1 / 1000 }'
 }
 
 # results_file NAME: bench/results/NAME-DATE.txt (made on demand).

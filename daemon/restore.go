@@ -56,6 +56,7 @@ func (d *Daemon) restore() error {
 		return err
 	}
 	shims := shimclient.Running(d.shimsDir())
+	var autoRemove []*container.Container
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), removingPrefix) {
 			// A removal was interrupted after the container was
@@ -93,10 +94,18 @@ func (d *Daemon) restore() error {
 			// interfaces, address leases and port rules.
 			d.networkDown(c)
 		}
+		if removeAtRestore(c) {
+			autoRemove = append(autoRemove, c)
+		}
 	}
 	d.removeStaleNetNS()
 	d.reconcileVolumes()
 	d.reconcileMountpoints()
+	for _, c := range autoRemove {
+		if err := d.remove(context.Background(), c, false, true); err != nil && !errors.Is(err, errNotFound) {
+			d.log.Warn("auto-remove at restore", "container", c.ID, "err", err)
+		}
+	}
 	// Leftovers of runs whose containers are gone: live shims, the
 	// runtime's state, state directories and sockets.
 	unknown := map[string]bool{}
@@ -154,6 +163,22 @@ const (
 	// recorded running (no start leaves that): end it and record the exit.
 	restoreEndAndRecord
 )
+
+// removeAtRestore says whether restore removes c, once reconciled with
+// what runs: a --rm container that is not running, as Docker does at
+// start (with live restore, which is how Berth always works: a running
+// one is kept, and removed when it ends). That is a created one never
+// started, and one whose removal a daemon did not get to.
+func removeAtRestore(c *container.Container) bool {
+	if c.HostConfig == nil || !c.HostConfig.AutoRemove {
+		return false
+	}
+	switch c.State.Status {
+	case containertypes.StateCreated, containertypes.StateExited, containertypes.StateDead:
+		return true
+	}
+	return false
+}
 
 // shimUnknown stands for a shim that is alive but does not say its status.
 const shimUnknown shim.Status = "unknown"

@@ -3,6 +3,7 @@ package daemon
 import (
 	"testing"
 
+	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/shim"
 	containertypes "github.com/moby/moby/api/types/container"
 	"gotest.tools/v3/assert"
@@ -38,5 +39,33 @@ func TestDecideRestore(t *testing.T) {
 	}
 	for _, tc := range cases {
 		assert.Equal(t, decideRestore(tc.recorded, tc.shim), tc.want, "recorded %s, shim %q", tc.recorded, tc.shim)
+	}
+}
+
+func TestRemoveAtRestore(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		autoRemove bool
+		status     containertypes.ContainerState
+		want       bool
+	}{
+		{true, containertypes.StateCreated, true},
+		{true, containertypes.StateExited, true},
+		{true, containertypes.StateDead, true},
+		{true, containertypes.StateRunning, false},
+		{true, containertypes.StatePaused, false},
+		{true, containertypes.StateRestarting, false},
+		{false, containertypes.StateExited, false},
+		{false, containertypes.StateCreated, false},
+	}
+	for _, tc := range cases {
+		c := &container.Container{HostConfig: &containertypes.HostConfig{AutoRemove: tc.autoRemove}}
+		c.State.Status = tc.status
+		if got := removeAtRestore(c); got != tc.want {
+			t.Errorf("AutoRemove=%v status %s: got %v, want %v", tc.autoRemove, tc.status, got, tc.want)
+		}
+	}
+	if removeAtRestore(&container.Container{}) {
+		t.Error("a container without a host config is removed")
 	}
 }

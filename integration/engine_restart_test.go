@@ -90,3 +90,26 @@ func TestEngineRestartPolicy(t *testing.T) {
 		assert.Check(t, is.Contains(res.Stderr, "AutoRemove"))
 	})
 }
+
+// TestEngineRestartAutoRemove: a daemon that starts removes the --rm
+// containers that are not running, as Docker's does (a created one never
+// started, here), and keeps a running one, which goes when it ends.
+func TestEngineRestartAutoRemove(t *testing.T) {
+	d := harness.NewWithImage(t)
+	d.OK(t, "create", "--rm", "--name", "never", "--network", "none", "busybox", "true")
+	d.OK(t, "create", "--name", "kept", "--network", "none", "busybox", "true")
+	d.OK(t, "run", "-d", "--rm", "--name", "alive", "--network", "none", "busybox", "sleep", "600")
+	d.Restart(t)
+	res := d.Berth(t, "inspect", "never")
+	assert.Assert(t, res.ExitCode != 0, "the created --rm container survived the restart: %s", res.Stdout)
+	assert.Equal(t, d.Inspect(t, "kept", "{{.State.Status}}"), "created")
+	assert.Equal(t, d.Inspect(t, "alive", "{{.State.Status}}"), "running")
+	d.OK(t, "kill", "alive")
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if d.Berth(t, "inspect", "alive").ExitCode != 0 {
+			return poll.Success()
+		}
+		return poll.Continue("the running --rm container is not removed after its end")
+	}, poll.WithTimeout(20*time.Second), poll.WithDelay(50*time.Millisecond))
+	d.OK(t, "rm", "kept")
+}
