@@ -15,6 +15,7 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 	eventtypes "github.com/moby/moby/api/types/events"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/container"
 	"github.com/berth-project/berth/daemon/oci"
@@ -159,6 +160,13 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	return nil
 }
 
+// onReadOnlyMount reports whether the mount that holds path is read-only
+// (its own flag or its file system's).
+func onReadOnlyMount(path string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(path, &st) == nil && st.Flags&unix.ST_RDONLY != 0
+}
+
 // buildRun computes the shim's configuration and the OCI spec of one run
 // of c, in the network namespace nsPath ("" for none, host or a new
 // one). Its I/O is here, before the pure runspec.Build: the runtime is
@@ -203,6 +211,7 @@ func (d *Daemon) buildRun(c *container.Container, nsPath string, linkEnv []strin
 		VolumePath:        d.volumes.Path,
 		VolumeIsTmpfs:     d.volumes.IsTmpfs,
 		VolumeIsReadOnly:  d.volumes.IsReadOnly,
+		SourceIsReadOnly:  onReadOnlyMount,
 		BlockDevices:      devs,
 		InitPath:          d.initPath(),
 	})

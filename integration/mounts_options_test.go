@@ -31,6 +31,36 @@ func hostTreeWithSubmount(t *testing.T) string {
 	return src
 }
 
+// TestMountBindOfReadOnlyMount: `-v SRC:/m`, where SRC is a read-only
+// bind mount on the host, is read-only in the container, as under
+// Docker and runc, on both runtimes (crun remounts a bind with its
+// options, and asked for "rw" it made the host's read-only mount
+// writable through the container); a writable submount of it stays
+// writable, as under runc.
+func TestMountBindOfReadOnlyMount(t *testing.T) {
+	d := harness.NewWithImage(t)
+	data := t.TempDir()
+	assert.NilError(t, os.WriteFile(filepath.Join(data, "f"), []byte("host"), 0o644))
+	assert.NilError(t, os.Mkdir(filepath.Join(data, "sub"), 0o755))
+	src := filepath.Join(t.TempDir(), "ro")
+	assert.NilError(t, os.Mkdir(src, 0o755))
+	assert.NilError(t, unix.Mount(data, src, "", unix.MS_BIND, ""))
+	t.Cleanup(func() { _ = unix.Unmount(src, unix.MNT_DETACH) })
+	assert.NilError(t, unix.Mount("", src, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""))
+	assert.NilError(t, unix.Mount("tmpfs", filepath.Join(src, "sub"), "tmpfs", 0, "size=1m"), "a writable submount (sub exists in data)")
+	d.ForRuntimes(t, func(t *testing.T, rt string) {
+		res := d.Berth(t, "run", "--rm", "--runtime", rt, "--network", "none", "-v", src+":/m", "busybox",
+			"sh", "-c", "echo x >/m/f; echo write=$?; cat /m/f; echo y >/m/sub/g && echo sub=ok")
+		assert.Equal(t, res.ExitCode, 0, res.Combined())
+		assert.Check(t, is.Contains(res.Stdout, "write=1"), "the write through the read-only mount: %s", res.Combined())
+		assert.Check(t, is.Contains(res.Stdout, "host"))
+		assert.Check(t, is.Contains(res.Stdout, "sub=ok"), "the writable submount: %s", res.Combined())
+		got, err := os.ReadFile(filepath.Join(data, "f"))
+		assert.NilError(t, err)
+		assert.Equal(t, string(got), "host", "the host file changed")
+	})
+}
+
 // runOut runs busybox with cmd through the Go client with the given
 // options, waits for it and returns its exit code and output.
 func runOut(ctx context.Context, t *testing.T, c *client.Client, d *harness.Daemon, opts ...container.Option) (int, string) {

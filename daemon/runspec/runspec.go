@@ -10,6 +10,7 @@ package runspec
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,6 +50,12 @@ type Defaults struct {
 	// (crun always, runc with any flag), which without "ro" makes the
 	// container's view of it writable. nil: none is.
 	VolumeIsReadOnly func(name string) bool
+	// SourceIsReadOnly reports a bind source on a read-only mount: its
+	// container mount gets "ro" where it asked for nothing, as the same
+	// bind under Docker and runc stays read-only (runc leaves a bind
+	// with no flag to set as the kernel made it; crun remounts it with
+	// its options, and "rw" would make it writable). nil: none is.
+	SourceIsReadOnly func(path string) bool
 	// BlockDevices are the numbers of the block devices the container's
 	// Blkio* limits name (see BlockDevicePaths).
 	BlockDevices map[string]DevNum
@@ -115,7 +122,11 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 				Options: tmpfsopt.BindOptions(m.Tmpfs.Flags, m.Tmpfs.Propagation)})
 		case container.MountBind:
 			src := sharedBind(&cfg, m, m.Source, d.ShimDir, i)
-			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: bindOptions(m, d.RecursiveReadOnly)})
+			opts := bindOptions(m, d.RecursiveReadOnly)
+			if !m.ReadOnly && d.SourceIsReadOnly != nil && d.SourceIsReadOnly(m.Source) {
+				opts = readOnlyTop(opts)
+			}
+			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: opts})
 		case container.MountVolume:
 			src := d.VolumePath(m.VolumeName)
 			if d.VolumeIsReadOnly != nil && d.VolumeIsReadOnly(m.VolumeName) {
@@ -307,6 +318,18 @@ func bindOptions(m container.Mount, rro bool) []string {
 		prop = strings.TrimPrefix(prop, "r")
 	}
 	return append(opts, prop)
+}
+
+// readOnlyTop turns the "rw" of bind options into "ro": the bind itself
+// is read-only, its submounts keep their own flags.
+func readOnlyTop(opts []string) []string {
+	out := slices.Clone(opts)
+	for i, o := range out {
+		if o == "rw" {
+			out[i] = "ro"
+		}
+	}
+	return out
 }
 
 // CheckRecursiveReadOnly refuses a mount with ReadOnlyForceRecursive when

@@ -235,3 +235,26 @@ func TestBuildReadOnlyVolume(t *testing.T) {
 	assert.DeepEqual(t, opts["/s"], []string{"rbind", "ro", "rprivate"})
 	assert.DeepEqual(t, opts["/w"], []string{"rbind", "rw", "rprivate"})
 }
+
+// TestBuildBindOnReadOnlyMount: a bind whose source is on a read-only
+// mount is read-only in the container where it asked for nothing; its
+// submounts keep their flags (no rro), and an explicit ro stays as it is.
+func TestBuildBindOnReadOnlyMount(t *testing.T) {
+	t.Parallel()
+	c := newContainer(nil,
+		container.Mount{Type: container.MountBind, Destination: "/r", Source: "/ro-mount"},
+		container.Mount{Type: container.MountBind, Destination: "/e", Source: "/ro-mount", ReadOnly: true},
+		container.Mount{Type: container.MountBind, Destination: "/w", Source: "/rw-mount"},
+	)
+	d := defaults
+	d.RecursiveReadOnly = true
+	d.SourceIsReadOnly = func(path string) bool { return path == "/ro-mount" }
+	_, in := Build(c, d)
+	opts := map[string][]string{}
+	for _, m := range in.Mounts {
+		opts[m.Destination] = m.Options
+	}
+	assert.DeepEqual(t, opts["/r"], []string{"rbind", "ro", "rprivate"})
+	assert.DeepEqual(t, opts["/e"], []string{"rbind", "ro", "rro", "rprivate"})
+	assert.DeepEqual(t, opts["/w"], []string{"rbind", "rw", "rprivate"})
+}
