@@ -90,9 +90,6 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 		return fmt.Errorf("unable to remove filesystem for %s: %w", c.ID, err)
 	}
 	d.crashPoint("after-rename")
-	if err := os.RemoveAll(trash); err != nil {
-		d.log.Warn("delete the directory of a removed container", "container", c.ID, "err", err)
-	}
 	d.containers.Delete(c)
 	if removeVolumes {
 		d.removeAnonymousVolumes(c)
@@ -108,6 +105,13 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container, force, remo
 	}
 	d.containerEvent(c, eventtypes.ActionDestroy, nil)
 	d.log.Info("container removed", "container", c.ID)
+	// The container is gone from the moment its directory was renamed
+	// away (restore deletes such a directory): its waiters (run --rm)
+	// have their answer without waiting for this delete; the caller of
+	// a removal returns after it.
+	if err := os.RemoveAll(trash); err != nil {
+		d.log.Warn("delete the directory of a removed container", "container", c.ID, "err", err)
+	}
 	return nil
 }
 

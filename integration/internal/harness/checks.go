@@ -245,11 +245,21 @@ type Snapshot struct {
 // directories and mounts.
 func (d *Daemon) Snapshot(t testing.TB) Snapshot {
 	t.Helper()
-	entries, _ := os.ReadDir(filepath.Join(d.DataRoot, "containers"))
 	var dirs []string
-	for _, e := range entries {
-		dirs = append(dirs, e.Name())
-	}
+	// The directory of a removed container is renamed to .removing-ID,
+	// and deleted just after the removal's waiters (run --rm) are
+	// answered: wait for that, so that one left behind still fails.
+	Poll(t, func() (bool, string) {
+		entries, _ := os.ReadDir(filepath.Join(d.DataRoot, "containers"))
+		dirs = dirs[:0]
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".removing-") {
+				return false, "a removed container's directory is still there: " + e.Name()
+			}
+			dirs = append(dirs, e.Name())
+		}
+		return true, ""
+	})
 	sort.Strings(dirs)
 	var mounts []string
 	for _, line := range d.Mounts() {
