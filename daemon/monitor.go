@@ -23,12 +23,12 @@ type waiter struct {
 }
 
 // monitor waits, in the background, for the end of the run that the shim
-// supervises, and records it.
-func (d *Daemon) monitor(c *container.Container, l *live, shim *shimclient.Client, exited chan struct{}) {
+// supervises (wait, sent to the shim with d.ctx), and records it.
+func (d *Daemon) monitor(c *container.Container, l *live, wait *shimclient.PendingWait, exited chan struct{}) {
 	d.monitors.Add(1)
 	go func() {
 		defer d.monitors.Done()
-		exit, err := shim.Wait(d.ctx)
+		exit, err := wait.Result()
 		if d.ctx.Err() != nil {
 			return // the daemon is stopping; the next one takes over
 		}

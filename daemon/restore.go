@@ -323,7 +323,7 @@ func (d *Daemon) adopt(c *container.Container, l *live, sh *shimclient.Client, s
 	l.exited = make(chan struct{})
 	d.startHealth(c, l, false)
 	d.replayEndpoints(c)
-	d.monitor(c, l, sh, l.exited)
+	d.monitor(c, l, sh.SendWait(d.ctx), l.exited)
 	d.log.Info("container reattached", "container", c.ID, "pid", st.Pid)
 }
 

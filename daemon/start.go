@@ -135,15 +135,19 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	d.crashPoint("after-spawn")
 	l.shim = shim
 	l.stopping = false
+	// The monitor's wait goes to the shim now, before the container can
+	// end: the shim answers it before it deletes the runtime's state.
+	wait := shim.SendWait(d.ctx)
 	d.connectPending(ctx, c, l)
 	if err := shim.Start(ctx); err != nil {
 		_ = shim.Kill(context.Background(), "KILL", true)
-		_, _ = shim.Wait(context.Background())
+		_, _ = wait.Result()
 		return fmt.Errorf("failed to start container: %w", err)
 	}
 	runtrace.Mark("start shim-started")
 	d.crashPoint("after-start")
 	if err := c.State.SetRunning(pid, time.Now().UTC()); err != nil {
+		wait.Close()
 		return err
 	}
 	c.HasBeenStarted = true
@@ -153,7 +157,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 		d.log.Error("persist started container", "container", c.ID, "err", err)
 	}
 	runtrace.Mark("start persisted")
-	d.monitor(c, l, shim, l.exited)
+	d.monitor(c, l, wait, l.exited)
 	d.refreshLinkers(c)
 	d.containerEvent(c, eventtypes.ActionStart, nil)
 	d.log.Info("container started", "container", c.ID, "pid", pid)

@@ -23,6 +23,7 @@ import (
 	"github.com/berth-project/berth/pkg/atomicfile"
 	"github.com/berth-project/berth/pkg/cgroupwarm"
 	"github.com/berth-project/berth/pkg/jsonlog"
+	"github.com/berth-project/berth/pkg/pidwait"
 	"github.com/berth-project/berth/pkg/runtrace"
 )
 
@@ -502,8 +503,11 @@ func (s *supervisor) reap() unix.WaitStatus {
 // that exits a moment after the runtime itself (crun run --detach): until
 // then the process is not ours and wait4 says ECHILD; as the shim is a
 // subreaper, it becomes ours when that intermediate is gone. A process
-// that vanished without us (reaped elsewhere) reports 255.
+// that vanished without us (reaped elsewhere) reports 255. The wait is in
+// Go's poller first (pidwait): the shim has one P, which a thread blocked
+// in wait4 would hold, stalling the shim's requests.
 func waitChild(pid int) (unix.WaitStatus, error) {
+	pidwait.Exited(pid)
 	for {
 		var ws unix.WaitStatus
 		_, err := unix.Wait4(pid, &ws, 0, nil)

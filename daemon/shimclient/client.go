@@ -20,9 +20,9 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/daemon/shim"
+	"github.com/berth-project/berth/pkg/pidwait"
 	"github.com/berth-project/berth/pkg/runtrace"
 )
 
@@ -133,7 +133,7 @@ func Spawn(ctx context.Context, self, dir string, cfg shim.Config, held, trees [
 	gone := make(chan struct{})
 	proc := cmd.Process
 	go func() {
-		awaitExit(proc.Pid)
+		pidwait.Exited(proc.Pid)
 		_, _ = proc.Wait()
 		close(gone)
 	}()
@@ -285,25 +285,58 @@ func (s *Client) State(ctx context.Context) (shim.State, error) {
 // request would keep two more goroutines and 8 KiB of buffers per
 // container.
 func (s *Client) Wait(ctx context.Context) (*shim.Exit, error) {
+	return s.SendWait(ctx).Result()
+}
+
+// PendingWait is a wait request sent to the shim, whose answer is read
+// later, or the error that kept it from being sent.
+type PendingWait struct {
+	ctx  context.Context
+	conn net.Conn
+	err  error
+}
+
+// SendWait sends the wait request and returns without its answer. Sent
+// before the container can end, it is among the waiters the shim answers
+// before it goes on after that end (the runtime's delete, whose fork and
+// exec would hold up an answer to a later request).
+func (s *Client) SendWait(ctx context.Context) *PendingWait {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", s.socket)
 	if err != nil {
-		return nil, fmt.Errorf("shim: %w", err)
+		return &PendingWait{err: fmt.Errorf("shim: %w", err)}
 	}
-	defer conn.Close()
-	defer context.AfterFunc(ctx, func() { conn.Close() })()
 	if _, err := io.WriteString(conn, "GET /wait HTTP/1.1\r\nHost: shim\r\nConnection: close\r\n\r\n"); err != nil {
-		return nil, waitErr(ctx, err)
+		conn.Close()
+		return &PendingWait{err: waitErr(ctx, err)}
 	}
-	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 512), nil)
+	return &PendingWait{ctx: ctx, conn: conn}
+}
+
+// Close drops a wait whose answer is not wanted.
+func (p *PendingWait) Close() {
+	if p.conn != nil {
+		p.conn.Close()
+	}
+}
+
+// Result blocks until the container exits and returns its exit; the
+// request is done after it.
+func (p *PendingWait) Result() (*shim.Exit, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	defer p.conn.Close()
+	defer context.AfterFunc(p.ctx, func() { p.conn.Close() })()
+	resp, err := http.ReadResponse(bufio.NewReaderSize(p.conn, 512), nil)
 	if err != nil {
-		return nil, waitErr(ctx, err)
+		return nil, waitErr(p.ctx, err)
 	}
 	defer resp.Body.Close()
 	var e shim.Exit
 	if err := decodeResponse(resp, &e); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if p.ctx.Err() != nil {
+			return nil, p.ctx.Err()
 		}
 		return nil, err
 	}
@@ -317,30 +350,6 @@ func waitErr(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return fmt.Errorf("shim: %w", err)
-}
-
-// awaitExit returns once process pid (a child not yet reaped) has exited,
-// without an OS thread blocked in wait(2) meanwhile: there is one shim per
-// running container, and as many blocked threads cost about 50 KiB each.
-// A pidfd becomes readable when the process exits, and Go's poller waits
-// for that. Where pidfds are missing it returns at once; the caller's Wait
-// then blocks as before.
-func awaitExit(pid int) {
-	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
-	if err != nil {
-		return
-	}
-	f := os.NewFile(uintptr(fd), "pidfd")
-	defer f.Close()
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	_ = rc.Read(func(fd uintptr) bool {
-		p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(p, 0)
-		return err != nil || n > 0
-	})
 }
 
 // Resize sets the terminal size.

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -88,36 +85,6 @@ func TestWaitNoShim(t *testing.T) {
 	c := newClient(t.TempDir(), filepath.Join(t.TempDir(), "none"))
 	_, err := c.Wait(context.Background())
 	assert.ErrorContains(t, err, "shim: ")
-}
-
-// awaitExit returns once the child has exited, before it is reaped: the
-// process is then a zombie until Wait.
-func TestAwaitExit(t *testing.T) {
-	t.Parallel()
-	r, w, err := os.Pipe()
-	assert.NilError(t, err)
-	defer r.Close()
-	cmd := exec.Command("cat")
-	cmd.Stdin = r
-	assert.NilError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() {
-		awaitExit(cmd.Process.Pid)
-		close(done)
-	}()
-	select {
-	case <-done:
-		t.Fatal("awaitExit returned while the process runs")
-	default:
-	}
-	w.Close() // cat reads EOF and exits
-	<-done
-	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "stat"))
-	assert.NilError(t, err)
-	// The state follows the command name in parentheses.
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	assert.Check(t, is.Equal(fields[0], "Z"))
-	assert.NilError(t, cmd.Wait())
 }
 
 // Every Client's requests go through one shared transport, yet each reaches
