@@ -127,3 +127,49 @@ func holds(t *testing.T, pid int, path string) bool {
 	}
 	return false
 }
+
+// TestHostileNoZombies: the shim of a running container has no zombie
+// children after the start and after execs, on both runtimes. The shim is
+// a subreaper, so orphans become its children: crun's run and exec
+// --detach leave an intermediate process that exits a moment after crun,
+// which stayed a zombie for the container's life.
+func TestHostileNoZombies(t *testing.T) {
+	d := harness.NewWithImage(t)
+	d.ForRuntimes(t, func(t *testing.T, rt string) {
+		id := d.OK(t, "run", "-d", "--runtime", rt, "--network", "none", "busybox", "sleep", "600")
+		defer d.OK(t, "rm", "-f", id)
+		d.OK(t, "exec", "-d", id, "sleep", "600")
+		d.OK(t, "exec", id, "true")
+		shims, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		shim := ""
+		for _, f := range shims {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			args := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
+			if len(args) == 3 && args[1] == "shim" && filepath.Base(args[2]) == id {
+				shim = filepath.Base(filepath.Dir(f))
+			}
+		}
+		assert.Assert(t, shim != "", "no shim process for %s", id)
+		harness.Poll(t, func() (bool, string) {
+			var zombies []string
+			files, _ := filepath.Glob("/proc/" + shim + "/task/*/children")
+			for _, f := range files {
+				data, _ := os.ReadFile(f)
+				for _, pid := range strings.Fields(string(data)) {
+					stat, err := os.ReadFile("/proc/" + pid + "/stat")
+					if err != nil {
+						continue
+					}
+					s := string(stat)
+					if i := strings.LastIndexByte(s, ')'); i > 0 && i+2 < len(s) && s[i+2] == 'Z' {
+						zombies = append(zombies, s[:i+1])
+					}
+				}
+			}
+			return len(zombies) == 0, fmt.Sprintf("zombie children of the shim: %v", zombies)
+		})
+	})
+}

@@ -132,7 +132,7 @@ func (s *supervisor) runRuntime(op string, args ...string) error {
 	var errBuf strings.Builder
 	cmd := s.runtimeCmd(append([]string{op}, args...)...)
 	cmd.Stderr = &errBuf
-	if err := cmd.Run(); err != nil {
+	if err := s.runCmd(cmd); err != nil {
 		return s.runtimeError(op, err, []byte(errBuf.String()))
 	}
 	return nil

@@ -2,6 +2,7 @@ package shim
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -148,6 +149,10 @@ type supervisor struct {
 	// startMu is held for reading while an exec is started, until its
 	// pid is known, and for writing by reapStrays.
 	startMu sync.RWMutex
+	// cmdMu is held while a runtime command starts, until its pid is in
+	// cmds, and by reapStrays: os/exec waits for those processes.
+	cmdMu sync.Mutex
+	cmds  map[int]bool
 }
 
 type subscriber struct {
@@ -225,6 +230,42 @@ func (s *supervisor) runtimeCmd(args ...string) *exec.Cmd {
 	return exec.Command(s.cfg.Runtime, full...)
 }
 
+// runCmd runs a runtime command and waits for it; meanwhile its pid is
+// among those reapStrays leaves to os/exec.
+func (s *supervisor) runCmd(cmd *exec.Cmd) error {
+	s.cmdMu.Lock()
+	err := cmd.Start()
+	var pid int
+	if err == nil {
+		pid = cmd.Process.Pid
+		if s.cmds == nil {
+			s.cmds = map[int]bool{}
+		}
+		s.cmds[pid] = true
+	}
+	s.cmdMu.Unlock()
+	if err != nil {
+		return err
+	}
+	err = cmd.Wait()
+	s.cmdMu.Lock()
+	delete(s.cmds, pid)
+	s.cmdMu.Unlock()
+	return err
+}
+
+// deleteRun runs the runtime's delete --force of the container; its
+// output is the error's.
+func (s *supervisor) deleteRun() error {
+	var out bytes.Buffer
+	cmd := s.runtimeCmd("delete", "--force", s.cfg.ID)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := s.runCmd(cmd); err != nil {
+		return fmt.Errorf("%w: %s", err, bytes.TrimSpace(out.Bytes()))
+	}
+	return nil
+}
+
 // runtimeError turns a failed runtime command into the message the runtime
 // logged, which is what a user needs to see.
 func (s *supervisor) runtimeError(op string, err error, stderr []byte) error {
@@ -269,8 +310,8 @@ func (s *supervisor) create() (int, error) {
 	// A run whose shim was killed can leave the runtime's state behind;
 	// clear it, or the runtime refuses the ID.
 	if _, err := os.Stat(filepath.Join(s.cfg.RuntimeRoot, s.cfg.ID)); err == nil {
-		if out, err := s.runtimeCmd("delete", "--force", s.cfg.ID).CombinedOutput(); err != nil {
-			s.log.Warn("delete stale runtime state", "err", err, "output", string(out))
+		if err := s.deleteRun(); err != nil {
+			s.log.Warn("delete stale runtime state", "err", err)
 		}
 	}
 	// One runtime call creates and starts the process (`run --detach`):
@@ -445,12 +486,7 @@ func (s *supervisor) run() {
 	// fork and exec of the runtime hold it for a millisecond or more,
 	// with the answer waiting behind them.
 	s.awaitWaiters(100 * time.Millisecond)
-	err := s.transition(opDelete, func() error {
-		if out, err := s.runtimeCmd("delete", "--force", s.cfg.ID).CombinedOutput(); err != nil {
-			return fmt.Errorf("%w: %s", err, out)
-		}
-		return nil
-	})
+	err := s.transition(opDelete, s.deleteRun)
 	if err != nil {
 		s.log.Warn("runtime delete", "err", err)
 	}

@@ -108,7 +108,7 @@ func (s *supervisor) startProcess(op string, args []string, std stdioSpec, arg0 
 	}
 	cmd.Args = append(cmd.Args, append(args, s.cfg.ID)...)
 	runtrace.Mark("shim runtime-exec")
-	err := cmd.Run()
+	err := s.runCmd(cmd)
 	runtrace.Mark("shim runtime-exited")
 	closeChildEnds()
 	if err != nil {

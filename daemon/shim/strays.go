@@ -10,43 +10,44 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// reapStrays reaps, on every SIGCHLD, the shim's children that died in
-// another pid namespace (the container's) and that it waits for neither
-// as the container's process nor as an exec: the process crun's exec
-// leaves behind when it could not start the command (a missing one). As
-// the shim is a subreaper, such a process becomes its child, and until
-// it is reaped the container's init, once killed, waits for it in the
-// kernel for ever: the container never exits. Children in the shim's own
-// namespace (the runtime's commands, which os/exec waits for) are never
-// touched. It runs for the life of the shim.
+// reapStrays reaps, on every SIGCHLD, the shim's children that have died
+// and that nothing else waits for: neither the container's process nor
+// an exec (waitChild), nor a runtime command (os/exec, runCmd). As the
+// shim is a subreaper, orphans become its children:
+//   - the process crun's exec leaves in the container when it could not
+//     start the command (a missing one): unreaped, it keeps the
+//     container's init, once killed, waiting in the kernel for ever, so
+//     the container never exits;
+//   - the intermediate process crun's run and exec --detach fork the
+//     container's process from, which exits a moment after crun: it
+//     would stay a zombie for the container's life.
+//
+// It runs for the life of the shim, from one first pass: orphans that
+// died before it began sent their SIGCHLD before it listened.
 func (s *supervisor) reapStrays() {
-	self, err := os.Readlink("/proc/self/ns/pid")
-	if err != nil {
-		s.log.Warn("stray reaper", "err", err)
-		return
-	}
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, unix.SIGCHLD)
-	go s.reapStraysOn(ch, self)
+	ch <- unix.SIGCHLD
+	go s.reapStraysOn(ch)
 }
 
-func (s *supervisor) reapStraysOn(ch <-chan os.Signal, self string) {
+func (s *supervisor) reapStraysOn(ch <-chan os.Signal) {
 	for range ch {
-		// An exec being started has a pid the shim does not know yet.
+		// An exec or a runtime command being started has a pid the
+		// shim does not know yet.
 		s.startMu.Lock()
+		s.cmdMu.Lock()
 		known := s.knownPids()
 		for _, pid := range zombieChildren() {
-			if known[pid] {
-				continue
-			}
-			if ns, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/pid"); err != nil || ns == self {
+			if known[pid] || s.cmds[pid] {
 				continue
 			}
 			var ws unix.WaitStatus
 			if _, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil); err == nil {
-				s.log.Debug("reaped a stray process of the container", "pid", pid)
+				s.log.Debug("reaped an orphan", "pid", pid)
 			}
 		}
+		s.cmdMu.Unlock()
 		s.startMu.Unlock()
 	}
 }
