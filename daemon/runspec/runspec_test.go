@@ -226,11 +226,7 @@ func TestBuildReadOnlyVolume(t *testing.T) {
 	)
 	d := defaults
 	d.VolumeIsReadOnly = func(name string) bool { return name == "rov" }
-	_, in := Build(c, d)
-	opts := map[string][]string{}
-	for _, m := range in.Mounts {
-		opts[m.Destination] = m.Options
-	}
+	opts := mountOptions(Build(c, d))
 	assert.DeepEqual(t, opts["/r"], []string{"rbind", "ro", "rprivate"})
 	assert.DeepEqual(t, opts["/s"], []string{"rbind", "ro", "rprivate"})
 	assert.DeepEqual(t, opts["/w"], []string{"rbind", "rw", "rprivate"})
@@ -249,12 +245,17 @@ func TestBuildBindOnReadOnlyMount(t *testing.T) {
 	d := defaults
 	d.RecursiveReadOnly = true
 	d.SourceIsReadOnly = func(path string) bool { return path == "/ro-mount" }
-	_, in := Build(c, d)
+	opts := mountOptions(Build(c, d))
+	assert.DeepEqual(t, opts["/r"], []string{"rbind", "ro", "rprivate"})
+	assert.DeepEqual(t, opts["/e"], []string{"rbind", "ro", "rro", "rprivate"})
+	assert.DeepEqual(t, opts["/w"], []string{"rbind", "rw", "rprivate"})
+}
+
+// mountOptions maps each mount of a built spec's input to its options.
+func mountOptions(_ shim.Config, in oci.Input) map[string][]string {
 	opts := map[string][]string{}
 	for _, m := range in.Mounts {
 		opts[m.Destination] = m.Options
 	}
-	assert.DeepEqual(t, opts["/r"], []string{"rbind", "ro", "rprivate"})
-	assert.DeepEqual(t, opts["/e"], []string{"rbind", "ro", "rro", "rprivate"})
-	assert.DeepEqual(t, opts["/w"], []string{"rbind", "rw", "rprivate"})
+	return opts
 }
