@@ -356,3 +356,25 @@ func TestRegistryTLSWithCA(t *testing.T) {
 	assert.Assert(t, res.ExitCode == 0, res.Combined())
 	assert.Check(t, is.Contains(res.Stdout, "v1: digest: "+r.Digest(t, "private/docker:v1")))
 }
+
+// TestRegistryPushLayersInOrder: the layers of an image go up in parallel
+// (five at a time, as dockerd's), and the manifest still lists them in the
+// image's order: another daemon pulls back the same image ID.
+func TestRegistryPushLayersInOrder(t *testing.T) {
+	r := startRegistry(t, "", "")
+	d := harness.NewWithImage(t)
+	cfgDir := t.TempDir()
+	d.OK(t, "load", "-i", derivedArchive(t, "derived:v1"))
+	ref := r.Ref("order/derived:v1")
+	d.OK(t, "tag", "derived:v1", ref)
+	res := berthWith(t, d, cfgDir, "", "push", ref)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Check(t, is.Equal(strings.Count(res.Stdout, ": Pushed"), 2), res.Stdout)
+	id := d.OK(t, "inspect", "--format", "{{.Id}}", ref)
+	layers := d.OK(t, "inspect", "--format", "{{len .RootFS.Layers}}", ref)
+	assert.Equal(t, layers, "2")
+	d2 := harness.New(t)
+	res = berthWith(t, d2, cfgDir, "", "pull", ref)
+	assert.Assert(t, res.ExitCode == 0, res.Combined())
+	assert.Equal(t, d2.OK(t, "inspect", "--format", "{{.Id}}", ref), id, "the image pulled back")
+}

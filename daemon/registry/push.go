@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	registrytypes "github.com/moby/moby/api/types/registry"
 	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/berth-project/berth/daemon/images"
 )
@@ -115,7 +117,8 @@ func (s *Service) Push(ctx context.Context, store *images.Store, named reference
 	if err != nil {
 		return PushResult{}, err
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(authenticator(auth)), remote.WithTransport(rt)}
+	base := []remote.Option{remote.WithAuth(authenticator(auth)), remote.WithTransport(rt)}
+	opts := append(slices.Clone(base), remote.WithContext(ctx))
 	pushErr := func(err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -133,24 +136,44 @@ func (s *Service) Push(ctx context.Context, store *images.Store, named reference
 			Digest:    mustHash(img.ID),
 		},
 	}
+	// The layers go up maxConcurrentUploads at a time, as dockerd's; the
+	// first failure stops the others. The manifest lists them in order.
+	pushed := make([]v1.Layer, len(img.Layers))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxConcurrentUploads)
+	layerOpts := append(slices.Clone(base), remote.WithContext(gctx))
 	for i, diffID := range img.Layers {
 		id := shortDigest(diffID)
-		l, status, err := s.pushLayer(ctx, store, img, i, ref.Context(), named, opts, pushErr, func(n, total int64) {
-			out(Event{ID: id, Status: "Pushing", Current: n, Total: total})
-		})
-		if err != nil {
-			return PushResult{}, err
+		if i >= maxConcurrentUploads {
+			out(Event{ID: id, Status: "Waiting"})
 		}
+		g.Go(func() error {
+			l, status, err := s.pushLayer(gctx, store, img, i, ref.Context(), named, layerOpts, pushErr, func(n, total int64) {
+				out(Event{ID: id, Status: "Pushing", Current: n, Total: total})
+			})
+			if err != nil {
+				return err
+			}
+			d, _ := l.Digest()
+			size, _ := l.Size()
+			if err := store.AddBlobSource(diffID, images.BlobSource{
+				Digest: digest.Digest(d.String()), Size: size, MediaType: string(types.DockerLayer), Repository: named.Name(),
+			}); err != nil {
+				slog.Warn("recording where a layer was pushed", slog.String("layer", diffID), slog.Any("error", err))
+			}
+			out(Event{ID: id, Status: status})
+			pushed[i] = l
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return PushResult{}, err
+	}
+	for _, l := range pushed {
 		d, _ := l.Digest()
 		size, _ := l.Size()
 		pi.layers[d] = l
 		m.Layers = append(m.Layers, v1.Descriptor{MediaType: types.DockerLayer, Size: size, Digest: d})
-		if err := store.AddBlobSource(diffID, images.BlobSource{
-			Digest: digest.Digest(d.String()), Size: size, MediaType: string(types.DockerLayer), Repository: named.Name(),
-		}); err != nil {
-			slog.Warn("recording where a layer was pushed", slog.String("layer", diffID), slog.Any("error", err))
-		}
-		out(Event{ID: id, Status: status})
 	}
 	if pi.manifest, err = json.Marshal(m); err != nil {
 		return PushResult{}, err
@@ -173,6 +196,10 @@ func (s *Service) Push(ctx context.Context, store *images.Store, named reference
 	out(Event{Status: fmt.Sprintf("%s: digest: %s size: %d", res.Tag, res.Digest, res.Size)})
 	return res, nil
 }
+
+// maxConcurrentUploads is how many layers of a push go up at once, as
+// dockerd's default max-concurrent-uploads.
+const maxConcurrentUploads = 5
 
 // pushLayer makes sure repo holds a blob of layer i of img and returns
 // that blob and the status Docker shows for it. Registry errors go
