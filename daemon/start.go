@@ -214,7 +214,6 @@ func (d *Daemon) buildRun(c *container.Container, nsPath string, linkEnv []strin
 		HardNofile:        d.hardNofile,
 		VolumePath:        d.volumes.Path,
 		VolumeIsTmpfs:     d.volumes.IsTmpfs,
-		VolumeIsReadOnly:  d.volumes.IsReadOnly,
 		SourceIsReadOnly:  onReadOnlyMount,
 		BlockDevices:      devs,
 		InitPath:          d.initPath(),

@@ -44,17 +44,14 @@ type Defaults struct {
 	// the copy made at create is lost when the tmpfs is unmounted, and
 	// its root keeps the mode and owner of its options. nil: none is.
 	VolumeIsTmpfs func(name string) bool
-	// VolumeIsReadOnly reports a volume whose own mount is read-only
-	// (the local driver's o=bind,ro or a tmpfs with ro): its container
-	// mounts say so too. The runtime remounts a bind with its options
-	// (crun always, runc with any flag), which without "ro" makes the
-	// container's view of it writable. nil: none is.
-	VolumeIsReadOnly func(name string) bool
-	// SourceIsReadOnly reports a bind source on a read-only mount: its
-	// container mount gets "ro" where it asked for nothing, as the same
-	// bind under Docker and runc stays read-only (runc leaves a bind
-	// with no flag to set as the kernel made it; crun remounts it with
-	// its options, and "rw" would make it writable). nil: none is.
+	// SourceIsReadOnly reports a mount source (a bind's host path, a
+	// volume's directory) on a read-only mount: the runtime remounts a
+	// bind with its options (crun always, runc when it has a flag to
+	// set), and "rw" would make the container's view of it writable,
+	// where Docker's (runc's) keeps it read-only, as a volume of the
+	// local driver with o=bind,ro must be. Such a mount gets "ro" where
+	// it asked for nothing; a bind's submounts keep their own flags.
+	// nil: none is.
 	SourceIsReadOnly func(path string) bool
 	// BlockDevices are the numbers of the block devices the container's
 	// Blkio* limits name (see BlockDevicePaths).
@@ -129,7 +126,7 @@ func Build(c *container.Container, d Defaults) (shim.Config, oci.Input) {
 			mounts = append(mounts, oci.Mount{Destination: m.Destination, Type: "bind", Source: src, Options: opts})
 		case container.MountVolume:
 			src := d.VolumePath(m.VolumeName)
-			if d.VolumeIsReadOnly != nil && d.VolumeIsReadOnly(m.VolumeName) {
+			if d.SourceIsReadOnly != nil && d.SourceIsReadOnly(src) {
 				m.ReadOnly = true
 			}
 			if m.Subpath != "" {

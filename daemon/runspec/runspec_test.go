@@ -225,7 +225,7 @@ func TestBuildReadOnlyVolume(t *testing.T) {
 		container.Mount{Type: container.MountVolume, Destination: "/w", VolumeName: "rwv"},
 	)
 	d := defaults
-	d.VolumeIsReadOnly = func(name string) bool { return name == "rov" }
+	d.SourceIsReadOnly = func(path string) bool { return path == "/var/lib/berth/volumes/rov/_data" }
 	opts := mountOptions(Build(c, d))
 	assert.DeepEqual(t, opts["/r"], []string{"rbind", "ro", "rprivate"})
 	assert.DeepEqual(t, opts["/s"], []string{"rbind", "ro", "rprivate"})

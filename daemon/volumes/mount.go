@@ -249,12 +249,3 @@ func (s *Store) IsTmpfs(name string) bool {
 	v, ok := s.vols[name]
 	return ok && v.mount != nil && v.mount.Type == "tmpfs"
 }
-
-// IsReadOnly reports whether volume name's own mount is read-only (its
-// options say ro).
-func (s *Store) IsReadOnly(name string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.vols[name]
-	return ok && v.mount != nil && v.mount.Flags&unix.MS_RDONLY != 0
-}
